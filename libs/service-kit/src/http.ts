@@ -1,0 +1,80 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { trace } from '@opentelemetry/api';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { toProblem } from './errors.js';
+import type { Readiness } from './readiness.js';
+
+export interface HttpAppOptions {
+  log: Logger;
+  readiness: Readiness;
+}
+
+/**
+ * A Hono app with the probes every service answers and one error edge: every thrown error becomes a
+ * problem+json body without a stack trace; unexpected ones are logged.
+ */
+export function createHttpApp({ log, readiness }: HttpAppOptions): Hono {
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    await next();
+    // Name the server span by route template, not raw path, so traces group and ids stay out of span names.
+    const span = trace.getActiveSpan();
+    if (span) {
+      span.updateName(`${c.req.method} ${c.req.routePath}`);
+      span.setAttribute('http.route', c.req.routePath);
+    }
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const report = await readiness.report();
+    return c.json(report, report.status === 'ok' ? 200 : 503);
+  });
+
+  app.notFound((c) =>
+    c.json({ type: 'about:blank', title: 'Not found', status: 404, code: 'not_found' }, 404, {
+      'content-type': 'application/problem+json',
+    }),
+  );
+  app.onError((err, c) => {
+    const problem = toProblem(err);
+    if (problem.status >= 500) log.error({ err, path: c.req.routePath }, 'request failed');
+    return c.json(problem, problem.status as 500, { 'content-type': 'application/problem+json' });
+  });
+  return app;
+}
+
+export interface RunningServer {
+  port: number;
+  /** Stops accepting, lets in-flight requests finish, and cuts remaining connections at the deadline. */
+  close(deadlineMs: number): Promise<void>;
+}
+
+export function startHttpServer(
+  app: Hono,
+  { host, port }: { host: string; port: number },
+): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
+      resolve({
+        port: info.port,
+        close: (deadlineMs) =>
+          new Promise<void>((done, fail) => {
+            const timer = setTimeout(() => {
+              if ('closeAllConnections' in server) server.closeAllConnections();
+            }, deadlineMs);
+            timer.unref();
+            server.close((err) => {
+              clearTimeout(timer);
+              if (err) fail(err);
+              else done();
+            });
+          }),
+      });
+    });
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,25 @@
+export {
+  ConfigError,
+  env,
+  parseConfig,
+  type ServiceConfig,
+  serviceEnvSchema,
+  serviceEnvShape,
+} from './config.js';
+export { type DatabaseOptions, databaseCheck, Migration, type MikroORM, openDatabase } from './database.js';
+export { AppError, isAppError, type Problem, toProblem } from './errors.js';
+export { createHttpApp, type RunningServer, startHttpServer } from './http.js';
+export { createKafka, kafkaCheck } from './kafka.js';
+export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export {
+  type Check,
+  createReadiness,
+  type Readiness,
+  type ReadinessReport,
+  withSignal,
+} from './readiness.js';
+export { isSecretKey, REDACTED, redactDeep, scrubString } from './redact.js';
+export { Secret } from './secret.js';
+export { type RunningService, runService, type ServiceDefinition, type ServiceDeps } from './service.js';
+export { createShutdown, phase, type Shutdown, type ShutdownStep } from './shutdown.js';
+export type { Telemetry } from './telemetry.js';

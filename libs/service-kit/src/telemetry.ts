@@ -1,0 +1,75 @@
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  BatchSpanProcessor,
+  NoopSpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace';
+import { register } from 'import-in-the-middle/register-hooks.mjs';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Replaces the OTLP exporter, exporting each span as it ends (tests use an in-memory exporter). */
+  spanExporter?: SpanExporter;
+}
+
+export interface Telemetry {
+  /** Flushes pending spans and metrics; the last shutdown step. */
+  shutdown(): Promise<void>;
+}
+
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+
+/**
+ * Starts OpenTelemetry for a service. It must run before any instrumented module is imported, so each
+ * service loads it with `node --import ./dist/telemetry.js dist/main.js`.
+ *
+ * ESM imports are patched by import-in-the-middle's synchronous in-thread hooks (`module.registerHooks`):
+ * the documented `--experimental-loader` flag hangs on Node 24+ (open-telemetry/opentelemetry-js#6203), a
+ * bare `--import` of the hook silently patches nothing (#7034), and `module.register()` is deprecated from
+ * Node 26 (DEP0205).
+ *
+ * Export is OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces/metrics-specific variable) is set
+ * and off otherwise; spans are still created so trace ids reach logs and Kafka headers. Logs go to stdout
+ * through pino, never to an OTLP log exporter. `OTEL_SDK_DISABLED=true` turns it all off.
+ */
+export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOptions): Telemetry {
+  if (env.OTEL_SDK_DISABLED === 'true') return { shutdown: async () => undefined };
+  register();
+
+  const tracesOn = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const metricsOn = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
+  const spanProcessors = spanExporter
+    ? [new SimpleSpanProcessor({ exporter: spanExporter })]
+    : tracesOn
+      ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })]
+      : // Spans without export still carry trace ids into logs and Kafka headers.
+        [new NoopSpanProcessor()];
+
+  const sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
+    spanProcessors,
+    metricReaders: metricsOn
+      ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() })]
+      : [],
+    logRecordProcessors: [],
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => PROBE_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+      }),
+      new UndiciInstrumentation(),
+      new PgInstrumentation({ enhancedDatabaseReporting: false }),
+      new KafkaJsInstrumentation(),
+    ],
+  });
+  sdk.start();
+  return { shutdown: () => sdk.shutdown() };
+}

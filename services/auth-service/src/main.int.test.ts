@@ -1,0 +1,3 @@
+import { describeServiceLifecycle } from '@qbo/testkit';
+
+describeServiceLifecycle({ service: 'auth-service', schema: 'auth', root: new URL('..', import.meta.url) });

@@ -1,0 +1,4 @@
+import type { DatabaseOptions } from '@qbo/service-kit';
+
+/** Applied in order at start-up into the `token` schema; append, never edit a released entry. */
+export const migrations: DatabaseOptions['migrations'] = [];

@@ -1,0 +1,6 @@
+import { env, serviceEnvShape } from '@qbo/service-kit';
+import { z } from 'zod';
+
+export const configSchema = z.object({ ...serviceEnvShape, PORT: env.port(8083) });
+
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,7 @@
+import { describeServiceLifecycle } from '@qbo/testkit';
+
+describeServiceLifecycle({
+  service: 'webhook-ingest',
+  schema: 'webhook',
+  root: new URL('..', import.meta.url),
+});
