@@ -38,6 +38,8 @@ export async function openDatabase({
   await migrateSchema(url, schema, migrations, log);
   return MikroORM.init({
     clientUrl: url,
+    // Sessions resolve unqualified names in the service's schema, for raw SQL as much as for entities.
+    driverOptions: { options: `-c search_path=${schema}` },
     schema,
     entities,
     discovery: { warnWhenNoEntities: false },

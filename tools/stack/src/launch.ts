@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+
+export interface Launched {
+  name: string;
+  child: ChildProcess;
+  /** Resolves with the port from the service's 'service started' line, or rejects if it exits first. */
+  started: Promise<number>;
+  exited: Promise<number | string>;
+  stop(): Promise<number | string>;
+}
+
+type Print = (line: string) => void;
+
+const LEVEL_COLOUR: Record<string, string> = {
+  fatal: '31',
+  error: '31',
+  warn: '33',
+  info: '32',
+  debug: '90',
+};
+
+/** One line per log record, `[service] level message {fields}`, so four services stay readable in one terminal. */
+function render(name: string, raw: string, colour: boolean): string {
+  try {
+    const {
+      level = 'info',
+      msg = '',
+      time: _t,
+      service: _s,
+      ...fields
+    } = JSON.parse(raw) as Record<string, unknown>;
+    const rest = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+    const lvl = colour ? `\u001b[${LEVEL_COLOUR[String(level)] ?? '0'}m${level}\u001b[0m` : String(level);
+    return `[${name}] ${lvl} ${msg}${rest}`;
+  } catch {
+    return `[${name}] ${raw}`;
+  }
+}
+
+export function launch(
+  name: string,
+  { entry, preload, env }: { entry: string; preload: string; env: NodeJS.ProcessEnv },
+  print: Print,
+  colour: boolean,
+): Launched {
+  const child = spawn(process.execPath, ['--import', preload, entry], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  const started = new Promise<number>((resolve, reject) => {
+    const onLine = (line: string) => {
+      print(render(name, line, colour));
+      if (line.includes('"msg":"service started"')) {
+        resolve(Number((JSON.parse(line) as { port: number }).port));
+      }
+    };
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', (line) => print(`[${name}] ${line}`));
+    void exited.then((code) => reject(new Error(`${name} exited (${code}) before it started`)));
+  });
+  return {
+    name,
+    child,
+    started,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
