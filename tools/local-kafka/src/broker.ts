@@ -30,12 +30,18 @@ interface Resolved {
   root: string;
 }
 
+const envNumber = (name: string): number | undefined => {
+  const raw = process.env[name];
+  return raw ? Number(raw) : undefined;
+};
+
+/** Options win; then KAFKA_PORT, KAFKA_CONTROLLER_PORT and KAFKA_RUN_DIR; then the defaults. */
 function resolve(options: BrokerOptions): Resolved {
   const root = repoRoot();
   return {
-    port: options.port ?? DEFAULT_PORT,
-    controllerPort: options.controllerPort ?? DEFAULT_CONTROLLER_PORT,
-    runDir: options.runDir ?? join(root, '.local', 'kafka'),
+    port: options.port ?? envNumber('KAFKA_PORT') ?? DEFAULT_PORT,
+    controllerPort: options.controllerPort ?? envNumber('KAFKA_CONTROLLER_PORT') ?? DEFAULT_CONTROLLER_PORT,
+    runDir: options.runDir ?? process.env.KAFKA_RUN_DIR ?? join(root, '.local', 'kafka'),
     readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
     log: options.log ?? (() => undefined),
     root,

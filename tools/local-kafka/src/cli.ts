@@ -1,16 +1,9 @@
-import { DEFAULT_CONTROLLER_PORT, DEFAULT_PORT, reset, start, status, stop } from './broker.js';
+import { reset, start, status, stop } from './broker.js';
 
 const usage = 'usage: npm run kafka -- start|stop|status|reset';
 
-const port = Number(process.env.KAFKA_PORT ?? DEFAULT_PORT);
-const controllerPort = Number(process.env.KAFKA_CONTROLLER_PORT ?? DEFAULT_CONTROLLER_PORT);
-const runDir = process.env.KAFKA_RUN_DIR;
-const options = {
-  port,
-  controllerPort,
-  ...(runDir ? { runDir } : {}),
-  log: (line: string) => process.stdout.write(`${line}\n`),
-};
+// Ports and folder come from KAFKA_PORT, KAFKA_CONTROLLER_PORT and KAFKA_RUN_DIR when set.
+const options = { log: (line: string) => process.stdout.write(`${line}\n`) };
 
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
