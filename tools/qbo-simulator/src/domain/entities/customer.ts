@@ -1,0 +1,68 @@
+import { fields } from './common.js';
+import { normalizeParty } from './party.js';
+import type { EntityDef } from './types.js';
+
+export const customer: EntityDef = {
+  name: 'Customer',
+  path: 'customer',
+  kind: 'name-list',
+  fields: fields([
+    ['DisplayName', 'string'],
+    ['GivenName', 'string'],
+    ['MiddleName', 'string'],
+    ['FamilyName', 'string'],
+    ['CompanyName', 'string'],
+    ['PrintOnCheckName', 'string'],
+    ['FullyQualifiedName', 'string'],
+    ['Active', 'boolean'],
+    ['Job', 'boolean'],
+    ['Balance', 'number'],
+    ['BalanceWithJobs', 'number'],
+  ]),
+  writable: [
+    'DisplayName',
+    'Title',
+    'GivenName',
+    'MiddleName',
+    'FamilyName',
+    'Suffix',
+    'CompanyName',
+    'PrintOnCheckName',
+    'Active',
+    'Job',
+    'ParentRef',
+    'BillWithParent',
+    'Taxable',
+    'PrimaryEmailAddr',
+    'PrimaryPhone',
+    'Mobile',
+    'Fax',
+    'AlternatePhone',
+    'WebAddr',
+    'BillAddr',
+    'ShipAddr',
+    'Notes',
+    'SalesTermRef',
+    'PaymentMethodRef',
+    'CurrencyRef',
+    'PreferredDeliveryMethod',
+    'ResaleNum',
+  ],
+  readOnly: ['FullyQualifiedName', 'Balance', 'BalanceWithJobs', 'Level'],
+  unique: { field: 'DisplayName', scope: 'party' },
+  canVoid: false,
+  normalize(input, _lookup, existing) {
+    const party = normalizeParty(input);
+    const balance = typeof existing?.data.Balance === 'number' ? existing.data.Balance : 0;
+    return {
+      Taxable: false,
+      Job: false,
+      BillWithParent: false,
+      PreferredDeliveryMethod: 'Print',
+      ...party,
+      FullyQualifiedName: party.DisplayName,
+      Balance: balance,
+      BalanceWithJobs: balance,
+    };
+  },
+};

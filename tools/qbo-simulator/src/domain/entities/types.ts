@@ -1,0 +1,53 @@
+export const ENTITY_NAMES = ['Customer', 'Vendor', 'Item', 'Account', 'Invoice', 'Payment'] as const;
+export type EntityName = (typeof ENTITY_NAMES)[number];
+
+/** An entity as the API shows it: plain JSON, ids as strings, amounts as numbers, empty fields omitted. */
+export type QboObject = Record<string, unknown>;
+
+export type FieldType = 'id' | 'string' | 'number' | 'boolean' | 'datetime' | 'date' | 'ref';
+
+/** A queryable property: `path` as the API spells it, `read` takes its value from a stored object. */
+export interface FieldSpec {
+  path: string;
+  type: FieldType;
+  sortable: boolean;
+}
+
+/** One stored version of one record, with what queries and CDC need beside the public JSON. */
+export interface Row {
+  readonly entity: EntityName;
+  readonly id: string;
+  readonly idNum: number;
+  data: QboObject;
+  /** The serialised `data`, built on first read and dropped on every write: paged reads stay cheap. */
+  json: string | undefined;
+  createdMs: number;
+  updatedMs: number;
+  /** A hard-deleted transaction (or a merged-away name): kept as a tombstone so CDC can report it. */
+  deleted: boolean;
+}
+
+export interface EntityLookup {
+  find(entity: EntityName, id: string): Row | undefined;
+  /** Amount applied to an invoice by payments other than `exceptPaymentId`. */
+  appliedToInvoice(invoiceId: string, exceptPaymentId?: string): number;
+  nextDocNumber(): string;
+  now: number;
+}
+
+export interface EntityDef {
+  name: EntityName;
+  /** The URL segment: `customer`, `invoice`. */
+  path: string;
+  /** Name lists are never deleted, only made inactive; transactions are deleted or voided. */
+  kind: 'name-list' | 'transaction';
+  /** Queryable properties keyed by lower-cased path. */
+  fields: Readonly<Record<string, FieldSpec>>;
+  writable: readonly string[];
+  readOnly: readonly string[];
+  /** The property that must be unique, and the namespace it is unique in. */
+  unique?: { field: 'DisplayName' | 'Name'; scope: 'party' | 'item' | 'account' };
+  canVoid: boolean;
+  /** Fills defaults and derived fields of a create or update; throws a QboFault for invalid input. */
+  normalize(input: QboObject, lookup: EntityLookup, existing: Row | undefined): QboObject;
+}
