@@ -18,6 +18,8 @@ export type Category = (typeof categories)[number];
 
 export interface QboErrorDetails {
   category: Category;
+  /** What the caller asked for: query, read, create, update, delete, cdc, batch. */
+  operation?: string;
   /** Intuit's fault code (a string, e.g. "5010"), or the HTTP status / network error code when there is none. */
   code: string;
   status?: number;
@@ -57,6 +59,7 @@ export class QboError extends Error {
   readonly remediation: string;
   readonly intuitTid: string | undefined;
   readonly faultType: string | undefined;
+  readonly operation: string | undefined;
 
   constructor(details: QboErrorDetails, options?: { cause?: unknown }) {
     super(details.message, options);
@@ -71,6 +74,30 @@ export class QboError extends Error {
     this.remediation = remediations[details.category];
     this.intuitTid = details.intuitTid;
     this.faultType = details.faultType;
+    this.operation = details.operation;
+  }
+
+  /** The same failure after more attempts, or with the entity the caller was working on. */
+  with(
+    details: Partial<Pick<QboErrorDetails, 'attempts' | 'entityType' | 'entityId' | 'operation'>>,
+  ): QboError {
+    return new QboError(
+      {
+        category: this.category,
+        code: this.code,
+        message: this.message,
+        attempts: details.attempts ?? this.attempts,
+        ...defined({
+          status: this.status,
+          entityType: details.entityType ?? this.entityType,
+          entityId: details.entityId ?? this.entityId,
+          intuitTid: this.intuitTid,
+          faultType: this.faultType,
+          operation: details.operation ?? this.operation,
+        }),
+      },
+      this.cause === undefined ? undefined : { cause: this.cause },
+    );
   }
 
   /** The error as data, for sync error rows and events; never holds request bodies or credentials. */
@@ -79,6 +106,7 @@ export class QboError extends Error {
       category: this.category,
       code: this.code,
       status: this.status,
+      operation: this.operation,
       message: this.message,
       entityType: this.entityType,
       entityId: this.entityId,
@@ -131,6 +159,15 @@ export function parseFault(body: string): Fault | undefined {
     message: str(first?.Message ?? first?.message),
     detail: str(first?.Detail ?? first?.detail),
   });
+}
+
+/** Drops undefined properties, which `exactOptionalPropertyTypes` will not accept in their place. */
+export function defined<T extends Record<string, unknown>>(
+  o: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }
 
 const str = (v: unknown): string | undefined =>

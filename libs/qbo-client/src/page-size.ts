@@ -7,7 +7,7 @@ import { MAX_RESULTS } from './query.js';
  */
 export interface PageSizer {
   readonly size: number;
-  /** A page of `rows` came back in `ms`. */
+  /** The last page came back in `ms`. */
   succeeded(ms: number): void;
   /** The page failed in a way that a smaller page may avoid. */
   failed(reason: 'timeout' | 'too_large' | 'server'): void;

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createSimulator, type Simulator } from '@qbo/qbo-simulator';
+import { connect as connectRealm } from '@qbo/qbo-simulator/testing';
+import { uniqueName } from '@qbo/testkit';
+import { createBudget } from '../budget/budget.js';
+import { budgetLimits } from '../budget/limits.js';
+import { createRedisBudgetStore } from '../budget/redis-store.js';
+import { captureLog } from '../testing/capture-log.js';
+import { memorySink } from '../testing/memory-sink.js';
+import { testRedis } from '../testing/redis.js';
+import { createSimulatorTokenProvider } from '../testing/simulator-tokens.js';
+import { createQboClient } from './client.js';
+
+const redis = testRedis();
+let sim: Simulator;
+
+before(async () => {
+  sim = await createSimulator({ seed: { seed: 3, companies: 1, records: 200 } });
+  // This test is about the token, not the budget: all hundred calls must be in flight at once.
+  sim.control.setLimits({ enabled: false });
+});
+
+after(async () => {
+  await sim.close();
+  await redis.quit();
+});
+
+describe('token reload', () => {
+  it('answers a 401 seen by 100 concurrent callers with exactly one refresh request', async () => {
+    const realmId = sim.control.companies()[0]?.realmId ?? '';
+    const tokens = createSimulatorTokenProvider({
+      url: sim.url,
+      connections: [await connectRealm(sim, realmId)],
+    });
+    const sink = memorySink();
+    const client = createQboClient({
+      baseUrl: sim.url,
+      tokens,
+      budget: createBudget({
+        store: createRedisBudgetStore({
+          redis,
+          namespace: uniqueName('qbo-token-reload'),
+          limits: budgetLimits({ perMinute: 10_000, perSecond: 10_000, concurrent: 1_000 }),
+        }),
+      }),
+      apiLog: sink,
+      log: captureLog().log,
+    });
+    sim.control.expireAccessTokens(realmId);
+    const tokenCallsBefore = sim.control.counters()[realmId]?.token?.calls ?? 0;
+
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        client.read(realmId, 'Customer', String((i % 50) + 1), {
+          orgId: 'org-1',
+          correlationId: `caller-${i}`,
+        }),
+      ),
+    );
+
+    assert.equal(results.length, 100);
+    const counters = sim.control.counters()[realmId];
+    assert.equal((counters?.token?.calls ?? 0) - tokenCallsBefore, 1, 'one refresh request reached Intuit');
+    assert.equal(tokens.refreshes, 1);
+    assert.equal(counters?.read?.statuses['401'], 100, 'every caller was rejected once');
+    assert.equal(counters?.read?.statuses['200'], 100, 'and every caller then succeeded');
+    assert.deepEqual(
+      [...new Set(sink.rows.filter((r) => r.status === 200).map((r) => r.attempt))],
+      [2],
+      'each success was the second attempt',
+    );
+  });
+});

@@ -1,0 +1,2 @@
+export { api, BASIC, type Connection, connect, query, REDIRECT_URI, type Target } from './connect.js';
+export { type Received, startReceiver } from './receiver.js';
