@@ -1,1 +1,73 @@
-export {};
+export {
+  type Catalog,
+  type CatalogDefinition,
+  type CatalogEvent,
+  catalog,
+  createCatalog,
+  defineUpcaster,
+  definitions,
+  type EventOfType,
+  type EventType,
+  UnknownEventError,
+  type Upcaster,
+  upcasters,
+} from './catalog.js';
+export { createEventFactory, type EventFactory, type EventFactoryOptions } from './create-event.js';
+export {
+  defineEvent,
+  type EventDefinition,
+  type EventInput,
+  type EventOf,
+  type EventSpec,
+  toJsonSchema,
+} from './define-event.js';
+export { type AnyEnvelope, envelopeSchema, envelopeShape, TRACEPARENT } from './envelope.js';
+export { DeleteRecord, RequestSync, UpsertRecord } from './events/commands.js';
+export {
+  ConnectAttemptRejected,
+  ConnectionDisconnected,
+  ConnectionEstablished,
+  ConnectionReauthorized,
+} from './events/connections.js';
+export { RecordDeleted, RecordUpserted } from './events/records.js';
+export {
+  RecordPushed,
+  RecordPushFailed,
+  SyncCompleted,
+  SyncFailed,
+  SyncStarted,
+} from './events/sync-runs.js';
+export {
+  AppCredentialsRejected,
+  ConnectionDeactivated,
+  ConnectionDegraded,
+  ConnectionRecovered,
+  ReauthorizationRequired,
+  ReconnectSoon,
+  TokenRotated,
+} from './events/tokens.js';
+export { EntityChangeNotified, WebhookParked } from './events/webhooks.js';
+export {
+  connectionId,
+  entityId,
+  entityName,
+  errorCategory,
+  errorSummary,
+  orgId,
+  realmId,
+  syncToken,
+  timestamp,
+  UNKNOWN_ORG,
+} from './fields.js';
+export {
+  type DlqTopicName,
+  dlqTopic,
+  type KeyField,
+  keyFor,
+  type TopicName,
+  type TopicSpec,
+  topicSpec,
+  topicSpecs,
+  topics,
+} from './topics.js';
+export { EventSchemaError, type SchemaIssue, validateForPublish, validateReceived } from './validate.js';

@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { type GaugeMetricData, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  type AnyEnvelope,
+  type CatalogEvent,
+  createEventFactory,
+  definitions,
+  RequestSync,
+  SyncStarted,
+  TokenRotated,
+  topics,
+} from '@qbo/events';
+import { sampleInputs } from '@qbo/events/testing';
+import { uniqueName, waitFor } from '@qbo/testkit';
+import { dlqHeaderNames, headerString } from '../headers.js';
+import { createEventProducer, type EventProducer } from '../producer.js';
+import { createJsonSerde } from '../serde/json-serde.js';
+import { createTestBus, type TestBus } from '../testing/bus.js';
+import { readTopic } from '../testing/read-topic.js';
+import { createEventConsumer, type EventConsumer } from './consumer.js';
+import type { EventHandlers } from './handlers.js';
+
+// Spans go to memory so a test can see which trace a handler ran in.
+const spans = new InMemorySpanExporter();
+trace.setGlobalTracerProvider(
+  new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }),
+);
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+
+class PullReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+const make = createEventFactory({ source: 'consumer-test' });
+const serde = createJsonSerde();
+const fastRetry = { attempts: 3, initialDelayMs: 20, maxDelayMs: 50 };
+
+describe('producer and consumer on the real broker', () => {
+  let bus: TestBus;
+  let producer: EventProducer;
+  const consumers: EventConsumer[] = [];
+
+  const consume = async (handlers: EventHandlers, groupId = uniqueName('group')) => {
+    const consumer = createEventConsumer({
+      kafka: bus.kafka,
+      groupId,
+      serde,
+      log: bus.log,
+      names: bus.names,
+      handlers,
+      retry: fastRetry,
+    });
+    consumers.push(consumer);
+    await consumer.start();
+    return consumer;
+  };
+
+  before(async () => {
+    bus = await createTestBus();
+    producer = createEventProducer({ kafka: bus.kafka, serde, log: bus.log, names: bus.names });
+    await producer.connect();
+  });
+  after(async () => {
+    for (const c of consumers) await c.stop();
+    await producer?.disconnect();
+  });
+
+  it('carries every catalog event to its typed handler unchanged, keyed by org', async () => {
+    const sent = definitions.map((d) => make(d, sampleInputs[d.type] as never) as CatalogEvent);
+    const received: AnyEnvelope[] = [];
+    const collect = async (e: AnyEnvelope) => void received.push(e);
+    await consume(Object.fromEntries(definitions.map((d) => [d.type, collect])) as EventHandlers);
+    await producer.publish(sent);
+    await waitFor(() => received.length >= sent.length, { timeoutMs: 60_000, what: 'every catalog event' });
+    const byId = new Map(received.map((e) => [e.id, e]));
+    for (const event of sent) assert.deepEqual(byId.get(event.id), event, `${event.type} round trip`);
+    assert.equal(received.length, sent.length, 'each exactly once');
+
+    const raw = await readTopic(bus.kafka, bus.names.physical(topics.tokens), 7);
+    for (const { message } of raw) {
+      assert.equal(message.key?.toString(), 'org-acme');
+      assert.match(JSON.parse(String(message.value)).type, /^[A-Z]/);
+    }
+  });
+
+  it('refuses an event that breaks its schema at publish time, naming the field, and sends nothing', async () => {
+    const good = make(RequestSync, sampleInputs.RequestSync);
+    const bad = { ...good, data: { ...good.data, mode: 'whenever' } } as never;
+    await assert.rejects(producer.publish([good, bad]), {
+      name: 'EventSchemaError',
+      message: /^RequestSync v1 does not match its schema: data\.mode: /,
+    });
+  });
+
+  it('dead-letters a malformed message with its reason and goes on with the partition', async () => {
+    const handled: string[] = [];
+    const groupId = uniqueName('group');
+    const consumer = await consume({ RequestSync: async (e) => void handled.push(e.id) }, groupId);
+    const admin = bus.kafka.producer();
+    await admin.connect();
+    // Same key as the valid events, so all land on one partition behind the malformed one.
+    await admin.send({
+      topic: bus.names.physical(topics.commands),
+      messages: [
+        { key: 'org-acme', value: 'this is not an event' },
+        { key: 'org-acme', value: JSON.stringify({ type: 'RequestSync', version: 1 }) },
+      ],
+    });
+    await admin.disconnect();
+    const next = make(RequestSync, sampleInputs.RequestSync);
+    await producer.publish(next);
+    await waitFor(() => handled.includes(next.id), {
+      timeoutMs: 60_000,
+      what: 'the event behind the malformed ones',
+    });
+
+    // Every group reading the topic dead-letters on its own; look at this group's letters.
+    await waitFor(() => consumer.stats().deadLettered === 2, { what: 'two dead letters' });
+    const dead = await readTopic(bus.kafka, bus.names.dlq(topics.commands), 2);
+    const mine = dead.filter(
+      (d) => headerString(d.message.headers, dlqHeaderNames.consumerGroup) === groupId,
+    );
+    const byOffset = mine
+      .map((d) => d.message)
+      .sort(
+        (a, b) =>
+          Number(headerString(a.headers, dlqHeaderNames.originalOffset)) -
+          Number(headerString(b.headers, dlqHeaderNames.originalOffset)),
+      );
+    assert.equal(byOffset[0]?.value?.toString(), 'this is not an event', 'the original bytes are kept');
+    assert.equal(headerString(byOffset[0]?.headers, dlqHeaderNames.errorCode), 'not_json');
+    assert.equal(headerString(byOffset[0]?.headers, dlqHeaderNames.errorType), 'DecodeError');
+    assert.equal(headerString(byOffset[1]?.headers, dlqHeaderNames.errorCode), 'event_schema_violation');
+    assert.equal(
+      headerString(byOffset[1]?.headers, dlqHeaderNames.originalTopic),
+      bus.names.physical(topics.commands),
+    );
+    assert.equal(headerString(byOffset[1]?.headers, dlqHeaderNames.retryCount), '0', 'poison is not retried');
+    assert.equal(consumer.stats().deadLettered, 2);
+  });
+
+  it('retries a failing handler with backoff, then dead-letters it with the error code and retry count', async () => {
+    const attempts = new Map<string, number>();
+    await consume({
+      TokenRotated: async (e, ctx) => {
+        attempts.set(e.id, ctx.attempt);
+        if (e.data.credentialVersion === 1 && ctx.attempt < 2)
+          throw Object.assign(new Error('db busy'), { code: 'db_busy' });
+        if (e.data.credentialVersion === 2)
+          throw Object.assign(new Error('always down with AB11-secret'), { code: 'store_down' });
+      },
+    });
+    const flaky = make(TokenRotated, {
+      ...sampleInputs.TokenRotated,
+      data: { ...sampleInputs.TokenRotated.data, credentialVersion: 1 },
+    });
+    const broken = make(TokenRotated, {
+      ...sampleInputs.TokenRotated,
+      data: { ...sampleInputs.TokenRotated.data, credentialVersion: 2 },
+    });
+    const after = make(TokenRotated, {
+      ...sampleInputs.TokenRotated,
+      data: { ...sampleInputs.TokenRotated.data, credentialVersion: 3 },
+    });
+    await producer.publish([flaky, broken, after]);
+    await waitFor(() => attempts.has(after.id), {
+      timeoutMs: 60_000,
+      what: 'the event after the broken one',
+    });
+    assert.equal(attempts.get(flaky.id), 2, 'succeeded on the second attempt');
+    assert.equal(attempts.get(broken.id), 3, 'tried the policy number of times');
+
+    const [dead] = await readTopic(bus.kafka, bus.names.dlq(topics.tokens), 1);
+    assert.equal(JSON.parse(String(dead?.message.value)).id, broken.id, 'the original value is kept');
+    assert.equal(headerString(dead?.message.headers, dlqHeaderNames.errorCode), 'store_down');
+    assert.equal(headerString(dead?.message.headers, dlqHeaderNames.retryCount), '2');
+    assert.ok(headerString(dead?.message.headers, dlqHeaderNames.firstFailedAt));
+    const allHeaders = JSON.stringify(
+      Object.fromEntries(Object.entries(dead?.message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    );
+    assert.doesNotMatch(allHeaders, /secret|always down/, 'no error message travels');
+  });
+
+  it('continues the producer’s trace in the handler', async () => {
+    let handlerTrace: string | undefined;
+    const event = await trace.getTracer('test').startActiveSpan('request', async (span) => {
+      const e = createEventFactory({ source: 'consumer-test' })(RequestSync, sampleInputs.RequestSync);
+      await producer.publish(e);
+      span.end();
+      return { id: e.id, traceId: span.spanContext().traceId };
+    });
+    await consume({
+      RequestSync: async (e) => {
+        if (e.id === event.id) handlerTrace = trace.getActiveSpan()?.spanContext().traceId;
+      },
+    });
+    await waitFor(() => handlerTrace, { timeoutMs: 60_000, what: 'the traced event' });
+    assert.equal(handlerTrace, event.traceId);
+    const processSpan = spans
+      .getFinishedSpans()
+      .find((s) => s.name === 'process RequestSync' && s.spanContext().traceId === event.traceId);
+    assert.ok(processSpan, 'a consumer span in the producer’s trace');
+  });
+
+  it('stops cleanly in the middle of a retry, leaving the message uncommitted for redelivery', async () => {
+    const groupId = uniqueName('group');
+    let attempts = 0;
+    let inHand: string | undefined;
+    const first = createEventConsumer({
+      kafka: bus.kafka,
+      groupId,
+      serde,
+      log: bus.log,
+      names: bus.names,
+      topics: [topics.syncRuns],
+      handlers: {
+        SyncStarted: async (e) => {
+          inHand ??= e.id;
+          attempts++;
+          throw new Error('not yet');
+        },
+      },
+      retry: { attempts: 100, initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    await first.start();
+    const event = make(SyncStarted, sampleInputs.SyncStarted);
+    await producer.publish(event);
+    await waitFor(() => attempts > 0, { timeoutMs: 60_000, what: 'the first attempt' });
+    const t0 = Date.now();
+    await first.stop();
+    assert.ok(Date.now() - t0 < 20_000, 'did not wait out the backoff');
+
+    const redelivered: string[] = [];
+    const second = createEventConsumer({
+      kafka: bus.kafka,
+      groupId,
+      serde,
+      log: bus.log,
+      names: bus.names,
+      topics: [topics.syncRuns],
+      handlers: { SyncStarted: async (e) => void redelivered.push(e.id) },
+    });
+    consumers.push(second);
+    await second.start();
+    await waitFor(() => redelivered.length > 0, { timeoutMs: 60_000, what: 'redelivery to the same group' });
+    assert.equal(redelivered[0], inHand, 'the message in hand was not committed');
+    assert.equal(first.stats().handled, 0);
+  });
+
+  it('exposes its lag per partition as an OpenTelemetry gauge', async () => {
+    const reader = new PullReader();
+    const meter = new MeterProvider({ readers: [reader] }).getMeter('test');
+    const orgId = uniqueName('org-lag');
+    const events = Array.from({ length: 10 }, (_, i) =>
+      make(RequestSync, {
+        ...sampleInputs.RequestSync,
+        orgId,
+        data: { ...sampleInputs.RequestSync.data, reason: `n${i}` },
+      }),
+    );
+    await producer.publish(events);
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reachedFifth = false;
+    const consumer = createEventConsumer({
+      kafka: bus.kafka,
+      groupId: uniqueName('group'),
+      serde,
+      log: bus.log,
+      names: bus.names,
+      meter,
+      handlers: {
+        RequestSync: async (e) => {
+          if (e.id === events[4]?.id) {
+            reachedFifth = true;
+            await blocked;
+          }
+        },
+      },
+    });
+    consumers.push(consumer);
+    await consumer.start();
+    await waitFor(() => reachedFifth, { timeoutMs: 60_000, what: 'the fifth event' });
+    // The partition of this test's org: its batch began at or before the first of the ten events.
+    const partition = consumer.lag().find((l) => l.lag >= 10);
+    assert.ok(partition, 'a partition with lag while the handler is busy');
+    const { resourceMetrics } = await reader.collect();
+    const gauge = resourceMetrics.scopeMetrics
+      .flatMap((s) => s.metrics)
+      .find((m) => m.descriptor.name === 'messaging.kafka.consumer.lag') as GaugeMetricData | undefined;
+    const point = gauge?.dataPoints.find(
+      (p) =>
+        p.attributes['messaging.destination.partition.id'] === String(partition.partition) && p.value > 0,
+    );
+    assert.ok(point, 'the gauge reports the lag');
+    assert.equal(point.value, partition.lag);
+    release();
+    await waitFor(() => consumer.lag().every((l) => l.lag === 0), {
+      timeoutMs: 60_000,
+      what: 'lag back to zero',
+    });
+  });
+});

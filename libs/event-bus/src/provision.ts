@@ -1,0 +1,67 @@
+import { type TopicName, topicSpecs } from '@qbo/events';
+import type { Admin, ITopicConfig } from 'kafkajs';
+import { createTopicNames, type TopicNames } from './topic-names.js';
+
+export interface ProvisionOptions {
+  admin: Admin;
+  names?: TopicNames;
+  partitions: number;
+  replicationFactor: number;
+  retentionMs: number;
+  /** For the parking topic, whose changes wait for their realm to be connected. */
+  parkingRetentionMs: number;
+  dlqRetentionMs: number;
+  /** Only these contract topics (and their DLQs); all by default. */
+  only?: readonly TopicName[];
+}
+
+/** The topics the contract needs, with partitions, replication and retention, ready for `createTopics`. */
+export function plannedTopics({
+  names = createTopicNames(),
+  partitions,
+  replicationFactor,
+  retentionMs,
+  parkingRetentionMs,
+  dlqRetentionMs,
+  only,
+}: Omit<ProvisionOptions, 'admin'>): ITopicConfig[] {
+  const specs = only ? topicSpecs.filter((t) => only.includes(t.name)) : topicSpecs;
+  return specs.flatMap((spec) => {
+    const main: ITopicConfig = {
+      topic: names.physical(spec.name),
+      numPartitions: partitions,
+      replicationFactor,
+      configEntries: [
+        { name: 'retention.ms', value: String(spec.retention === 'long' ? parkingRetentionMs : retentionMs) },
+        { name: 'cleanup.policy', value: 'delete' },
+        // With acks=all, a write survives a broker loss only if another replica has it too.
+        { name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) },
+      ],
+    };
+    if (!spec.dlq) return [main];
+    // A DLQ needs no parallelism; few partitions keep it cheap, and its longer retention leaves time to triage.
+    const dlq: ITopicConfig = {
+      topic: names.dlq(spec.name),
+      numPartitions: Math.min(3, partitions),
+      replicationFactor,
+      configEntries: [
+        { name: 'retention.ms', value: String(dlqRetentionMs) },
+        { name: 'cleanup.policy', value: 'delete' },
+      ],
+    };
+    return [main, dlq];
+  });
+}
+
+/**
+ * Creates the contract's topics that do not exist yet; existing ones are left as they are (changing
+ * partitions reshuffles keys, so it is an operator's decision). Returns the names it created.
+ */
+export async function provisionTopics({ admin, ...options }: ProvisionOptions): Promise<string[]> {
+  const planned = plannedTopics(options);
+  const existing = new Set(await admin.listTopics());
+  const missing = planned.filter((t) => !existing.has(t.topic));
+  if (missing.length === 0) return [];
+  await admin.createTopics({ topics: missing, waitForLeaders: true });
+  return missing.map((t) => t.topic);
+}

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { catalog, createCatalog, defineUpcaster, definitions } from './catalog.js';
+import { createEventFactory } from './create-event.js';
+import { defineEvent, toJsonSchema } from './define-event.js';
+import { sampleInputs } from './testing/samples.js';
+import { topicSpecs, topics } from './topics.js';
+import { EventSchemaError } from './validate.js';
+
+const make = createEventFactory({ source: 'catalog-test' });
+
+describe('the event catalog', () => {
+  it('declares each type and version once', () => {
+    const keys = definitions.map((d) => `${d.type}@${d.version}`);
+    assert.equal(new Set(keys).size, keys.length);
+  });
+
+  it('puts every event on a declared topic and every topic carries at least one event', () => {
+    const names = new Set(topicSpecs.map((t) => t.name));
+    for (const d of definitions) assert.ok(names.has(d.topic), `${d.type} names ${d.topic}`);
+    for (const t of topicSpecs) assert.ok(catalog.onTopic(t.name).length > 0, `${t.name} has events`);
+  });
+
+  it('keeps commands, and only commands, on the commands topic', () => {
+    assert.deepEqual(
+      catalog.onTopic(topics.commands).map((d) => d.type),
+      ['UpsertRecord', 'DeleteRecord', 'RequestSync'],
+    );
+  });
+
+  it('has a valid sample for every event, which reads back unchanged', () => {
+    for (const d of definitions) {
+      const input = sampleInputs[d.type];
+      assert.ok(input, `sample for ${d.type}`);
+      const event = make(d, input as never);
+      assert.deepEqual(catalog.read(JSON.parse(JSON.stringify(event))), event);
+    }
+  });
+
+  it('generates a closed draft-07 JSON Schema for every event', () => {
+    for (const d of definitions) {
+      const schema = toJsonSchema(d);
+      assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+      assert.equal(schema.additionalProperties, false, d.type);
+      assert.deepEqual((schema.properties as Record<string, { const?: unknown }>).type?.const, d.type);
+    }
+  });
+});
+
+describe('reading a received event', () => {
+  it('refuses a message that is not an envelope, naming the fields', () => {
+    assert.throws(
+      () => catalog.read({ type: 'TokenRotated', version: 1 }),
+      (err: unknown) =>
+        err instanceof EventSchemaError && /id: /.test(err.message) && /orgId: /.test(err.message),
+    );
+  });
+
+  it('refuses an unknown type and an unknown version with distinct codes', () => {
+    const event = make(catalog.latest('RequestSync') as (typeof definitions)[22], sampleInputs.RequestSync);
+    assert.throws(() => catalog.read({ ...event, type: 'SomethingElse' }), { code: 'unknown_type' });
+    assert.throws(() => catalog.read({ ...event, version: 9 }), { code: 'unknown_version' });
+  });
+
+  it('drops fields a newer producer added instead of refusing the event', () => {
+    const event = make(catalog.latest('RequestSync') as (typeof definitions)[22], sampleInputs.RequestSync);
+    const read = catalog.read({ ...event, data: { ...event.data, priority: 'high' } });
+    assert.deepEqual(read, event);
+  });
+
+  it('upcasts an older version to the newest through the registered upcasters', () => {
+    const v1 = defineEvent({
+      type: 'WidgetMoved',
+      version: 1,
+      topic: topics.records,
+      description: 'test',
+      data: z.object({ to: z.string() }),
+    });
+    const v2 = defineEvent({
+      type: 'WidgetMoved',
+      version: 2,
+      topic: topics.records,
+      description: 'test',
+      data: z.object({ destination: z.object({ name: z.string() }) }),
+    });
+    const local = createCatalog([v1, v2], [defineUpcaster(v1, v2, (d) => ({ destination: { name: d.to } }))]);
+    const old = createEventFactory({ source: 'old-writer' })(v1, { orgId: 'org-1', data: { to: 'shelf' } });
+    const read = local.read(old);
+    assert.equal(read.version, 2);
+    assert.deepEqual(read.data, { destination: { name: 'shelf' } });
+  });
+
+  it('refuses an older version that has no upcaster', () => {
+    const v1 = defineEvent({
+      type: 'WidgetMoved',
+      version: 1,
+      topic: topics.records,
+      description: 't',
+      data: z.object({}),
+    });
+    const v2 = defineEvent({
+      type: 'WidgetMoved',
+      version: 2,
+      topic: topics.records,
+      description: 't',
+      data: z.object({}),
+    });
+    const old = make(v1, { orgId: 'org-1', data: {} });
+    assert.throws(() => createCatalog([v1, v2]).read(old), { code: 'no_upcaster' });
+  });
+});

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { defineEvent } from '../define-event.js';
+import { connectionId, entityId, entityName, syncToken } from '../fields.js';
+import { topics } from '../topics.js';
+
+/**
+ * Write a record to QuickBooks. Without `entityId` it creates; with it, it updates and needs the
+ * `syncToken` the caller last saw (optimistic concurrency). `requestId` makes a redelivered command a no-op
+ * at Intuit.
+ */
+export const UpsertRecord = defineEvent({
+  type: 'UpsertRecord',
+  version: 1,
+  topic: topics.commands,
+  description: 'Command: create or update a record in QuickBooks (to sync-service).',
+  data: z.object({
+    connectionId,
+    entity: entityName,
+    entityId: entityId.optional(),
+    syncToken: syncToken.optional(),
+    /** Sparse update: only the given fields change. */
+    sparse: z.boolean(),
+    requestId: z.string().min(1).max(64),
+    payload: z.record(z.string(), z.unknown()),
+  }),
+});
+
+export const DeleteRecord = defineEvent({
+  type: 'DeleteRecord',
+  version: 1,
+  topic: topics.commands,
+  description:
+    'Command: delete (or void, or deactivate, as the entity allows) a record in QuickBooks (to sync-service).',
+  data: z.object({
+    connectionId,
+    entity: entityName,
+    entityId,
+    syncToken,
+    requestId: z.string().min(1).max(64),
+  }),
+});
+
+export const RequestSync = defineEvent({
+  type: 'RequestSync',
+  version: 1,
+  topic: topics.commands,
+  description: 'Command: run a sync for a connection now (to sync-service).',
+  data: z.object({
+    connectionId,
+    mode: z.enum(['incremental', 'full', 'reconciliation']),
+    /** All entities when absent. */
+    entities: z.array(entityName).min(1).optional(),
+    reason: z.string().max(200).optional(),
+  }),
+});
