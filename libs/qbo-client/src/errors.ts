@@ -1,20 +1,19 @@
+import { errorCategory } from '@qbo/events';
+
 /**
  * Every failed Accounting API call becomes a QboError whose category says what kind of failure it is, and
  * whose remediation says what a person or the caller should do next. Categories follow Intuit's status codes
  * and fault codes: https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes
  */
-export const categories = [
-  'auth',
-  'permission',
-  'rate_limit',
-  'validation',
-  'not_found',
-  'conflict',
-  'server',
-  'network',
-  'timeout',
-] as const;
-export type Category = (typeof categories)[number];
+
+/**
+ * The categories are the platform's error vocabulary, declared once in the event contract so that every
+ * QboError fits the error summary that sync events carry; `internal` is ours alone, never Intuit's.
+ */
+export type Category = Exclude<(typeof errorCategory.options)[number], 'internal'>;
+export const categories: readonly Category[] = errorCategory.options.filter(
+  (c): c is Category => c !== 'internal',
+);
 
 export interface QboErrorDetails {
   category: Category;
