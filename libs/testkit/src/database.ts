@@ -53,6 +53,18 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
       const client = new pg.Client({ connectionString: serverUrl() });
       await client.connect();
       try {
+        // Pools closed a moment ago may still be ending their sockets; forcing the drop then would kill those
+        // connections and surface as an error in whoever still holds one. A connection still open after
+        // the wait is a leak, and the forced drop makes it visible.
+        const deadline = Date.now() + 5_000;
+        while (Date.now() < deadline) {
+          const open = await client.query(
+            'select count(*)::int as n from pg_stat_activity where datname = $1',
+            [name],
+          );
+          if (open.rows[0]?.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         await client.query(`drop database if exists "${name}" with (force)`);
       } finally {
         await client.end();
