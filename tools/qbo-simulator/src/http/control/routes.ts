@@ -74,10 +74,11 @@ export function controlRoutes(control: SimulatorControl): Hono {
   );
   app.post('/clock', async (c) => {
     const request = await body(c, clockSchema);
+    // Freeze first: freezing pins "now", so a set or advance in the same request lands exactly.
+    if (request.freeze === true) control.clock.freeze();
     if (request.set !== undefined)
       control.clock.set(typeof request.set === 'number' ? request.set : Date.parse(request.set));
     if (request.advanceMs !== undefined) control.clock.advance(request.advanceMs);
-    if (request.freeze === true) control.clock.freeze();
     if (request.freeze === false) control.clock.unfreeze();
     return c.json({ now: control.clock.now(), iso: new Date(control.clock.now()).toISOString() });
   });
