@@ -8,6 +8,8 @@ import { startProcess } from './process.js';
 export interface LifecycleSuiteOptions {
   service: string;
   schema: string;
+  /** Shutdown steps the service adds besides the common ones, in the order they must run. */
+  extraSteps?: readonly string[];
   /** The service package's folder (holding dist/). */
   root: URL;
 }
@@ -16,7 +18,12 @@ export interface LifecycleSuiteOptions {
  * What every service must do as a process: start on real Postgres and Kafka, migrate its own schema, answer
  * its probes, refuse a bad environment by naming the variables, and stop cleanly on SIGTERM.
  */
-export function describeServiceLifecycle({ service, schema, root }: LifecycleSuiteOptions): void {
+export function describeServiceLifecycle({
+  service,
+  schema,
+  root,
+  extraSteps = [],
+}: LifecycleSuiteOptions): void {
   const entry = fileURLToPath(new URL('dist/main.js', root));
   const preload = fileURLToPath(new URL('dist/telemetry.js', root));
 
@@ -71,8 +78,20 @@ export function describeServiceLifecycle({ service, schema, root }: LifecycleSui
       const elapsed = Date.now() - t0;
       assert.equal(code, 0, proc.output());
       assert.ok(elapsed < 10_000, `stopped in ${elapsed} ms`);
-      const steps = proc.logs.filter((l) => l.msg === 'shutdown step done').map((l) => l.step);
-      assert.deepEqual(steps, ['http', 'database', 'kafka-admin', 'telemetry']);
+      const steps = proc.logs.filter((l) => l.msg === 'shutdown step done').map((l) => String(l.step));
+      // Every service has these steps, in this order; its own (consumers, producers) fall between them.
+      const base = ['http', 'database', 'kafka-admin', 'telemetry'];
+      assert.deepEqual(
+        steps.filter((s) => base.includes(s)),
+        base,
+        `steps: ${steps.join(', ')}`,
+      );
+      assert.deepEqual(
+        steps.filter((s) => extraSteps.includes(s)),
+        [...extraSteps],
+        `the service's own steps ran, in order: ${steps.join(', ')}`,
+      );
+      assert.ok(!proc.logs.some((l) => l.msg === 'shutdown step failed'), proc.output());
       assert.ok(proc.logs.some((l) => l.msg === 'shutdown complete' && l.exitCode === 0));
     });
 

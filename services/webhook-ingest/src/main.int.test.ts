@@ -4,4 +4,5 @@ describeServiceLifecycle({
   service: 'webhook-ingest',
   schema: 'webhook',
   root: new URL('..', import.meta.url),
+  extraSteps: ['connections-consumer', 'producer'],
 });

@@ -1,10 +1,117 @@
-import type { ServiceDefinition } from '@qbo/service-kit';
+import {
+  createEventConsumer,
+  createEventProducer,
+  createSerde,
+  createTopicNames,
+  createTracedEventFactory,
+  provisionTopics,
+} from '@qbo/event-bus';
+import type { CatalogEvent } from '@qbo/events';
+import { phase, type ServiceDefinition } from '@qbo/service-kit';
 import { type Config, configSchema } from './config.js';
+import { postWebhook } from './http/post-webhook.js';
+import { batchRealmOrgs, batchSeenEvents } from './ingest/batched-store.js';
+import { createBatcher } from './ingest/batcher.js';
+import { createHandleDelivery, type Publish } from './ingest/handle-delivery.js';
+import { createReplayParked } from './ingest/replay-parked.js';
+import { connectionHandlers } from './kafka/on-connection.js';
+import { createWebhookMetrics } from './metrics.js';
 import { migrations } from './store/migrations.js';
+import { createParkedChanges } from './store/parked-changes.js';
+import { projectionGroup } from './store/projection-group.js';
+import { createRealmOrgs } from './store/realm-orgs.js';
+import { createSeenEvents } from './store/seen-events.js';
+import { createSql } from './store/sql.js';
 
 export const service: ServiceDefinition<Config> = {
   name: 'webhook-ingest',
   schema: 'webhook',
   configSchema,
   migrations,
+  // Shutdown order: the HTTP step drains in-flight deliveries (each awaits its Kafka ack), then the projection
+  // consumer leaves its group (so a replacement replica rejoins at once), then the producer disconnects.
+  async wire({ config, log, orm, kafka, admin, app, onShutdown }) {
+    const names = createTopicNames(config.KAFKA_TOPIC_PREFIX);
+    await provisionTopics({
+      admin,
+      names,
+      partitions: config.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: config.KAFKA_TOPIC_REPLICATION,
+      retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
+      parkingRetentionMs: config.KAFKA_PARKING_RETENTION_MS,
+      dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
+    });
+    const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
+    const producer = createEventProducer({ kafka, serde, log, names });
+    await producer.connect();
+    onShutdown({ name: 'producer', phase: phase.producers, run: () => producer.disconnect() });
+
+    const sql = createSql(orm);
+    const realms = createRealmOrgs(sql);
+    const seen = batchSeenEvents(createSeenEvents(sql), config.WEBHOOK_DEDUPE_WINDOW_MS);
+    const parked = createParkedChanges(sql);
+    const events = createTracedEventFactory({ source: 'webhook-ingest' });
+    const metrics = createWebhookMetrics();
+    // Concurrent deliveries share one Kafka request (the producer keeps one in flight, for ordering).
+    const publishBatch = createBatcher<readonly CatalogEvent[], void>({
+      maxItems: 500,
+      run: async (batches) => {
+        await producer.publish(batches.flat());
+        return batches.map(() => undefined);
+      },
+    });
+    const publish: Publish = (batch, expiresAt) => publishBatch(batch, expiresAt);
+    const replay = createReplayParked({ parked, publish, events, log });
+
+    const tokens = (config.WEBHOOK_VERIFIER_TOKENS ?? []).map((t) => t.reveal());
+    if (tokens.length === 0) log.warn('WEBHOOK_VERIFIER_TOKENS is not set; every webhook will be refused');
+    const handle = createHandleDelivery({
+      verifierTokens: () => tokens,
+      realms: batchRealmOrgs(realms),
+      seen,
+      parked,
+      replay,
+      publish,
+      events,
+      metrics,
+      log,
+      dedupeWindowMs: config.WEBHOOK_DEDUPE_WINDOW_MS,
+    });
+    postWebhook(app, {
+      handle,
+      metrics,
+      log,
+      maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
+      deadlineMs: config.WEBHOOK_DEADLINE_MS,
+    });
+
+    const consumer = createEventConsumer({
+      kafka,
+      groupId: await projectionGroup(sql, 'realm-orgs', 'webhook-ingest'),
+      serde,
+      log,
+      names,
+      handlers: connectionHandlers({ realms, replay }),
+    });
+    // Not awaited: joining a group can take a session timeout, and webhooks need not wait for it (a realm not
+    // linked yet is parked and replayed). A failure to join rejects unhandled, which stops the process.
+    const started = consumer.start().then(() => log.info('realm projection consuming'));
+    onShutdown({
+      name: 'connections-consumer',
+      phase: phase.consumers,
+      // Stopping before the join finished would leave the join running; let it settle first (bounded by the
+      // shutdown deadline).
+      run: async () => {
+        await started.catch(() => undefined);
+        await consumer.stop();
+      },
+    });
+
+    const prune = setInterval(() => {
+      seen
+        .prune(config.WEBHOOK_DEDUPE_WINDOW_MS)
+        .catch((err: unknown) => log.warn({ err }, 'dedupe prune failed'));
+    }, 3_600_000);
+    prune.unref();
+  },
 };

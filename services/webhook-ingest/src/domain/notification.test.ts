@@ -126,6 +126,23 @@ describe('parseNotifications', () => {
     ]);
   });
 
+  it('reads the merged-away id of a CloudEvents merge from data.deletedId', () => {
+    const merge = JSON.stringify([
+      {
+        specversion: '1.0',
+        id: 'merge-1',
+        type: 'qbo.customer.merged.v1',
+        time: '2025-09-10T21:31:25.179Z',
+        intuitaccountid: '310687',
+        intuitentityid: '7',
+        data: { deletedId: '6' },
+      },
+    ]);
+    const result = parseNotifications(merge);
+    assert.ok(result.ok);
+    assert.equal(result.changes[0]?.deletedId, '6');
+  });
+
   it('keeps realm ids beyond 2^53 exact', () => {
     const result = parseNotifications(legacy);
     assert.ok(result.ok);

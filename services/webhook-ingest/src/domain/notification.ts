@@ -58,6 +58,8 @@ const cloudEventSchema = z.object({
   intuitentityid: id,
   deletedid: id.optional(),
   intuitdeletedid: id.optional(),
+  // Where a merge names the merged-away id is undocumented; seen in `data.deletedId` too.
+  data: z.object({ deletedId: id.optional() }).optional(),
 });
 const cloudEventsSchema = z.array(cloudEventSchema).min(1);
 
@@ -137,7 +139,7 @@ export function parseNotifications(body: string): ParseResult {
       const [, entity = '', verb = ''] = event.type.split('.');
       const operation = verbs[verb];
       if (!operation) return { ok: false, reason: `unknown event verb in type ${event.type}` };
-      const deletedId = event.deletedid ?? event.intuitdeletedid;
+      const deletedId = event.deletedid ?? event.intuitdeletedid ?? event.data?.deletedId;
       changes.push({
         eventId: event.id,
         realmId: event.intuitaccountid,

@@ -1,0 +1,76 @@
+import type { CatalogEvent } from '@qbo/events';
+import type { Publish } from '../ingest/handle-delivery.js';
+import type { WebhookMetrics } from '../metrics.js';
+import type { ParkedChange, ParkedChanges } from '../store/parked-changes.js';
+import type { RealmOrgs } from '../store/realm-orgs.js';
+import type { SeenEvents } from '../store/seen-events.js';
+
+/** In-memory twins of the stores, for unit tests of the delivery pipeline. */
+export function memoryRealmOrgs(
+  links: Record<string, string> = {},
+): RealmOrgs & { links: Map<string, string> } {
+  const map = new Map(Object.entries(links));
+  return {
+    links: map,
+    lookup: async (ids) => new Map(ids.flatMap((id) => (map.has(id) ? [[id, map.get(id) as string]] : []))),
+    link: async ({ realmId, orgId }) => {
+      map.set(realmId, orgId);
+    },
+    unlink: async (realmId) => {
+      map.delete(realmId);
+    },
+    isEmpty: async () => map.size === 0,
+  };
+}
+
+export function memorySeenEvents(): SeenEvents & { ids: Set<string> } {
+  const ids = new Set<string>();
+  return {
+    ids,
+    seen: async (eventIds) => new Set(eventIds.filter((id) => ids.has(id))),
+    record: async (eventIds) => {
+      for (const id of eventIds) ids.add(id);
+    },
+    prune: async () => {},
+  };
+}
+
+export function memoryParkedChanges(): ParkedChanges & { rows: (ParkedChange & { replayed: boolean })[] } {
+  const rows: (ParkedChange & { replayed: boolean })[] = [];
+  return {
+    rows,
+    add: async (changes, receivedAt) => {
+      for (const change of changes)
+        rows.push({ id: String(rows.length + 1), change, receivedAt, replayed: false });
+    },
+    pending: async (realmId) => rows.filter((r) => !r.replayed && r.change.realmId === realmId),
+    markReplayed: async (ids) => {
+      for (const r of rows) if (ids.includes(r.id)) r.replayed = true;
+    },
+  };
+}
+
+/** A Kafka stand-in: keeps what was published, or fails while `down` is set. */
+export function memoryKafka(): { publish: Publish; published: CatalogEvent[]; down: boolean } {
+  const kafka = {
+    published: [] as CatalogEvent[],
+    down: false,
+    publish: async (events: readonly CatalogEvent[]) => {
+      if (kafka.down) throw new Error('broker unavailable');
+      kafka.published.push(...events);
+    },
+  };
+  return kafka;
+}
+
+export function countingMetrics(): WebhookMetrics & { rejections: string[] } {
+  const rejections: string[] = [];
+  return {
+    rejections,
+    received: () => {},
+    verified: () => {},
+    rejected: (reason) => rejections.push(reason),
+    changes: () => {},
+    publishLatency: () => {},
+  };
+}
