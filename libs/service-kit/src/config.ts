@@ -100,6 +100,8 @@ export const env = {
 export const serviceEnvShape = {
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: env.port(8080),
+  /** Serves Prometheus `/metrics` on this port when set (0 picks a free one). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: env.postgresUrl(),
   DATABASE_POOL_MAX: env.positiveInt(10),

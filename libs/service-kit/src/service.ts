@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Hono } from 'hono';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -106,6 +108,10 @@ export async function runService<C extends ServiceConfig>(
         return server.close(Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS / 3));
       },
     });
+    if (config.METRICS_PORT !== undefined) {
+      const metrics = await startMetricsServer(telemetry, config.HOST, config.METRICS_PORT, log);
+      if (metrics) shutdown.add({ name: 'metrics', phase: phase.connections, run: metrics.close });
+    }
     log.info({ host: config.HOST, port: server.port, schema: def.schema }, 'service started');
     return { port: server.port, shutdown };
   } catch (err) {
@@ -113,4 +119,29 @@ export async function runService<C extends ServiceConfig>(
     await shutdown.run('start-up failed', 1);
     return undefined;
   }
+}
+
+/** A separate listener for Prometheus, so scrapes never share the public port or its middleware. */
+async function startMetricsServer(telemetry: Telemetry, host: string, port: number, log: Logger) {
+  const handler = telemetry.metricsHandler;
+  if (!handler) {
+    log.warn('METRICS_PORT is set but telemetry is off; no metrics are served');
+    return undefined;
+  }
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') return handler(req, res);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  log.info({ port: (server.address() as AddressInfo).port }, 'metrics server listening');
+  return {
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
 }

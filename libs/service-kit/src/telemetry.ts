@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
@@ -24,6 +26,8 @@ export interface TelemetryOptions {
 export interface Telemetry {
   /** Flushes pending spans and metrics; the last shutdown step. */
   shutdown(): Promise<void>;
+  /** Answers a Prometheus scrape, when `METRICS_PORT` is set; the service serves it on that port. */
+  metricsHandler?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
@@ -38,7 +42,7 @@ const PROBE_PATHS = new Set(['/healthz', '/readyz']);
  * Node 26 (DEP0205).
  *
  * Export is OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces/metrics-specific variable) is set
- * and off otherwise; spans are still created so trace ids reach logs and Kafka headers. Logs go to stdout
+ * and off otherwise, and metrics are also offered for scraping when `METRICS_PORT` is set; spans are still created so trace ids reach logs and Kafka headers. Logs go to stdout
  * through pino, never to an OTLP log exporter. `OTEL_SDK_DISABLED=true` turns it all off.
  */
 export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOptions): Telemetry {
@@ -54,12 +58,17 @@ export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOpti
       : // Spans without export still carry trace ids into logs and Kafka headers.
         [new NoopSpanProcessor()];
 
+  // Pulled by Prometheus from a port of its own (never the public one), served by the service itself.
+  const prometheus = env.METRICS_PORT ? new PrometheusExporter({ preventServerStart: true }) : undefined;
+  const readers = [
+    ...(metricsOn ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() })] : []),
+    ...(prometheus ? [prometheus] : []),
+  ];
+
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
     spanProcessors,
-    metricReaders: metricsOn
-      ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() })]
-      : [],
+    metricReaders: readers,
     logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
@@ -71,5 +80,8 @@ export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOpti
     ],
   });
   sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+  return {
+    shutdown: () => sdk.shutdown(),
+    ...(prometheus ? { metricsHandler: (req, res) => prometheus.getMetricsRequestHandler(req, res) } : {}),
+  };
 }

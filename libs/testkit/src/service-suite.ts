@@ -45,7 +45,7 @@ export function describeServiceLifecycle({
     });
 
     it('starts, migrates its own schema and reports database and Kafka ready', async () => {
-      const proc = await startProcess({ entry, preload, env: env() });
+      const proc = await startProcess({ entry, preload, env: { ...env(), METRICS_PORT: '0' } });
       try {
         const health = await fetch(`${proc.url}/healthz`);
         assert.equal(health.status, 200);
@@ -66,6 +66,18 @@ export function describeServiceLifecycle({
         const problem = await fetch(`${proc.url}/no-such-route`);
         assert.equal(problem.status, 404);
         assert.equal(problem.headers.get('content-type'), 'application/problem+json');
+
+        const listening = proc.logs.find((l) => l.msg === 'metrics server listening');
+        assert.ok(listening, 'a metrics port was opened');
+        const scrape = await fetch(`http://127.0.0.1:${listening.port}/metrics`);
+        assert.equal(scrape.status, 200);
+        const text = await scrape.text();
+        assert.match(text, new RegExp(`^target_info\\{.*service_name="${service}"`, 'm'));
+        assert.match(
+          text,
+          /^# TYPE http_server_request_duration(_seconds)? histogram$/m,
+          'HTTP metrics are recorded',
+        );
       } finally {
         await proc.stop();
       }
