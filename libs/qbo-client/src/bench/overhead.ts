@@ -7,10 +7,7 @@
  * Modes run interleaved in rounds of 100 calls, so drift on a busy machine hits them alike. Needs Redis and
  * Postgres (for the production-shaped mode).
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { connect as connectRealm } from '@qbo/qbo-simulator/testing';
+import { connect as connectRealm, startSimulatorProcess } from '@qbo/qbo-simulator/testing';
 import { createLogger, openDatabase } from '@qbo/service-kit';
 import { createTestDatabase, uniqueName } from '@qbo/testkit';
 import { qboApiLogMigration } from '../api-log/migration.js';
@@ -29,32 +26,20 @@ const ROUND = 100;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const log = createLogger({ service: 'qbo-client-bench', level: 'warn' });
 
-const cli = fileURLToPath(new URL('cli.js', import.meta.resolve('@qbo/qbo-simulator')));
-const child = spawn(
-  process.execPath,
-  [
-    cli,
-    '--port',
-    '0',
-    '--seed',
-    '1',
-    '--companies',
-    '1',
-    '--records',
-    '200',
-    '--no-limits',
-    '--consent',
-    'auto',
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const entry = JSON.parse(line) as { msg?: string; url?: string };
-    if (entry.msg === 'service started' && entry.url) resolve(entry.url);
-  });
-  child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-});
+const simulator = await startSimulatorProcess([
+  '--port',
+  '0',
+  '--seed',
+  '1',
+  '--companies',
+  '1',
+  '--records',
+  '200',
+  '--no-limits',
+  '--consent',
+  'auto',
+]);
+const { url } = simulator;
 
 const redis = testRedis();
 const db = await createTestDatabase('qbo-client-bench');
@@ -141,5 +126,5 @@ try {
 } finally {
   await db.drop();
   await redis.quit();
-  child.kill('SIGTERM');
+  await simulator.stop();
 }

@@ -5,12 +5,9 @@
  *   node_modules/.bin/node tools/qbo-simulator/dist/bench/paged-reads.js [customers] [passes]
  * Limits are off: 100 pages/s is ten times Intuit's 10 requests/s, and the point is the simulator's speed.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { createSimulator } from '../index.js';
 import { connect, query } from '../testing/connect.js';
+import { startSimulatorProcess } from '../testing/process.js';
 
 const customers = Number(process.argv[2] ?? 100_000);
 const passes = Number(process.argv[3] ?? 3);
@@ -23,19 +20,17 @@ const seeded = local.control.seed({ seed: 42, companies: 1, counts: { Customer: 
 out(`seeding: ${customers} customers in ${seeded.ms} ms (in process)`);
 await local.close();
 
-const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
-const child = spawn(
-  process.execPath,
-  [cli, '--port', '0', '--companies', '0', '--control', '--no-limits', '--consent', 'auto'],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const entry = JSON.parse(line) as { msg?: string; url?: string };
-    if (entry.msg === 'service started' && entry.url) resolve(entry.url);
-  });
-  child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-});
+const simulator = await startSimulatorProcess([
+  '--port',
+  '0',
+  '--companies',
+  '0',
+  '--control',
+  '--no-limits',
+  '--consent',
+  'auto',
+]);
+const { url } = simulator;
 
 try {
   const post = (path: string, body: unknown) =>
@@ -97,6 +92,5 @@ try {
       `select * from Customer where Active IN (true, false) orderby DisplayName startposition ${start} maxresults ${PAGE}`,
   );
 } finally {
-  child.kill('SIGTERM');
-  await once(child, 'exit');
+  await simulator.stop();
 }

@@ -3,6 +3,7 @@ import { createRandom, type Random } from '../random.js';
 import type { Company } from './company.js';
 import { ACCOUNT_TYPES } from './entities/account.js';
 import { cents, USD } from './entities/common.js';
+import { invoiceDefaults } from './entities/invoice.js';
 import type { EntityName, QboObject, Row } from './entities/types.js';
 import { address, CHART, FAMILY, GIVEN, GOODS, TRADES, uniqueName } from './seed-data.js';
 
@@ -219,13 +220,7 @@ export function seedCompany(company: Company, seed: number, counts: SeedCounts, 
         'Invoice',
         i + 1,
         {
-          AllowOnlineCreditCardPayment: false,
-          AllowOnlineACHPayment: false,
-          ApplyTaxAfterDiscount: false,
-          EmailStatus: 'NotSet',
-          PrintStatus: 'NotSet',
-          Deposit: 0,
-          TxnTaxDetail: { TotalTax: 0 },
+          ...invoiceDefaults(),
           DocNumber: String(1001 + i),
           TxnDate: txnDate,
           DueDate: addDays(txnDate, 30),

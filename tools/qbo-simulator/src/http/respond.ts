@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { QboFault } from '../domain/fault.js';
+import { faults, type QboFault } from '../domain/fault.js';
 import { formatResponseTime } from '../qbo-time.js';
 
 export const JSON_TYPE = 'application/json;charset=UTF-8';
@@ -70,3 +70,12 @@ export const escapeHtml = (s: string) =>
   );
 
 export const errorPage = (title: string, text: string) => page(escapeHtml(title), escapeHtml(text));
+
+/** A write's JSON body; anything unparsable is Intuit's 2010 fault, as a malformed entity would be. */
+export async function readJsonBody(c: Context): Promise<unknown> {
+  try {
+    return JSON.parse(await c.req.text());
+  } catch {
+    throw faults.invalidProperty('Request has invalid or unsupported property');
+  }
+}

@@ -67,6 +67,17 @@ function normalizeLines(lines: unknown, lookup: EntityLookup): { lines: QboObjec
   return { lines: out, total: cents(subtotal - discount) };
 }
 
+/** The fields QuickBooks fills on a new invoice when the request leaves them out (fresh objects each call). */
+export const invoiceDefaults = () => ({
+  AllowOnlineCreditCardPayment: false,
+  AllowOnlineACHPayment: false,
+  ApplyTaxAfterDiscount: false,
+  EmailStatus: 'NotSet',
+  PrintStatus: 'NotSet',
+  Deposit: 0,
+  TxnTaxDetail: { TotalTax: 0 },
+});
+
 export const invoice: EntityDef = {
   name: 'Invoice',
   path: 'invoice',
@@ -113,13 +124,7 @@ export const invoice: EntityDef = {
     const txnDate = typeof input.TxnDate === 'string' ? input.TxnDate : formatPacificDate(lookup.now);
     const applied = existing ? lookup.appliedToInvoice(existing.id) : 0;
     return compact({
-      AllowOnlineCreditCardPayment: false,
-      AllowOnlineACHPayment: false,
-      ApplyTaxAfterDiscount: false,
-      EmailStatus: 'NotSet',
-      PrintStatus: 'NotSet',
-      Deposit: 0,
-      TxnTaxDetail: { TotalTax: 0 },
+      ...invoiceDefaults(),
       ...input,
       DocNumber: typeof input.DocNumber === 'string' ? input.DocNumber : lookup.nextDocNumber(),
       TxnDate: txnDate,

@@ -1,21 +1,15 @@
 import type { Hono } from 'hono';
 import type { Core } from '../../core.js';
-import { faults } from '../../domain/fault.js';
 import { batch } from '../../domain/operations.js';
 import type { ApiEnv } from '../env.js';
 import { idempotent } from '../request-id.js';
-import { withTime } from '../respond.js';
+import { readJsonBody, withTime } from '../respond.js';
 
 /** `POST …/batch`: up to 30 items, answered 200 with one response per item. */
 export function batchRoute(app: Hono<ApiEnv>, core: Core): void {
   app.post('/v3/company/:realmId/batch', (c) =>
     idempotent(c, core, 36, async () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        throw faults.invalidProperty('Request has invalid or unsupported property');
-      }
+      const body = await readJsonBody(c);
       const now = core.clock.now();
       const result = batch(c.get('company'), body, now);
       core.realms.publish(result.events);

@@ -1,11 +1,10 @@
 import type { Hono } from 'hono';
 import type { Core } from '../../core.js';
 import { entityDef } from '../../domain/entities/registry.js';
-import { faults } from '../../domain/fault.js';
 import { write } from '../../domain/operations.js';
 import type { ApiEnv } from '../env.js';
 import { idempotent } from '../request-id.js';
-import { withTime } from '../respond.js';
+import { readJsonBody, withTime } from '../respond.js';
 
 /** `POST …/{entity}`: create, update (full or sparse), `?operation=delete|void|update&include=void`. */
 export function writeEntityRoute(app: Hono<ApiEnv>, core: Core): void {
@@ -13,12 +12,7 @@ export function writeEntityRoute(app: Hono<ApiEnv>, core: Core): void {
     const def = entityDef(c.req.param('entity'));
     if (!def) return next();
     return idempotent(c, core, 50, async () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        throw faults.invalidProperty('Request has invalid or unsupported property');
-      }
+      const body = await readJsonBody(c);
       const now = core.clock.now();
       const result = write(
         c.get('company'),
