@@ -12,6 +12,8 @@ export interface LifecycleSuiteOptions {
   extraSteps?: readonly string[];
   /** The service package's folder (holding dist/). */
   root: URL;
+  /** Variables the service requires besides the common ones (credentials, keys), as a test would set them. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -23,6 +25,7 @@ export function describeServiceLifecycle({
   schema,
   root,
   extraSteps = [],
+  env: serviceEnv = {},
 }: LifecycleSuiteOptions): void {
   const entry = fileURLToPath(new URL('dist/main.js', root));
   const preload = fileURLToPath(new URL('dist/telemetry.js', root));
@@ -35,6 +38,7 @@ export function describeServiceLifecycle({
       PORT: '0',
       LOG_LEVEL: 'info',
       SHUTDOWN_TIMEOUT_MS: '10000',
+      ...serviceEnv,
     });
 
     before(async () => {
