@@ -48,7 +48,11 @@ export const service: ServiceDefinition<Config> = {
 
     const sql = createSql(orm);
     const realms = createRealmOrgs(sql);
-    const seen = batchSeenEvents(createSeenEvents(sql), config.WEBHOOK_DEDUPE_WINDOW_MS);
+    const seen = batchSeenEvents(createSeenEvents(sql), config.WEBHOOK_DEDUPE_WINDOW_MS, (err) =>
+      log.warn({ err }, 'dedupe record not written; a redelivery of those changes may publish again'),
+    );
+    // After the HTTP drain (ingress) and before the database closes (connections).
+    onShutdown({ name: 'dedupe-records', phase: phase.consumers, run: () => seen.flush() });
     const parked = createParkedChanges(sql);
     const events = createTracedEventFactory({ source: 'webhook-ingest' });
     const metrics = createWebhookMetrics();

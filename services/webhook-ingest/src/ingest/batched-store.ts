@@ -18,8 +18,25 @@ export function batchRealmOrgs(realms: RealmOrgs): RealmOrgs {
   return { ...realms, lookup: (ids) => (ids.length === 0 ? Promise.resolve(new Map()) : lookup(ids)) };
 }
 
-/** Dedupe checks and records of concurrent deliveries, one query per batch. */
-export function batchSeenEvents(seen: SeenEvents, windowMs: number): SeenEvents {
+export interface WriteBehindSeenEvents extends SeenEvents {
+  /** Resolves when every record started so far is written (or failed): the shutdown step. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Dedupe checks and records of concurrent deliveries, one query per batch. Records are written behind the
+ * answer: the 200 waits for Kafka, not for a dedupe row's commit. Ids published but not yet committed are
+ * kept in memory and count as seen, so a redelivery to this replica is caught meanwhile. A record that fails
+ * to commit costs at most a duplicate on a later redelivery, which consumers absorb (they dedupe on the
+ * notification id); it never loses a change.
+ */
+export function batchSeenEvents(
+  seen: SeenEvents,
+  windowMs: number,
+  onRecordError: (err: unknown) => void,
+): WriteBehindSeenEvents {
+  const pending = new Map<string, number>();
+  const writes = new Set<Promise<void>>();
   const check = createBatcher<readonly string[], Set<string>>({
     maxItems: MAX_ITEMS,
     run: async (lists) => {
@@ -34,9 +51,35 @@ export function batchSeenEvents(seen: SeenEvents, windowMs: number): SeenEvents 
       return lists.map(() => undefined);
     },
   });
+  const hold = (id: string, by: number) => {
+    const n = (pending.get(id) ?? 0) + by;
+    if (n > 0) pending.set(id, n);
+    else pending.delete(id);
+  };
   return {
     ...seen,
-    seen: (ids) => (ids.length === 0 ? Promise.resolve(new Set()) : check(ids)),
-    record: (ids) => (ids.length === 0 ? Promise.resolve() : record(ids)),
+    async seen(ids) {
+      if (ids.length === 0) return new Set();
+      // Pending ids are read before the query: one committed meanwhile is then in the query's answer.
+      const held = ids.filter((id) => pending.has(id));
+      const found = await check(ids);
+      for (const id of held) found.add(id);
+      return found;
+    },
+    record(ids) {
+      if (ids.length === 0) return Promise.resolve();
+      for (const id of ids) hold(id, 1);
+      const write: Promise<void> = record(ids)
+        .catch(onRecordError)
+        .finally(() => {
+          for (const id of ids) hold(id, -1);
+          writes.delete(write);
+        });
+      writes.add(write);
+      return Promise.resolve();
+    },
+    async flush() {
+      await Promise.all([...writes]);
+    },
   };
 }
