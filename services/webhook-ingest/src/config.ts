@@ -21,6 +21,11 @@ export const configSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: env.positiveInt(256 * 1024),
   /** Time to verify, route and have Kafka acknowledge; well under Intuit's 3 s so a 503 still arrives in time. */
   WEBHOOK_DEADLINE_MS: env.positiveInt(2_000),
+  /**
+   * How long a found realm → org link is answered from memory (0: every delivery asks the store). A link made
+   * by another replica's projection consumer, or a realm moving to another org, is seen within this time.
+   */
+  WEBHOOK_REALM_CACHE_MS: z.coerce.number().int().nonnegative().default(5_000),
   /** Redeliveries of an event id within this window are acknowledged without publishing again. */
   WEBHOOK_DEDUPE_WINDOW_MS: env.positiveInt(48 * HOUR_MS),
 });

@@ -10,7 +10,7 @@ import type { CatalogEvent } from '@qbo/events';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
 import { type Config, configSchema } from './config.js';
 import { postWebhook } from './http/post-webhook.js';
-import { batchRealmOrgs, batchSeenEvents } from './ingest/batched-store.js';
+import { batchRealmOrgs, batchSeenEvents, cacheRealmOrgs } from './ingest/batched-store.js';
 import { createBatcher } from './ingest/batcher.js';
 import { createHandleDelivery, type Publish } from './ingest/handle-delivery.js';
 import { createReplayParked } from './ingest/replay-parked.js';
@@ -47,7 +47,7 @@ export const service: ServiceDefinition<Config> = {
     onShutdown({ name: 'producer', phase: phase.producers, run: () => producer.disconnect() });
 
     const sql = createSql(orm);
-    const realms = createRealmOrgs(sql);
+    const realms = cacheRealmOrgs(batchRealmOrgs(createRealmOrgs(sql)), config.WEBHOOK_REALM_CACHE_MS);
     const seen = batchSeenEvents(createSeenEvents(sql), config.WEBHOOK_DEDUPE_WINDOW_MS, (err) =>
       log.warn({ err }, 'dedupe record not written; a redelivery of those changes may publish again'),
     );
@@ -71,7 +71,7 @@ export const service: ServiceDefinition<Config> = {
     if (tokens.length === 0) log.warn('WEBHOOK_VERIFIER_TOKENS is not set; every webhook will be refused');
     const handle = createHandleDelivery({
       verifierTokens: () => tokens,
-      realms: batchRealmOrgs(realms),
+      realms,
       seen,
       parked,
       replay,

@@ -1,8 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from '@qbo/service-kit';
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { HandleDelivery } from '../ingest/handle-delivery.js';
 import type { WebhookMetrics } from '../metrics.js';
+import { type RawBody, readRawBody } from './raw-body.js';
 
 export interface WebhookRouteDeps {
   handle: HandleDelivery;
@@ -24,47 +25,49 @@ export function postWebhook(
   app: Hono,
   { handle, metrics, log, maxBodyBytes, deadlineMs }: WebhookRouteDeps,
 ): void {
-  app.post(
-    '/webhooks/quickbooks',
-    async (_c, next) => {
-      metrics.received();
-      await next();
-    },
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => {
-        metrics.rejected('too_large');
-        return problem(c, 413, 'payload_too_large', 'Payload too large');
-      },
-    }),
-    async (c) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const raw = new Uint8Array(await c.req.arrayBuffer());
-        const deadline = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new DeadlineExceeded()), deadlineMs);
-        });
-        const expiresAt = Date.now() + deadlineMs;
-        const outcome = await Promise.race([
-          handle(raw, c.req.header('intuit-signature'), expiresAt),
-          deadline,
-        ]);
-        if (outcome.status !== 200) {
-          return outcome.status === 401
-            ? problem(c, 401, 'invalid_signature', 'Invalid signature')
-            : problem(c, 400, 'unparsable', 'Unparsable notification');
-        }
-        return c.json({ routed: outcome.routed, parked: outcome.parked, duplicates: outcome.duplicates });
-      } catch (err) {
-        metrics.rejected('kafka_unavailable');
-        log.warn(
-          { err: err instanceof DeadlineExceeded ? undefined : err, deadlineMs },
-          'webhook not acknowledged; answering 503 so Intuit retries',
-        );
-        return problem(c, 503, 'unavailable', 'Try again later');
-      } finally {
-        clearTimeout(timer);
+  app.post('/webhooks/quickbooks', async (c) => {
+    metrics.received();
+    const body = await rawBody(c, maxBodyBytes);
+    if (!body.ok) {
+      if (body.reason === 'aborted') return c.body(null, 400);
+      metrics.rejected('too_large');
+      // The unread rest of an oversize body goes with the connection.
+      c.header('connection', 'close');
+      return problem(c, 413, 'payload_too_large', 'Payload too large');
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DeadlineExceeded()), deadlineMs);
+      });
+      const expiresAt = Date.now() + deadlineMs;
+      const outcome = await Promise.race([
+        handle(body.bytes, c.req.header('intuit-signature'), expiresAt),
+        deadline,
+      ]);
+      if (outcome.status !== 200) {
+        return outcome.status === 401
+          ? problem(c, 401, 'invalid_signature', 'Invalid signature')
+          : problem(c, 400, 'unparsable', 'Unparsable notification');
       }
-    },
-  );
+      return c.json({ routed: outcome.routed, parked: outcome.parked, duplicates: outcome.duplicates });
+    } catch (err) {
+      metrics.rejected('kafka_unavailable');
+      log.warn(
+        { err: err instanceof DeadlineExceeded ? undefined : err, deadlineMs },
+        'webhook not acknowledged; answering 503 so Intuit retries',
+      );
+      return problem(c, 503, 'unavailable', 'Try again later');
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+}
+
+/** From Node's request when served by @hono/node-server; from the web Request otherwise (same limit). */
+async function rawBody(c: Context, maxBytes: number): Promise<RawBody> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming) return readRawBody(incoming, maxBytes);
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  return bytes.length > maxBytes ? { ok: false, reason: 'too_large' } : { ok: true, bytes };
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { RealmOrgs } from '../store/realm-orgs.js';
 import type { SeenEvents } from '../store/seen-events.js';
 import { memorySeenEvents } from '../testing/fakes.js';
-import { batchSeenEvents } from './batched-store.js';
+import { batchSeenEvents, cacheRealmOrgs } from './batched-store.js';
 
 const WINDOW = 60_000;
 
@@ -47,5 +48,53 @@ describe('batchSeenEvents (write-behind records)', () => {
     await seen.flush();
     assert.equal(errors.length, 1);
     assert.deepEqual([...(await seen.seen(['a'], WINDOW))], []);
+  });
+});
+
+describe('cacheRealmOrgs', () => {
+  const store = () => {
+    const links = new Map<string, string>();
+    let lookups = 0;
+    const realms: RealmOrgs = {
+      lookup: async (ids) => {
+        lookups++;
+        return new Map(ids.flatMap((id) => (links.has(id) ? [[id, links.get(id) as string]] : [])));
+      },
+      link: async ({ realmId, orgId }) => void links.set(realmId, orgId),
+      unlink: async (realmId) => void links.delete(realmId),
+      isEmpty: async () => links.size === 0,
+    };
+    return { realms, links, lookups: () => lookups };
+  };
+
+  it('answers a found realm from memory until the time to live passes, never caching an unknown one', async () => {
+    let clock = 0;
+    const { realms, links, lookups } = store();
+    const cached = cacheRealmOrgs(realms, 1_000, () => clock);
+    links.set('1', 'org-a');
+    assert.deepEqual([...(await cached.lookup(['1', '2']))], [['1', 'org-a']]);
+    assert.equal(lookups(), 1);
+    links.set('2', 'org-b'); // linked by another replica
+    links.set('1', 'org-c'); // moved by another replica
+    assert.deepEqual(
+      [...(await cached.lookup(['1', '2']))],
+      [
+        ['1', 'org-a'],
+        ['2', 'org-b'],
+      ],
+    );
+    assert.equal(lookups(), 2, 'only the unknown realm was looked up');
+    clock = 1_001;
+    assert.deepEqual([...(await cached.lookup(['1']))], [['1', 'org-c']]);
+  });
+
+  it('forgets at once what this replica unlinks, and knows at once what it links', async () => {
+    const { realms, lookups } = store();
+    const cached = cacheRealmOrgs(realms, 60_000);
+    await cached.link({ realmId: '1', orgId: 'org-a', connectionId: 'c1' });
+    assert.deepEqual([...(await cached.lookup(['1']))], [['1', 'org-a']]);
+    assert.equal(lookups(), 0);
+    await cached.unlink('1', 'c1');
+    assert.deepEqual([...(await cached.lookup(['1']))], []);
   });
 });

@@ -18,6 +18,46 @@ export function batchRealmOrgs(realms: RealmOrgs): RealmOrgs {
   return { ...realms, lookup: (ids) => (ids.length === 0 ? Promise.resolve(new Map()) : lookup(ids)) };
 }
 
+/**
+ * Recently found realm → org links, answered from memory for `ttlMs`. Links and unlinks made through this
+ * object (this replica's projection consumer) update the memory at once; one made by another replica's
+ * consumer is seen here within `ttlMs`, which only matters for a realm moving between orgs (a notification
+ * routed to the previous org meanwhile, whose connection has just ended). Unknown realms are never cached, so
+ * a realm linked anywhere is routed as soon as the shared store has it.
+ */
+export function cacheRealmOrgs(realms: RealmOrgs, ttlMs: number, now = Date.now): RealmOrgs {
+  if (ttlMs <= 0) return realms;
+  const known = new Map<string, { orgId: string; until: number }>();
+  return {
+    ...realms,
+    async lookup(realmIds) {
+      const at = now();
+      const found = new Map<string, string>();
+      const missing: string[] = [];
+      for (const id of realmIds) {
+        const hit = known.get(id);
+        if (hit && hit.until > at) found.set(id, hit.orgId);
+        else missing.push(id);
+      }
+      if (missing.length > 0) {
+        for (const [id, orgId] of await realms.lookup(missing)) {
+          found.set(id, orgId);
+          known.set(id, { orgId, until: at + ttlMs });
+        }
+      }
+      return found;
+    },
+    async link(link) {
+      await realms.link(link);
+      known.set(link.realmId, { orgId: link.orgId, until: now() + ttlMs });
+    },
+    async unlink(realmId, connectionId) {
+      await realms.unlink(realmId, connectionId);
+      known.delete(realmId);
+    },
+  };
+}
+
 export interface WriteBehindSeenEvents extends SeenEvents {
   /** Resolves when every record started so far is written (or failed): the shutdown step. */
   flush(): Promise<void>;
