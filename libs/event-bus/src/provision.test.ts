@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { topics } from '@qbo/events';
-import { plannedTopics } from './provision.js';
+import type { Admin } from 'kafkajs';
+import { plannedTopics, provisionTopics } from './provision.js';
 import { createTopicNames } from './topic-names.js';
 
 const config = {
@@ -53,5 +54,36 @@ describe('plannedTopics', () => {
       prefixed.map((t) => t.topic),
       ['staging.qbo.tokens.v1', 'staging.qbo.tokens.v1.dlq'],
     );
+  });
+});
+
+describe('provisionTopics against a busy broker', () => {
+  /** An admin whose first leader wait fails retriably after the topics were created, as a loaded broker's does. */
+  function flakyAdmin(failure: { retriable: boolean }) {
+    const topicsNow = new Set<string>();
+    const calls: string[][] = [];
+    const admin = {
+      listTopics: async () => [...topicsNow],
+      createTopics: async ({ topics: list }: { topics: { topic: string }[] }) => {
+        calls.push(list.map((t) => t.topic));
+        for (const t of list) topicsNow.add(t.topic);
+        if (calls.length === 1)
+          throw Object.assign(new Error('This server does not host this topic-partition'), failure);
+        return true;
+      },
+    } as unknown as Admin;
+    return { admin, calls };
+  }
+
+  it('looks again after a retriable failure and reports every topic it created once', async () => {
+    const { admin, calls } = flakyAdmin({ retriable: true });
+    const created = await provisionTopics({ admin, ...config, only: [topics.webhooks] });
+    assert.deepEqual(created.sort(), ['qbo.webhooks.v1', 'qbo.webhooks.v1.dlq']);
+    assert.equal(calls.length, 1, 'the topics existed by the second look; nothing was created twice');
+  });
+
+  it('gives up at once on an error that is not retriable', async () => {
+    const { admin } = flakyAdmin({ retriable: false });
+    await assert.rejects(provisionTopics({ admin, ...config, only: [topics.webhooks] }), /does not host/);
   });
 });

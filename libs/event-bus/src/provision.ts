@@ -55,13 +55,25 @@ export function plannedTopics({
 
 /**
  * Creates the contract's topics that do not exist yet; existing ones are left as they are (changing
- * partitions reshuffles keys, so it is an operator's decision). Returns the names it created.
+ * partitions reshuffles keys, so it is an operator's decision). Returns the names it created. A busy broker
+ * may answer the leader wait with a retriable error (UNKNOWN_TOPIC_OR_PARTITION while metadata spreads); the
+ * attempt is then repeated for the topics still missing, a few times with backoff.
  */
 export async function provisionTopics({ admin, ...options }: ProvisionOptions): Promise<string[]> {
   const planned = plannedTopics(options);
-  const existing = new Set(await admin.listTopics());
-  const missing = planned.filter((t) => !existing.has(t.topic));
-  if (missing.length === 0) return [];
-  await admin.createTopics({ topics: missing, waitForLeaders: true });
-  return missing.map((t) => t.topic);
+  const before = new Set(await admin.listTopics());
+  const created = planned.filter((t) => !before.has(t.topic)).map((t) => t.topic);
+  let existing = before;
+  for (let attempt = 1; ; attempt++) {
+    const missing = planned.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return created;
+    try {
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
+      return created;
+    } catch (err) {
+      if (attempt >= 5 || (err as { retriable?: unknown }).retriable !== true) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+      existing = new Set(await admin.listTopics());
+    }
+  }
 }
