@@ -15,13 +15,21 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs warnings about choices made on purpose, at every start of every producer: the default partitioner
+ * is the one wanted (Java-compatible murmur2), and producer retries are bounded so that a publish fails in
+ * bounded time (idempotence with one request in flight still keeps order; the platform uses no transactions).
+ */
+const deliberate = [/switched default partitioner/, /Limiting retries for the idempotent producer/];
+
 /** kafkajs logs through the service's pino logger (and so through its redaction), not to the console. */
 const pinoLogCreator =
   (log: Logger): logCreator =>
   () =>
   ({ level, label, log: entry }) => {
     const { message, ...fields } = entry;
-    log[levels[level] ?? 'info']({ kafka: label, ...fields }, message);
+    const known = level === KafkaLogLevel.WARN && deliberate.some((re) => re.test(String(message)));
+    log[known ? 'debug' : (levels[level] ?? 'info')]({ kafka: label, ...fields }, message);
   };
 
 export function createKafka({ brokers, clientId, log }: KafkaOptions): Kafka {

@@ -12,7 +12,7 @@ export interface LoggerOptions {
 }
 
 /**
- * pino JSON to stdout with every secret-named field redacted at any depth and the active trace on every
+ * pino JSON to stdout (written synchronously) with every secret-named field redacted at any depth and the active trace on every
  * line, read from the OpenTelemetry context rather than through a patched pino, so it holds without hooks.
  */
 export function createLogger({ service, level = 'info', destination }: LoggerOptions): Logger {
@@ -37,5 +37,8 @@ export function createLogger({ service, level = 'info', destination }: LoggerOpt
       return context ? { trace_id: context.traceId, span_id: context.spanId } : {};
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Synchronous writes to stdout: pino's default asynchronous stream can leave a line still in flight when the
+  // process exits, so the last lines of a shutdown arrive out of order or not at all. Services log little per
+  // request, so the cost is small, and a collector reads stdout line by line either way.
+  return pino(options, destination ?? pino.destination({ fd: 1, sync: true }));
 }

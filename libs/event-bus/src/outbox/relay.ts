@@ -113,7 +113,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     // every unsent row and sort; in this session only, it is told not to.
     setup: 'set enable_seqscan = off; set enable_bitmapscan = off',
     onEnd: () => {
-      if (stats.leader) log.warn('outbox relay gave up the leadership');
+      // Losing the session while running is news; ending it on stop is the plan.
+      if (stats.leader) log[stopping.signal.aborted ? 'info' : 'warn']('outbox relay gave up the leadership');
       stats.leader = false;
     },
   });
