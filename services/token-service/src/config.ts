@@ -1,6 +1,98 @@
-import { env, serviceEnvShape } from '@qbo/service-kit';
+import { eventBusEnvShape } from '@qbo/event-bus';
+import { env, Secret, serviceEnvShape } from '@qbo/service-kit';
 import { z } from 'zod';
+import { type KeyRing, KeyRingError, parseKeyRing } from './domain/key-ring.js';
 
-export const configSchema = z.object({ ...serviceEnvShape, PORT: env.port(8081) });
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+/** Where a test may stop the process to prove a crash loses nothing; refused in production. */
+export const crashPoints = ['after_intuit_answer', 'after_commit'] as const;
+export type CrashPoint = (typeof crashPoints)[number];
+
+export const configSchema = z
+  .object({
+    ...serviceEnvShape,
+    ...eventBusEnvShape,
+    PORT: env.port(8081),
+    NODE_ENV: z.string().optional(),
+    /** Accepted service credentials, comma-separated: two during a rotation. */
+    TOKEN_SERVICE_CREDENTIALS: env
+      .list()
+      .pipe(z.array(z.string().min(16, 'each credential must be at least 16 characters')).min(1))
+      .transform((list) => list.map((c) => new Secret(c))),
+    /** Key-encryption keys, `kid:base64(32 bytes),…`; the active one seals new data keys. */
+    TOKEN_KEYS: z
+      .string()
+      .transform((v) => new Secret(v))
+      .optional(),
+    TOKEN_ACTIVE_KEY_ID: z.string().min(1).optional(),
+    QBO_CLIENT_ID: z.string().min(1),
+    QBO_CLIENT_SECRET: z
+      .string()
+      .min(1)
+      .transform((v) => new Secret(v)),
+    QBO_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
+    /** Base URL of Intuit's OAuth host; the token and revoke paths are appended (tests: the simulator). */
+    QBO_OAUTH_BASE_URL: z.url().optional(),
+    /** Deadline of one call to Intuit's token endpoint; well under the row lock's timeout. */
+    QBO_TOKEN_TIMEOUT_MS: env.positiveInt(10_000),
+    /** An access token expiring within this is refreshed before it is handed out. */
+    TOKEN_REFRESH_MARGIN_MS: env.positiveInt(5 * MINUTE_MS),
+    /** A connection asked for a token within this window is refreshed ahead of expiry by the scheduler. */
+    TOKEN_ACTIVE_WINDOW_MS: env.positiveInt(2 * 60 * MINUTE_MS),
+    /** Idle connections are refreshed this often to keep the refresh token alive (Intuit: 100 days idle). */
+    TOKEN_KEEPALIVE_INTERVAL_MS: env.positiveInt(7 * DAY_MS),
+    SCHEDULER_INTERVAL_MS: env.positiveInt(5_000),
+    SCHEDULER_BATCH_SIZE: env.positiveInt(100),
+    SCHEDULER_CONCURRENCY: env.positiveInt(4),
+    REFRESH_BACKOFF_INITIAL_MS: env.positiveInt(30_000),
+    REFRESH_BACKOFF_MAX_MS: env.positiveInt(15 * MINUTE_MS),
+    /** ReconnectSoon is published once this long before the refresh token's hard expiry. */
+    RECONNECT_SOON_LEAD_MS: env.positiveInt(30 * DAY_MS),
+    TOKEN_TEST_CRASH_AT: z.enum(crashPoints).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const production = c.NODE_ENV === 'production';
+    if (production && c.TOKEN_TEST_CRASH_AT) {
+      ctx.addIssue({ code: 'custom', path: ['TOKEN_TEST_CRASH_AT'], message: 'is refused in production' });
+    }
+    if (!c.TOKEN_KEYS) {
+      if (production)
+        ctx.addIssue({ code: 'custom', path: ['TOKEN_KEYS'], message: 'is required in production' });
+      return;
+    }
+    if (!c.TOKEN_ACTIVE_KEY_ID) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOKEN_ACTIVE_KEY_ID'],
+        message: 'is required with TOKEN_KEYS',
+      });
+      return;
+    }
+    try {
+      parseKeyRing(c.TOKEN_KEYS.reveal(), c.TOKEN_ACTIVE_KEY_ID);
+    } catch (err) {
+      if (!(err instanceof KeyRingError)) throw err;
+      ctx.addIssue({ code: 'custom', path: ['TOKEN_KEYS'], message: err.message });
+    }
+  });
 
 export type Config = z.output<typeof configSchema>;
+
+/** The key ring from the configuration, or undefined when none is configured (outside production only). */
+export function keyRingOf(config: Config): KeyRing | undefined {
+  if (!config.TOKEN_KEYS || !config.TOKEN_ACTIVE_KEY_ID) return undefined;
+  return parseKeyRing(config.TOKEN_KEYS.reveal(), config.TOKEN_ACTIVE_KEY_ID);
+}
+
+/** Intuit's OAuth endpoints: its own hosts unless a base URL points them elsewhere. */
+export function oauthEndpoints(config: Config): { token: string; revoke: string } {
+  const base = config.QBO_OAUTH_BASE_URL?.replace(/\/+$/, '');
+  return base
+    ? { token: `${base}/oauth2/v1/tokens/bearer`, revoke: `${base}/v2/oauth2/tokens/revoke` }
+    : {
+        token: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
+        revoke: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
+      };
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig } from '@qbo/service-kit';
+import { configSchema, keyRingOf } from './config.js';
+
+const k = randomBytes(32).toString('base64');
+const base = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x',
+  KAFKA_BROKERS: '127.0.0.1:39092',
+  TOKEN_SERVICE_CREDENTIALS: 'a-service-credential-0001,a-service-credential-0002',
+  QBO_CLIENT_ID: 'client',
+  QBO_CLIENT_SECRET: 'client-secret-value',
+};
+const problems = (env: Record<string, string>) => {
+  try {
+    parseConfig(configSchema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.join('\n');
+    throw err;
+  }
+  return '';
+};
+
+describe('token-service configuration', () => {
+  it('reads the key ring and keeps credentials and keys out of its printed form', () => {
+    const config = parseConfig(configSchema, { ...base, TOKEN_KEYS: `k1:${k}`, TOKEN_ACTIVE_KEY_ID: 'k1' });
+    assert.equal(keyRingOf(config)?.active.kid, 'k1');
+    assert.equal(config.TOKEN_SERVICE_CREDENTIALS.length, 2);
+    const printed = JSON.stringify(config);
+    assert.ok(
+      !printed.includes(k) && !printed.includes('a-service-credential') && !printed.includes('client-secret'),
+    );
+  });
+
+  it('requires the key ring in production and refuses the crash hook there', () => {
+    const text = problems({ ...base, NODE_ENV: 'production', TOKEN_TEST_CRASH_AT: 'after_commit' });
+    assert.match(text, /^TOKEN_KEYS: /m);
+    assert.match(text, /^TOKEN_TEST_CRASH_AT: /m);
+    // Outside production a missing ring is allowed (the service warns and uses an ephemeral key).
+    assert.equal(problems(base), '');
+  });
+
+  it('names a broken key ring without echoing key material, and requires the service credentials', () => {
+    const short = randomBytes(16).toString('base64');
+    const text = problems({ ...base, TOKEN_KEYS: `k1:${short}`, TOKEN_ACTIVE_KEY_ID: 'k1' });
+    assert.match(text, /^TOKEN_KEYS: key k1 must be 32 bytes/m);
+    assert.ok(!text.includes(short));
+    assert.match(
+      problems({ ...base, TOKEN_KEYS: `k1:${k}`, TOKEN_ACTIVE_KEY_ID: 'k9' }),
+      /TOKEN_KEYS: the active key id k9/,
+    );
+    const { TOKEN_SERVICE_CREDENTIALS: _omitted, ...rest } = base;
+    assert.match(problems(rest), /^TOKEN_SERVICE_CREDENTIALS: is required$/m);
+  });
+});

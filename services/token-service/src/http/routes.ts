@@ -1,0 +1,111 @@
+import { AppError, isAppError, type Logger, toProblem } from '@qbo/service-kit';
+import {
+  connectionIdParam,
+  refreshRequest,
+  routes,
+  storeCredentialsRequest,
+  verifyServiceCredential,
+} from '@qbo/token-api';
+import type { Context, Hono } from 'hono';
+import type { z } from 'zod';
+import { RetryLaterError, type TokenManager } from '../refresh/token-manager.js';
+
+const invalid = (what: string) => new AppError('invalid_request', what, { status: 400 });
+
+/** Longest validity a caller may ask for: below an access token's one-hour life, or no refresh satisfies it. */
+const MAX_MIN_VALIDITY_SECONDS = 3000;
+
+/**
+ * The internal API of @qbo/token-api, behind the service credential. Errors are problem+json with the
+ * contract's codes; a 503 carries `Retry-After`. No error says anything about a token.
+ */
+export function tokenRoutes(
+  app: Hono,
+  {
+    tokens,
+    credentials,
+    defaultMinValidityMs,
+    log,
+  }: {
+    tokens: TokenManager;
+    credentials: () => readonly string[];
+    defaultMinValidityMs: number;
+    log: Logger;
+  },
+): void {
+  app.use('/internal/*', async (c, next) => {
+    if (!verifyServiceCredential(c.req.header('authorization'), credentials())) {
+      return problem(
+        c,
+        new AppError('unauthenticated', 'A valid service credential is required', { status: 401 }),
+      );
+    }
+    return next();
+  });
+
+  const handle =
+    (fn: (c: Context, connectionId: string) => Promise<unknown>) =>
+    async (c: Context): Promise<Response> => {
+      try {
+        const id = connectionIdParam.safeParse(c.req.param('connectionId'));
+        if (!id.success) throw invalid('The connection id is malformed');
+        return c.json(await fn(c, id.data), 200);
+      } catch (err) {
+        if (!isAppError(err)) log.error({ err, path: c.req.routePath }, 'request failed');
+        return problem(c, err);
+      }
+    };
+
+  const body = async <S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> => {
+    const json: unknown = await c.req.json().catch(() => {
+      throw invalid('The body must be JSON');
+    });
+    const parsed = schema.safeParse(json);
+    // Field paths only: the values may be tokens.
+    if (!parsed.success)
+      throw invalid(
+        `Invalid body: ${parsed.error.issues.map((i) => i.path.join('.') || '(body)').join(', ')}`,
+      );
+    return parsed.data;
+  };
+
+  app.put(
+    routes.credentials,
+    handle(async (c, id) => tokens.store(id, await body(c, storeCredentialsRequest))),
+  );
+  app.get(
+    routes.accessToken,
+    handle(async (c, id) => {
+      const raw = c.req.query('minValiditySeconds');
+      let minMs = defaultMinValidityMs;
+      if (raw !== undefined) {
+        const n = Number(raw);
+        if (!/^\d+$/.test(raw) || n > MAX_MIN_VALIDITY_SECONDS)
+          throw invalid(`minValiditySeconds must be an integer from 0 to ${MAX_MIN_VALIDITY_SECONDS}`);
+        minMs = n * 1000;
+      }
+      return tokens.getAccessToken(id, minMs);
+    }),
+  );
+  app.post(
+    routes.refresh,
+    handle(async (c, id) =>
+      tokens.refreshAfterRejection(id, (await body(c, refreshRequest)).rejectedAccessToken),
+    ),
+  );
+  app.get(
+    routes.status,
+    handle(async (_c, id) => tokens.status(id)),
+  );
+  app.post(
+    routes.revoke,
+    handle(async (_c, id) => tokens.revoke(id)),
+  );
+}
+
+function problem(c: Context, err: unknown): Response {
+  const p = toProblem(err);
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  if (err instanceof RetryLaterError) headers['retry-after'] = String(err.retryAfterSeconds);
+  return c.json(p, p.status as 500, headers);
+}

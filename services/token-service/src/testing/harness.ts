@@ -1,0 +1,222 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createEventProducer, createJsonSerde, type EventProducer } from '@qbo/event-bus';
+import { createTestBus, type TestBus } from '@qbo/event-bus/testing';
+import { ConnectionDisconnected, createEventFactory } from '@qbo/events';
+import { createSimulator, type Simulator, type SimulatorOptions } from '@qbo/qbo-simulator';
+import { connect } from '@qbo/qbo-simulator/testing';
+import { runService } from '@qbo/service-kit';
+import {
+  createTestDatabase,
+  type ServiceProcess,
+  startProcess,
+  type TestDatabase,
+  testBrokers,
+} from '@qbo/testkit';
+import { createTokenServiceClient, type TokenServiceClient } from '@qbo/token-api';
+import type { Scheduler } from '../refresh/scheduler.js';
+import type { TokenManager } from '../refresh/token-manager.js';
+import { createTokenService } from '../service.js';
+
+export { waitFor } from '@qbo/testkit';
+export const SERVICE_CREDENTIAL = 'svc-credential-for-tests-0001';
+export const key = () => randomBytes(32).toString('base64');
+
+const root = new URL('../../', import.meta.url);
+
+export interface Env {
+  db: TestDatabase;
+  bus: TestBus;
+  sim: Simulator;
+  close(): Promise<void>;
+}
+
+/** The topics the service reads and writes, under a fresh prefix. */
+export const createBus = (): Promise<TestBus> =>
+  createTestBus({ topics: ['qbo.tokens.v1', 'qbo.connections.v1'] });
+
+/** A database, topics under a fresh prefix and a simulator as Intuit, for one suite. */
+export async function createEnv(label: string, sim: SimulatorOptions = {}): Promise<Env> {
+  const [db, bus, simulator] = await Promise.all([
+    createTestDatabase(label),
+    createBus(),
+    createSimulator({ consent: 'auto', seed: { seed: 3, companies: 2, records: 0 }, ...sim }),
+  ]);
+  return {
+    db,
+    bus,
+    sim: simulator,
+    async close() {
+      await simulator.close();
+      await db.drop();
+    },
+  };
+}
+
+/** The service's environment for a suite, as production would set it (plus short test timings). */
+export function serviceEnv(env: Env, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: env.db.url,
+    KAFKA_BROKERS: testBrokers().join(','),
+    KAFKA_TOPIC_PREFIX: env.bus.prefix,
+    KAFKA_TOPIC_PARTITIONS: '3',
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+    SHUTDOWN_TIMEOUT_MS: '10000',
+    TOKEN_SERVICE_CREDENTIALS: SERVICE_CREDENTIAL,
+    QBO_CLIENT_ID: 'sim-client-id',
+    QBO_CLIENT_SECRET: 'sim-client-secret',
+    QBO_OAUTH_BASE_URL: env.sim.url,
+    QBO_TOKEN_TIMEOUT_MS: '3000',
+    SCHEDULER_INTERVAL_MS: '200',
+    ...extra,
+  };
+}
+
+export interface InProcessService {
+  url: string;
+  client: TokenServiceClient;
+  tokens: TokenManager;
+  scheduler: Scheduler;
+  stop(): Promise<void>;
+}
+
+/**
+ * The service in this process (several may share a database as replicas), on the clock given: the
+ * simulator's virtual clock lets a test walk through a 30-minute outage in seconds.
+ */
+export async function startInProcess(
+  env: Record<string, string>,
+  options: { now?: () => number } = {},
+): Promise<InProcessService> {
+  let internals: { tokens: TokenManager; scheduler: Scheduler } | undefined;
+  const running = await runService(
+    createTokenService({
+      ...(options.now ? { now: options.now } : {}),
+      onWired: (i) => {
+        internals = i;
+      },
+    }),
+    {
+      env: { ...env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+      telemetry: { shutdown: async () => {} },
+      exit: () => {},
+    },
+  );
+  if (!running || !internals) throw new Error('the token-service did not start');
+  const url = `http://127.0.0.1:${running.port}`;
+  return {
+    url,
+    client: clientFor(url),
+    ...internals,
+    stop: () => running.shutdown.run('test done'),
+  };
+}
+
+/** The service as its own process, as production runs it. */
+export function startChild(env: Record<string, string>, waitForStart = true): Promise<ServiceProcess> {
+  return startProcess({
+    entry: fileURLToPath(new URL('dist/main.js', root)),
+    preload: fileURLToPath(new URL('dist/telemetry.js', root)),
+    env,
+    waitForStart,
+  });
+}
+
+export const clientFor = (url: string, timeoutMs = 30_000) =>
+  createTokenServiceClient({ baseUrl: url, credential: () => SERVICE_CREDENTIAL, timeoutMs });
+
+export interface Connected {
+  connectionId: string;
+  orgId: string;
+  realmId: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** Runs a real consent and code exchange at the simulator and stores the grant, as auth-service would. */
+export async function connectAndStore(
+  sim: Simulator,
+  client: TokenServiceClient,
+  realmId?: string,
+  existing?: Pick<Connected, 'connectionId' | 'orgId'>,
+): Promise<Connected> {
+  const tokens = await connect(sim, realmId ?? sim.control.companies()[0]?.realmId);
+  const connectionId = existing?.connectionId ?? randomUUID();
+  const orgId = existing?.orgId ?? `org-${randomBytes(4).toString('hex')}`;
+  const now = sim.control.clock.now();
+  await client.storeCredentials(connectionId, {
+    orgId,
+    realmId: tokens.realmId,
+    environment: 'sandbox',
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    accessTokenExpiresAt: new Date(now + 3_600_000).toISOString(),
+    refreshTokenExpiresAt: new Date(now + 8_726_400_000).toISOString(),
+    scopes: ['com.intuit.quickbooks.accounting', 'openid'],
+  });
+  return { connectionId, orgId, ...tokens };
+}
+
+/** Calls to the simulator's token endpoint, across realms (a rotated-out token has none). */
+export function tokenCalls(sim: Simulator): number {
+  return Object.values(sim.control.counters()).reduce(
+    (sum, endpoints) => sum + (endpoints.token?.calls ?? 0),
+    0,
+  );
+}
+
+export async function connectionsProducer(bus: TestBus): Promise<EventProducer> {
+  const producer = createEventProducer({
+    kafka: bus.kafka,
+    serde: createJsonSerde(),
+    log: bus.log,
+    names: bus.names,
+  });
+  await producer.connect();
+  return producer;
+}
+
+export async function publishDisconnect(producer: EventProducer, c: Connected, revokedAtIntuit: boolean) {
+  const events = createEventFactory({ source: 'auth-service' });
+  await producer.publish(
+    events(ConnectionDisconnected, {
+      orgId: c.orgId,
+      realmId: c.realmId,
+      data: {
+        connectionId: c.connectionId,
+        realmId: c.realmId,
+        reason: 'user_requested',
+        revokedAtIntuit,
+        disconnectedAt: new Date().toISOString(),
+      },
+    }),
+  );
+}
+
+export interface Collector {
+  events: { type: string; data: Record<string, unknown> }[];
+  of(type: string, connectionId?: string): { type: string; data: Record<string, unknown> }[];
+  stop(): Promise<void>;
+}
+
+/** Reads the token topic from the beginning for the rest of the suite, decoding each event. */
+export async function collectTokenEvents(bus: TestBus): Promise<Collector> {
+  const events: Collector['events'] = [];
+  const consumer = bus.kafka.consumer({ groupId: `collector-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: bus.names.physical('qbo.tokens.v1'), fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      events.push(JSON.parse(String(message.value)) as Collector['events'][number]);
+    },
+  });
+  return {
+    events,
+    of: (type, connectionId) =>
+      events.filter(
+        (e) => e.type === type && (connectionId === undefined || e.data.connectionId === connectionId),
+      ),
+    stop: () => consumer.disconnect(),
+  };
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ServiceProcess } from '@qbo/testkit';
+import { TokenServiceError } from '@qbo/token-api';
+import { open, sealedKid } from './domain/envelope.js';
+import { parseKeyRing } from './domain/key-ring.js';
+import {
+  type Collector,
+  type Connected,
+  clientFor,
+  collectTokenEvents,
+  connectAndStore,
+  connectionsProducer,
+  createEnv,
+  type Env,
+  key,
+  publishDisconnect,
+  serviceEnv,
+  startChild,
+  waitFor,
+} from './testing/harness.js';
+
+/** Every row of every table in the service's schema, as text. */
+async function dump(env: Env): Promise<string[]> {
+  const tables = await env.db.query<{ table_name: string }>(
+    `select table_name from information_schema.tables where table_schema = 'token'`,
+  );
+  const rows: string[] = [];
+  for (const { table_name } of tables) {
+    const found = await env.db.query<{ j: string }>(
+      `select row_to_json(t)::text as j from token."${table_name}" t`,
+    );
+    rows.push(...found.map((r) => r.j));
+  }
+  return rows;
+}
+
+describe('vault: envelope encryption, key rotation, crypto-shredding (child processes)', () => {
+  let env: Env;
+  let events: Collector;
+  const k1 = `k1:${key()}`;
+  const k2 = `k2:${key()}`;
+  const procs: ServiceProcess[] = [];
+  const secrets: string[] = [];
+  let a: Connected;
+  let b: Connected;
+  let sealedBefore: { access: string; dek: string } | undefined;
+
+  const start = async (ring: string, active: string) => {
+    const proc = await startChild(serviceEnv(env, { TOKEN_KEYS: ring, TOKEN_ACTIVE_KEY_ID: active }));
+    procs.push(proc);
+    return proc;
+  };
+  const credential = async (id: string) =>
+    (
+      await env.db.query<{ access_token_sealed: string | null; sealed_key: string | null; status: string }>(
+        `select c.access_token_sealed, c.status, d.sealed_key
+         from token.credential c left join token.data_key d using (connection_id) where c.connection_id = $1`,
+        [id],
+      )
+    )[0];
+
+  before(async () => {
+    env = await createEnv('token_vault');
+    events = await collectTokenEvents(env.bus);
+  });
+  after(async () => {
+    await events?.stop();
+    for (const p of procs) await p.stop();
+    await env?.close();
+  });
+
+  it('keeps only ciphertext in the database', async () => {
+    const proc = await start(k1, 'k1');
+    const client = clientFor(proc.url);
+    const [r1, r2] = env.sim.control.companies().map((c) => c.realmId);
+    a = await connectAndStore(env.sim, client, r1);
+    b = await connectAndStore(env.sim, client, r2);
+    const refreshed = await client.refreshAfterRejection(a.connectionId, a.accessToken);
+    secrets.push(a.accessToken, a.refreshToken, b.accessToken, b.refreshToken, refreshed.accessToken);
+
+    const rows = await dump(env);
+    assert.ok(rows.length >= 4, 'credentials, data keys and outbox rows were dumped');
+    for (const secret of secrets) {
+      assert.ok(!rows.some((r) => r.includes(secret)), 'no plaintext token in any row of any table');
+    }
+    const row = await credential(a.connectionId);
+    assert.ok(row?.access_token_sealed && row.sealed_key);
+    assert.equal(sealedKid(row.access_token_sealed), 'dek', 'tokens are sealed by the data key');
+    assert.equal(sealedKid(row.sealed_key), 'k1', 'the data key is sealed by the active key');
+    sealedBefore = { access: row.access_token_sealed, dek: row.sealed_key };
+    await proc.stop();
+  });
+
+  it('reads rows sealed under a retired key after a rotation and re-seals them on read', async () => {
+    const proc = await start(`${k1},${k2}`, 'k2');
+    const client = clientFor(proc.url);
+    const report = proc.logs.find((l) => l.msg === 'vault keys');
+    assert.deepEqual(
+      report?.dataKeysByKid,
+      { k1: 2 },
+      'start-up reports which key sealed how many data keys',
+    );
+    const token = await client.getAccessToken(a.connectionId);
+    assert.equal(token.credentialVersion, 2);
+    await waitFor(
+      async () => {
+        const row = await credential(a.connectionId);
+        return row?.sealed_key && sealedKid(row.sealed_key) === 'k2';
+      },
+      { what: 'the data key re-sealed under k2' },
+    );
+    const untouched = await credential(b.connectionId);
+    assert.equal(sealedKid(untouched?.sealed_key ?? ''), 'k1', 'rows not read yet keep their old key (lazy)');
+    assert.equal((await client.getAccessToken(b.connectionId)).accessToken, b.accessToken);
+  });
+
+  it('shreds on ConnectionDisconnected: revoked at Intuit, data key gone, nothing left to open', async () => {
+    const proc = procs.at(-1) as ServiceProcess;
+    const client = clientFor(proc.url);
+    const producer = await connectionsProducer(env.bus);
+    try {
+      await publishDisconnect(producer, a, false);
+      await publishDisconnect(producer, a, false); // a redelivery changes nothing
+    } finally {
+      await producer.disconnect();
+    }
+    await waitFor(async () => (await credential(a.connectionId))?.status === 'disconnected', {
+      timeoutMs: 30_000,
+      what: 'the connection shredded',
+    });
+    const row = await credential(a.connectionId);
+    assert.equal(row?.sealed_key, null, 'the data key row is deleted');
+    assert.equal(row?.access_token_sealed, null);
+    assert.equal(env.sim.control.counters()['-']?.revoke?.calls, 1, 'revoked at Intuit, once');
+
+    const gone = await client.getAccessToken(a.connectionId).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(gone instanceof TokenServiceError);
+    assert.equal(gone.code, 'connection_disconnected');
+    assert.equal(gone.httpStatus, 410);
+
+    // A sealed value copied out earlier cannot be opened with any key the service holds: only the deleted
+    // data key could.
+    const ring = parseKeyRing(`${k1},${k2}`, 'k2');
+    assert.ok(sealedBefore);
+    for (const kid of ring.kids()) {
+      assert.throws(() =>
+        open(sealedBefore?.access ?? '', () => ring.get(kid), `${a.connectionId}|access_token|2`),
+      );
+    }
+    assert.equal(
+      (await client.getAccessToken(b.connectionId)).accessToken,
+      b.accessToken,
+      'others unaffected',
+    );
+
+    // Revoked already by auth-service: shredded without another call to Intuit.
+    const again = await connectionsProducer(env.bus);
+    try {
+      await publishDisconnect(again, b, true);
+    } finally {
+      await again.disconnect();
+    }
+    await waitFor(async () => (await credential(b.connectionId))?.status === 'disconnected', {
+      timeoutMs: 30_000,
+      what: 'the second connection shredded',
+    });
+    assert.equal(env.sim.control.counters()['-']?.revoke?.calls, 1);
+  });
+
+  it('never lets a token reach the logs or the topics', async () => {
+    await waitFor(() => events.of('TokenRotated', a.connectionId).length > 0, { what: 'TokenRotated' });
+    const logs = procs.map((p) => p.output()).join('\n');
+    const topics = JSON.stringify(events.events);
+    for (const secret of secrets) {
+      assert.ok(!logs.includes(secret), 'no token in the service logs');
+      assert.ok(!topics.includes(secret), 'no token on the topics');
+    }
+    const rows = await dump(env);
+    for (const secret of secrets) assert.ok(!rows.some((r) => r.includes(secret)));
+  });
+});
