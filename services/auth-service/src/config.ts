@@ -1,6 +1,87 @@
-import { env, serviceEnvShape } from '@qbo/service-kit';
+import { eventBusEnvShape } from '@qbo/event-bus';
+import { env, Secret, serviceEnvShape } from '@qbo/service-kit';
 import { z } from 'zod';
 
-export const configSchema = z.object({ ...serviceEnvShape, PORT: env.port(8080) });
+/** An exact origin (`scheme://host[:port]`), nothing more: allowlists compare origins, never prefixes. */
+const origin = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === v && !v.includes('*');
+  } catch {
+    return false;
+  }
+}, 'each entry must be an exact origin such as https://app.example.com (no path, no wildcard)');
+
+const originList = () => env.list().pipe(z.array(origin));
+
+const secretOf = (min: number) =>
+  z
+    .string()
+    .min(min, `must be at least ${min} characters`)
+    .transform((v) => new Secret(v));
+
+export const configSchema = z
+  .object({
+    ...serviceEnvShape,
+    ...eventBusEnvShape,
+    PORT: env.port(8080),
+
+    QBO_CLIENT_ID: z.string().min(1),
+    QBO_CLIENT_SECRET: secretOf(8),
+    QBO_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
+    /** Registered at Intuit exactly; the callback route of this service as the browser reaches it. */
+    QBO_REDIRECT_URI: z.url({ protocol: /^https?$/ }),
+    /** With `openid`, the ID token's `realmid` is checked against the callback's `realmId`. */
+    QBO_SCOPES: env
+      .list()
+      .pipe(z.array(z.string().min(1)).min(1))
+      .default(['com.intuit.quickbooks.accounting', 'openid']),
+    /** Intuit's OAuth endpoints at another host (the simulator serves them at Intuit's own paths). */
+    QBO_OAUTH_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** PKCE S256: Intuit does not document it for confidential apps, so it is opt-in. */
+    QBO_PKCE: env.boolean(false),
+
+    TOKEN_SERVICE_URL: z.url({ protocol: /^https?$/ }),
+    TOKEN_SERVICE_CREDENTIAL: env.secret(),
+    TOKEN_SERVICE_TIMEOUT_MS: env.positiveInt(10_000),
+
+    /** Signs the browser-binding cookie and seals the PKCE verifier at rest. */
+    STATE_COOKIE_SECRET: secretOf(32),
+    /** Only for http://localhost development: browsers drop Secure cookies over plain http. */
+    STATE_COOKIE_SECURE: env.boolean(true),
+    STATE_TTL_SECONDS: env.positiveInt(600),
+    RETURN_TO_ALLOWED_ORIGINS: originList().pipe(z.array(z.string()).min(1, 'must name at least one origin')),
+    CORS_ALLOWED_ORIGINS: originList().default([]),
+    /** Prefix of the reconnect link in the connections API (this service as the platform's frontend reaches it). */
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+
+    AUTH_JWT_SECRET: secretOf(32).optional(),
+    /** An SPKI PEM public key (RS256/ES256/EdDSA). */
+    AUTH_JWT_PUBLIC_KEY: z.string().min(1).optional(),
+    AUTH_JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    AUTH_JWT_ISSUER: z.string().min(1),
+    AUTH_JWT_AUDIENCE: z.string().min(1),
+    AUTH_JWT_ORG_CLAIM: z.string().min(1).default('org_id'),
+    /** Take the org from `sub` when the org claim is absent: only for platforms whose subjects are orgs. */
+    AUTH_JWT_ORG_FROM_SUB: env.boolean(false),
+
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    RATE_LIMIT_KEY_PREFIX: z.string().min(1).default('auth-rl'),
+    RATE_LIMIT_WINDOW_SECONDS: env.positiveInt(60),
+    RATE_LIMIT_INITIATE_PER_IP: env.positiveInt(30),
+    RATE_LIMIT_INITIATE_PER_ORG: env.positiveInt(10),
+    RATE_LIMIT_CALLBACK_PER_IP: env.positiveInt(30),
+    /** Read the client address from X-Forwarded-For (the right-most entry our proxy appended). */
+    TRUST_PROXY: env.boolean(false),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.AUTH_JWT_SECRET && !c.AUTH_JWT_PUBLIC_KEY && !c.AUTH_JWT_JWKS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWT_SECRET'],
+        message: 'one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWT_JWKS_URL is required',
+      });
+    }
+  });
 
 export type Config = z.output<typeof configSchema>;

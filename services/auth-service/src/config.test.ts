@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig } from '@qbo/service-kit';
+import { configSchema } from './config.js';
+
+const valid = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/qbo',
+  KAFKA_BROKERS: '127.0.0.1:39092',
+  QBO_CLIENT_ID: 'client',
+  QBO_CLIENT_SECRET: 'client-secret-value',
+  QBO_REDIRECT_URI: 'https://connect.example.com/oauth/callback',
+  TOKEN_SERVICE_URL: 'http://token-service:8081',
+  TOKEN_SERVICE_CREDENTIAL: 'service-credential-value',
+  STATE_COOKIE_SECRET: 'cookie-secret-0123456789abcdef0123456789',
+  RETURN_TO_ALLOWED_ORIGINS: 'https://app.example.com',
+  AUTH_JWT_SECRET: 'jwt-secret-0123456789abcdef0123456789ab',
+  AUTH_JWT_ISSUER: 'https://platform.example.com',
+  AUTH_JWT_AUDIENCE: 'qbo-auth',
+};
+
+const problems = (env: Record<string, string | undefined>): string[] => {
+  try {
+    parseConfig(configSchema, env);
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return [...err.problems];
+  }
+};
+
+describe('auth-service configuration', () => {
+  it('accepts a complete environment with secure defaults', () => {
+    const c = parseConfig(configSchema, valid);
+    assert.equal(c.PORT, 8080);
+    assert.equal(c.STATE_COOKIE_SECURE, true);
+    assert.equal(c.QBO_PKCE, false);
+    assert.equal(c.TRUST_PROXY, false);
+    assert.deepEqual(c.QBO_SCOPES, ['com.intuit.quickbooks.accounting', 'openid']);
+    assert.deepEqual(c.CORS_ALLOWED_ORIGINS, []);
+  });
+
+  it('refuses wildcards and non-origins in the allowlists', () => {
+    for (const value of ['*', 'https://*.example.com', 'https://app.example.com/', 'app.example.com']) {
+      const p = problems({ ...valid, CORS_ALLOWED_ORIGINS: value, RETURN_TO_ALLOWED_ORIGINS: value });
+      assert.ok(
+        p.some((x) => x.startsWith('CORS_ALLOWED_ORIGINS:')),
+        value,
+      );
+      assert.ok(
+        p.some((x) => x.startsWith('RETURN_TO_ALLOWED_ORIGINS:')),
+        value,
+      );
+    }
+  });
+
+  it('needs one org-verifier key, and a cookie secret of 32 characters or more', () => {
+    const { AUTH_JWT_SECRET: _omit, ...noKey } = valid;
+    assert.ok(problems(noKey).some((p) => p.startsWith('AUTH_JWT_SECRET:')));
+    const short = problems({ ...valid, STATE_COOKIE_SECRET: 'too-short-secret' });
+    assert.ok(short.some((p) => p.startsWith('STATE_COOKIE_SECRET:')));
+    assert.ok(!short.join(' ').includes('too-short-secret'), 'the value is not echoed');
+  });
+});
