@@ -1,17 +1,22 @@
+import { join } from 'node:path';
 import { brokerAddress, repoRoot, start as startKafka, stop as stopKafka } from '@qbo/local-kafka';
+import { runDemo } from './demo.js';
 import { type Launched, launch } from './launch.js';
 import { ensureDatabase } from './postgres.js';
-import { entryOf, SERVICES } from './services.js';
+import { loadStackSecrets } from './secrets.js';
+import { choosePorts, entryOf, SERVICES, serviceEnv, simulatorLaunch } from './services.js';
 
-// Runs the platform on this machine: a real Kafka broker, the platform database on the local Postgres, and
-// every service, each checked ready. `--once` stops everything again once all are ready (a smoke test);
-// `--port-offset N` shifts every service port (0 picks free ports).
+// Runs the platform on this machine: a real Kafka broker, the platform database on the local Postgres, every
+// service and the QuickBooks simulator standing in for Intuit, each checked ready. `--demo` then walks through
+// connect → webhook → refresh → deactivation; `--once` stops everything again once all are ready (or the demo
+// is done); `--port-offset N` shifts every port; `--free-ports` picks free ones.
 
 const args = process.argv.slice(2);
 const once = args.includes('--once');
 const offsetArg = args[args.indexOf('--port-offset') + 1];
 const portOffset = args.includes('--port-offset') ? Number(offsetArg) : 0;
 const free = args.includes('--free-ports');
+const demo = args.includes('--demo');
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const colour = process.stdout.isTTY === true;
 
@@ -24,6 +29,9 @@ async function main(): Promise<number> {
   const kafka = await startKafka({ log: (line) => print(`[kafka] ${line}`) });
   const brokers = process.env.KAFKA_BROKERS ?? brokerAddress();
 
+  const secrets = await loadStackSecrets(join(root, '.local', 'stack', 'secrets.json'));
+  const ports = await choosePorts(portOffset, free);
+  const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --disable-warning=TimeoutNegativeWarning`.trim();
   const running: Launched[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -36,18 +44,32 @@ async function main(): Promise<number> {
   };
 
   try {
+    // Consent: a page with a company picker for people; approved at once for the scripted demo.
+    const sim = simulatorLaunch(ports, secrets, demo ? 'auto' : 'page');
+    running.push(
+      launch(
+        'qbo-simulator',
+        {
+          entry: join(root, 'tools', 'qbo-simulator', 'dist', 'cli.js'),
+          args: sim.args,
+          env: { ...process.env, ...sim.env, NODE_OPTIONS: nodeOptions },
+        },
+        print,
+        colour,
+      ),
+    );
     for (const spec of SERVICES) {
-      const port = free ? 0 : spec.port + portOffset;
       const service = launch(
         spec.name,
         {
           ...entryOf(root, spec.name),
           env: {
             ...process.env,
+            ...serviceEnv(spec.name, ports, secrets),
             DATABASE_URL: databaseUrl,
             KAFKA_BROKERS: brokers,
-            PORT: String(port),
-            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --disable-warning=TimeoutNegativeWarning`.trim(),
+            PORT: String(ports[spec.name]),
+            NODE_OPTIONS: nodeOptions,
           },
         },
         print,
@@ -55,15 +77,20 @@ async function main(): Promise<number> {
       );
       running.push(service);
     }
-    const ports = await Promise.all(running.map((s) => s.started));
+    const listening = await Promise.all(running.map((s) => s.started));
     const rows: string[] = [];
     for (const [i, service] of running.entries()) {
-      const url = `http://127.0.0.1:${ports[i]}`;
-      const ready = await fetch(`${url}/readyz`).then((r) => r.json() as Promise<{ status: string }>);
+      const url = `http://127.0.0.1:${listening[i]}`;
+      // The simulator has no readiness probe: it is ready once it listens.
+      const ready =
+        service.name === 'qbo-simulator'
+          ? { status: 'ok' }
+          : await fetch(`${url}/readyz`).then((r) => r.json() as Promise<{ status: string }>);
       rows.push(`  ${service.name.padEnd(16)} ${url.padEnd(24)} ${ready.status}`);
       if (ready.status !== 'ok') throw new Error(`${service.name} is not ready: ${JSON.stringify(ready)}`);
     }
     print(`\n[stack] all services ready (Kafka at ${brokers})\n${rows.join('\n')}\n`);
+    if (demo) await runDemo(ports, secrets, print);
   } catch (err) {
     print(`[stack] ${(err as Error).message}`);
     return stopAll(1);

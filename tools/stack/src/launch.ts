@@ -41,11 +41,16 @@ function render(name: string, raw: string, colour: boolean): string {
 
 export function launch(
   name: string,
-  { entry, preload, env }: { entry: string; preload: string; env: NodeJS.ProcessEnv },
+  {
+    entry,
+    preload,
+    args = [],
+    env,
+  }: { entry: string; preload?: string; args?: string[]; env: NodeJS.ProcessEnv },
   print: Print,
   colour: boolean,
 ): Launched {
-  const child = spawn(process.execPath, ['--import', preload, entry], {
+  const child = spawn(process.execPath, [...(preload ? ['--import', preload] : []), entry, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

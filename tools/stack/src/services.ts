@@ -1,7 +1,11 @@
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { StackSecrets } from './secrets.js';
+
+export type Deployable = 'token-service' | 'auth-service' | 'sync-service' | 'webhook-ingest';
 
 export interface ServiceSpec {
-  name: string;
+  name: Deployable;
   port: number;
 }
 
@@ -13,7 +17,108 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: 'webhook-ingest', port: 8083 },
 ];
 
+/** The QuickBooks simulator stands in for Intuit locally. */
+export const SIMULATOR_PORT = 4010;
+export const QBO_CLIENT_ID = 'local-stack-app';
+/** The org tokens' issuer and audience: what a platform would put in the tokens it signs for auth-service. */
+export const ORG_TOKEN_ISSUER = 'local-platform';
+export const ORG_TOKEN_AUDIENCE = 'qbo-auth-service';
+/** Where a connect flow returns to: the platform's own frontend (not part of this stack). */
+export const PLATFORM_ORIGIN = 'http://localhost:3000';
+
 export const entryOf = (root: string, name: string) => ({
   entry: join(root, 'services', name, 'dist', 'main.js'),
   preload: join(root, 'services', name, 'dist', 'telemetry.js'),
 });
+
+export type StackPorts = Record<Deployable | 'simulator', number>;
+
+/** Every port decided before anything starts: services and the simulator name each other in their config. */
+export async function choosePorts(offset: number, free: boolean): Promise<StackPorts> {
+  const pick = (port: number) => (free ? freePort() : Promise.resolve(port + offset));
+  const ports = {} as StackPorts;
+  for (const spec of SERVICES) ports[spec.name] = await pick(spec.port);
+  ports.simulator = await pick(SIMULATOR_PORT);
+  return ports;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const local = (port: number) => `http://127.0.0.1:${port}`;
+
+/** Each service's own variables in the local stack, on top of the common ones (database, Kafka, port). */
+export function serviceEnv(
+  name: Deployable,
+  ports: StackPorts,
+  secrets: StackSecrets,
+): Record<string, string> {
+  const intuit = {
+    QBO_CLIENT_ID,
+    QBO_CLIENT_SECRET: secrets.qboClientSecret,
+    QBO_ENVIRONMENT: 'sandbox',
+    QBO_OAUTH_BASE_URL: local(ports.simulator),
+  };
+  switch (name) {
+    case 'token-service':
+      return {
+        ...intuit,
+        TOKEN_SERVICE_CREDENTIALS: secrets.tokenServiceCredential,
+        TOKEN_KEYS: secrets.tokenKeys,
+        TOKEN_ACTIVE_KEY_ID: secrets.tokenKeys.split(':')[0] ?? '',
+      };
+    case 'auth-service':
+      return {
+        ...intuit,
+        QBO_REDIRECT_URI: `${local(ports['auth-service'])}/oauth/callback`,
+        PUBLIC_URL: local(ports['auth-service']),
+        TOKEN_SERVICE_URL: local(ports['token-service']),
+        TOKEN_SERVICE_CREDENTIAL: secrets.tokenServiceCredential,
+        STATE_COOKIE_SECRET: secrets.stateCookieSecret,
+        // Plain http on this machine only; the cookie is Secure everywhere else.
+        STATE_COOKIE_SECURE: 'false',
+        RETURN_TO_ALLOWED_ORIGINS: PLATFORM_ORIGIN,
+        CORS_ALLOWED_ORIGINS: PLATFORM_ORIGIN,
+        AUTH_JWT_SECRET: secrets.orgJwtSecret,
+        AUTH_JWT_ISSUER: ORG_TOKEN_ISSUER,
+        AUTH_JWT_AUDIENCE: ORG_TOKEN_AUDIENCE,
+      };
+    case 'webhook-ingest':
+      return { WEBHOOK_VERIFIER_TOKENS: secrets.webhookVerifierToken };
+    case 'sync-service':
+      return {};
+  }
+}
+
+/**
+ * The simulator's command line and environment: the app, its redirect URI and its webhook target are the
+ * stack's. Its secrets go through the environment, not the command line that `ps` shows.
+ */
+export function simulatorLaunch(ports: StackPorts, secrets: StackSecrets, consent: 'auto' | 'page') {
+  return {
+    args: [
+      ...['--port', String(ports.simulator), '--control', '--consent', consent],
+      ...['--seed', '42', '--companies', '2', '--records', '200'],
+      ...['--client-id', QBO_CLIENT_ID],
+      ...['--redirect-uri', `${local(ports['auth-service'])}/oauth/callback`],
+      ...[
+        '--webhook',
+        `${local(ports['webhook-ingest'])}/webhooks/quickbooks`,
+        '--webhook-format',
+        'cloudevents',
+      ],
+    ],
+    env: {
+      QBO_SIM_CLIENT_SECRET: secrets.qboClientSecret,
+      QBO_SIM_VERIFIER_TOKEN: secrets.webhookVerifierToken,
+    },
+  };
+}

@@ -7,11 +7,11 @@ import { serverUrl, testBrokers, uniqueName } from '@qbo/testkit';
 import pg from 'pg';
 
 describe('npm start (the stack command)', () => {
-  it('brings up every service ready on real Postgres and Kafka, then stops them all with exit 0', async () => {
+  it('brings up the simulator and every service, tells the demo story end to end, then stops all with exit 0', async () => {
     const database = uniqueName('test_stack').replace(/-/g, '_');
     const child = spawn(
       process.execPath,
-      [fileURLToPath(new URL('cli.js', import.meta.url)), '--once', '--free-ports'],
+      [fileURLToPath(new URL('cli.js', import.meta.url)), '--demo', '--once', '--free-ports'],
       {
         env: { ...process.env, QBO_DATABASE: database, KAFKA_BROKERS: testBrokers().join(',') },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,6 +28,17 @@ describe('npm start (the stack command)', () => {
     try {
       assert.equal(code, 0, output);
       assert.match(output, /all services ready/);
+      assert.match(output, /^\s+qbo-simulator\s+http:\/\/127\.0\.0\.1:\d+\s+ok$/m);
+      for (const chapter of [
+        /\[demo\] callback accepted/,
+        /\[demo\] token-service holds credential version \d+ \(active\)/,
+        /\[demo\] a customer created in QuickBooks arrived as a verified webhook/,
+        /\[demo\] Intuit refused the expired token \(401\); token-service refreshed it once/,
+        /\[demo\] auth-service shows the connection deactivated/,
+        /\[demo\] the org disconnected; token-service shredded/,
+        /\[demo\] story complete/,
+      ])
+        assert.match(output, chapter);
       for (const name of ['auth-service', 'token-service', 'sync-service', 'webhook-ingest']) {
         assert.match(output, new RegExp(`^\\s+${name}\\s+http://127\\.0\\.0\\.1:\\d+\\s+ok$`, 'm'));
         assert.match(output, new RegExp(`\\[${name}\\] .*shutdown complete.*"exitCode":0`));

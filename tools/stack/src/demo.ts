@@ -1,0 +1,227 @@
+import { createHmac } from 'node:crypto';
+import type { StackSecrets } from './secrets.js';
+import { ORG_TOKEN_AUDIENCE, ORG_TOKEN_ISSUER, PLATFORM_ORIGIN, type StackPorts } from './services.js';
+
+/**
+ * The story the local stack tells end to end, over real HTTP and Kafka: an org connects a QuickBooks company
+ * through auth-service (the simulator as Intuit), token-service holds and refreshes its credentials, a change
+ * in QuickBooks arrives as a verified webhook, and a grant revoked at Intuit deactivates the connection once,
+ * which auth-service's status view shows. No token is printed.
+ */
+export async function runDemo(
+  ports: StackPorts,
+  secrets: StackSecrets,
+  print: (line: string) => void,
+): Promise<void> {
+  const at = (port: number) => `http://127.0.0.1:${port}`;
+  const auth = at(ports['auth-service']);
+  const tokens = at(ports['token-service']);
+  const sim = at(ports.simulator);
+  const orgId = `demo-org-${Date.now().toString(36)}`;
+  const orgBearer = `Bearer ${orgToken(orgId, secrets.orgJwtSecret)}`;
+  const serviceBearer = `Bearer ${secrets.tokenServiceCredential}`;
+  const step = (line: string) => print(`[demo] ${line}`);
+
+  // 0. A company of its own in QuickBooks, which the consent will pick: each run tells the whole story afresh.
+  const company = await post<{ realmId: string }>(`${sim}/_sim/companies`, { name: `Demo company ${orgId}` });
+  await post(`${sim}/_sim/consent`, { decision: 'approve', realmId: company.realmId });
+
+  // 1. The platform's frontend asks auth-service to start a connect flow for its org.
+  const initiated = await fetch(`${auth}/connect/quickbooks`, {
+    method: 'POST',
+    headers: { authorization: orgBearer, 'content-type': 'application/json', origin: PLATFORM_ORIGIN },
+    body: JSON.stringify({ returnTo: `${PLATFORM_ORIGIN}/settings/integrations` }),
+  });
+  await expectStatus(initiated, 200, 'initiate the connect flow');
+  const { authorizeUrl } = (await initiated.json()) as { authorizeUrl: string };
+  const cookie = initiated.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  step(`${orgId} started a connect flow; the browser goes to Intuit (${new URL(authorizeUrl).origin})`);
+
+  // 2. Intuit (the simulator, consenting at once) sends the browser back to the callback.
+  const consent = await fetch(authorizeUrl, { redirect: 'manual' });
+  const callback = consent.headers.get('location');
+  if (!callback) throw new Error(`the simulator did not redirect after consent (${consent.status})`);
+  const done = await fetch(callback, { redirect: 'manual', headers: { cookie } });
+  const landing = new URL(done.headers.get('location') ?? 'about:blank');
+  if (done.status !== 303 || landing.origin !== PLATFORM_ORIGIN) {
+    throw new Error(`the callback did not return to the platform (${done.status} ${landing.origin})`);
+  }
+  const realmId = new URL(callback).searchParams.get('realmId') ?? '';
+  step(`callback accepted; the browser lands on ${landing.origin}${landing.pathname} (realm ${realmId})`);
+
+  // 3. The connection is registered and its credentials are in the vault.
+  const list = await getJson<{ connections?: Connection[] } | Connection[]>(
+    `${auth}/connections`,
+    orgBearer,
+    'list connections',
+  );
+  const connection = (Array.isArray(list) ? list : (list.connections ?? [])).find(
+    (c) => c.realmId === realmId,
+  );
+  if (!connection) throw new Error('the new connection is not in the org’s list');
+  step(`connection ${connection.id ?? connection.connectionId} is ${connection.status}`);
+  const connectionId = String(connection.id ?? connection.connectionId);
+  const vault = await getJson<{ status: string; credentialVersion: number }>(
+    `${tokens}/internal/connections/${connectionId}/status`,
+    serviceBearer,
+    'read the credential status',
+  );
+  step(`token-service holds credential version ${vault.credentialVersion} (${vault.status})`);
+
+  // 4. A change made in QuickBooks arrives as a signed webhook, verified and published before its 200.
+  await post(`${sim}/_sim/companies/${realmId}/changes`, {
+    op: 'create',
+    entity: 'Customer',
+    data: { DisplayName: `Demo customer ${Date.now()}` },
+  });
+  await post(`${sim}/_sim/webhooks/flush`, {});
+  const deliveries = await getJson<{ status?: number; attempts?: { status?: number }[] }[]>(
+    `${sim}/_sim/webhooks/deliveries`,
+    undefined,
+    'read the webhook deliveries',
+  );
+  const last = deliveries.at(-1);
+  const delivered = last?.status ?? last?.attempts?.at(-1)?.status;
+  if (delivered !== 200) throw new Error(`the webhook was answered ${delivered ?? 'not at all'}`);
+  step('a customer created in QuickBooks arrived as a verified webhook, answered 200 after the Kafka ack');
+
+  // 5. Intuit ends the access token early. The Accounting API refuses it; the caller asks token-service to
+  //    refresh exactly that token (compare-and-refresh), and the new one works.
+  await post(`${sim}/_sim/tokens/expire`, { realmId });
+  const stale = await accessToken(tokens, connectionId, serviceBearer);
+  const refusedCall = await companyInfo(sim, realmId, stale.accessToken);
+  if (refusedCall.status !== 401)
+    throw new Error(`an expired token was answered ${refusedCall.status}, not 401`);
+  const fresh = await refreshAfter(tokens, connectionId, serviceBearer, stale.accessToken);
+  await expectStatus(
+    await companyInfo(sim, realmId, fresh.accessToken),
+    200,
+    'call the Accounting API with the refreshed token',
+  );
+  step(
+    `Intuit refused the expired token (401); token-service refreshed it once (credential version ` +
+      `${stale.credentialVersion} → ${fresh.credentialVersion}) and the Accounting API accepts the new one`,
+  );
+
+  // 6. The customer disconnects the app inside QuickBooks: the grant is dead. The next refresh is refused
+  //    (and the last-known-good token with it), so the connection is deactivated once, and says so.
+  await post(`${sim}/_sim/companies/${realmId}/revoke`, {});
+  const refused = await fetch(`${tokens}/internal/connections/${connectionId}/access-token/refresh`, {
+    method: 'POST',
+    headers: { authorization: serviceBearer, 'content-type': 'application/json' },
+    body: JSON.stringify({ rejectedAccessToken: fresh.accessToken }),
+  });
+  const problem = (await refused.json()) as { code?: string };
+  step(`after Intuit revoked the grant, token-service answers ${refused.status} ${problem.code}`);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const seen = await getJson<Connection>(
+      `${auth}/connections/${connectionId}`,
+      orgBearer,
+      'read the connection',
+    );
+    if (seen.status === 'deactivated') {
+      step(`auth-service shows the connection deactivated (${seen.deactivationReason ?? 'no reason given'})`);
+      break;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the connection is still ${seen.status} 30 s after the revocation`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  // 7. The org disconnects: auth-service announces it, and token-service shreds what it held.
+  const gone = await fetch(`${auth}/connections/${connectionId}`, {
+    method: 'DELETE',
+    headers: { authorization: orgBearer },
+  });
+  await expectStatus(gone, 200, 'disconnect');
+  const shredBy = Date.now() + 30_000;
+  for (;;) {
+    const res = await fetch(`${tokens}/internal/connections/${connectionId}/status`, {
+      headers: { authorization: serviceBearer },
+    });
+    const status = res.ok ? ((await res.json()) as { status: string }).status : `${res.status}`;
+    if (status === 'disconnected') {
+      step('the org disconnected; token-service shredded the connection’s credentials');
+      break;
+    }
+    if (Date.now() > shredBy)
+      throw new Error(`token-service still reports ${status} 30 s after the disconnect`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  step('story complete');
+}
+
+interface AccessToken {
+  accessToken: string;
+  credentialVersion: number;
+}
+
+const accessToken = (base: string, connectionId: string, authorization: string) =>
+  getJson<AccessToken>(
+    `${base}/internal/connections/${connectionId}/access-token`,
+    authorization,
+    'get an access token',
+  );
+
+async function refreshAfter(base: string, connectionId: string, authorization: string, rejected: string) {
+  const res = await fetch(`${base}/internal/connections/${connectionId}/access-token/refresh`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify({ rejectedAccessToken: rejected }),
+  });
+  await expectStatus(res, 200, 'refresh the rejected access token');
+  return (await res.json()) as AccessToken;
+}
+
+const companyInfo = (sim: string, realmId: string, token: string) =>
+  fetch(`${sim}/v3/company/${realmId}/companyinfo/${realmId}`, {
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+  });
+
+interface Connection {
+  id?: string;
+  connectionId?: string;
+  realmId: string;
+  status: string;
+  deactivationReason?: string | null;
+}
+
+async function expectStatus(res: Response, status: number, what: string) {
+  if (res.status === status) return;
+  const body = await res.text().catch(() => '');
+  throw new Error(`could not ${what}: ${res.status} ${body.slice(0, 300)}`);
+}
+
+async function getJson<T>(url: string, authorization: string | undefined, what: string): Promise<T> {
+  const res = await fetch(url, { headers: authorization ? { authorization } : {} });
+  await expectStatus(res, 200, what);
+  return (await res.json()) as T;
+}
+
+async function post<T = unknown>(url: string, body: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) await expectStatus(res, 200, `POST ${new URL(url).pathname}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** An HS256 org token, as the platform would sign one for its frontend. */
+function orgToken(orgId: string, secret: string): string {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
+    iss: ORG_TOKEN_ISSUER,
+    aud: ORG_TOKEN_AUDIENCE,
+    sub: 'demo-user',
+    org_id: orgId,
+    iat: now,
+    exp: now + 600,
+  })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
