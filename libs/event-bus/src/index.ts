@@ -32,7 +32,7 @@ export {
   type EventProducerOptions,
   type ValidatedEvent,
 } from './producer.js';
-export { type ProvisionOptions, plannedTopics, provisionTopics } from './provision.js';
+export { type ProvisionOptions, plannedTopics, provisionFromConfig, provisionTopics } from './provision.js';
 export { createSerde } from './serde/create-serde.js';
 export { createJsonSerde } from './serde/json-serde.js';
 export { createRegistrySerde, type RegistrySerdeOptions, subjectOf } from './serde/registry-serde.js';

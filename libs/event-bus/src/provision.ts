@@ -1,5 +1,6 @@
 import { type TopicName, topicSpecs } from '@qbo/events';
 import type { Admin, ITopicConfig } from 'kafkajs';
+import type { EventBusConfig } from './config.js';
 import { createTopicNames, type TopicNames } from './topic-names.js';
 
 export interface ProvisionOptions {
@@ -76,4 +77,22 @@ export async function provisionTopics({ admin, ...options }: ProvisionOptions): 
       existing = new Set(await admin.listTopics());
     }
   }
+}
+
+/**
+ * What a service does at start-up: the contract's topics under its configured prefix, with the configured
+ * partitions, replication and retention. Returns the names, for its producer, consumers and relay.
+ */
+export async function provisionFromConfig(admin: Admin, config: EventBusConfig): Promise<TopicNames> {
+  const names = createTopicNames(config.KAFKA_TOPIC_PREFIX);
+  await provisionTopics({
+    admin,
+    names,
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: config.KAFKA_TOPIC_REPLICATION,
+    retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
+    parkingRetentionMs: config.KAFKA_PARKING_RETENTION_MS,
+    dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
+  });
+  return names;
 }

@@ -4,9 +4,8 @@ import {
   createOutbox,
   createOutboxRelay,
   createSerde,
-  createTopicNames,
   createTracedEventFactory,
-  provisionTopics,
+  provisionFromConfig,
 } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
 import { createTokenServiceClient } from '@qbo/token-api';
@@ -36,16 +35,7 @@ export const service: ServiceDefinition<Config> = {
   // Shutdown order: HTTP drains first, then the projection consumer leaves its group, then the outbox relay
   // finishes its batch and releases leadership, then Redis closes.
   async wire({ config, log, orm, kafka, admin, app, onShutdown }) {
-    const names = createTopicNames(config.KAFKA_TOPIC_PREFIX);
-    await provisionTopics({
-      admin,
-      names,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_TOPIC_REPLICATION,
-      retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
-      parkingRetentionMs: config.KAFKA_PARKING_RETENTION_MS,
-      dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
-    });
+    const names = await provisionFromConfig(admin, config);
     const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
     const outbox = createOutbox({ schema: SCHEMA });
     const events = createTracedEventFactory({ source: 'auth-service' });

@@ -5,10 +5,9 @@ import {
   createOutbox,
   createOutboxRelay,
   createSerde,
-  createTopicNames,
   createTracedEventFactory,
   exactlyOnce,
-  provisionTopics,
+  provisionFromConfig,
 } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
 import { type Config, type CrashPoint, configSchema, keyRingOf, oauthEndpoints } from './config.js';
@@ -62,16 +61,7 @@ export function createTokenService({
       if (missing.length > 0)
         log.error({ missing }, 'data keys sealed by key ids missing from TOKEN_KEYS cannot be opened');
       log.info({ dataKeysByKid: Object.fromEntries(byKid.map((r) => [r.kid, Number(r.n)])) }, 'vault keys');
-      const names = createTopicNames(config.KAFKA_TOPIC_PREFIX);
-      await provisionTopics({
-        admin,
-        names,
-        partitions: config.KAFKA_TOPIC_PARTITIONS,
-        replicationFactor: config.KAFKA_TOPIC_REPLICATION,
-        retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
-        parkingRetentionMs: config.KAFKA_PARKING_RETENTION_MS,
-        dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
-      });
+      const names = await provisionFromConfig(admin, config);
       const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
 
       const crashAt = config.TOKEN_TEST_CRASH_AT;

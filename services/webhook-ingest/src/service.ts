@@ -2,9 +2,8 @@ import {
   createEventConsumer,
   createEventProducer,
   createSerde,
-  createTopicNames,
   createTracedEventFactory,
-  provisionTopics,
+  provisionFromConfig,
 } from '@qbo/event-bus';
 import type { CatalogEvent } from '@qbo/events';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
@@ -31,16 +30,7 @@ export const service: ServiceDefinition<Config> = {
   // Shutdown order: the HTTP step drains in-flight deliveries (each awaits its Kafka ack), then the projection
   // consumer leaves its group (so a replacement replica rejoins at once), then the producer disconnects.
   async wire({ config, log, orm, kafka, admin, app, onShutdown }) {
-    const names = createTopicNames(config.KAFKA_TOPIC_PREFIX);
-    await provisionTopics({
-      admin,
-      names,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_TOPIC_REPLICATION,
-      retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
-      parkingRetentionMs: config.KAFKA_PARKING_RETENTION_MS,
-      dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
-    });
+    const names = await provisionFromConfig(admin, config);
     const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
     const producer = createEventProducer({ kafka, serde, log, names });
     await producer.connect();

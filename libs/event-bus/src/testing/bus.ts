@@ -2,7 +2,9 @@ import { type TopicName, topicSpecs } from '@qbo/events';
 import { createKafka, createLogger, type Logger } from '@qbo/service-kit';
 import { testBrokers, uniqueName } from '@qbo/testkit';
 import type { Kafka } from 'kafkajs';
+import { createEventProducer, type EventProducer } from '../producer.js';
 import { provisionTopics } from '../provision.js';
+import { createJsonSerde } from '../serde/json-serde.js';
 import { createTopicNames, type TopicNames } from '../topic-names.js';
 
 export interface TestBus {
@@ -52,4 +54,16 @@ export async function createTestBus({
     await admin.disconnect();
   }
   return { kafka, names, prefix, log };
+}
+
+/** A connected producer of plain JSON events on the bus's topics, for a test to play another service. */
+export async function createTestProducer(bus: TestBus): Promise<EventProducer> {
+  const producer = createEventProducer({
+    kafka: bus.kafka,
+    serde: createJsonSerde(),
+    log: bus.log,
+    names: bus.names,
+  });
+  await producer.connect();
+  return producer;
 }

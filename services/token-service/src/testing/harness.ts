@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createEventProducer, createJsonSerde, type EventProducer } from '@qbo/event-bus';
-import { createTestBus, type TestBus } from '@qbo/event-bus/testing';
+import type { EventProducer } from '@qbo/event-bus';
+import { createTestBus, createTestProducer, type TestBus } from '@qbo/event-bus/testing';
 import { ConnectionDisconnected, createEventFactory } from '@qbo/events';
 import { createSimulator, type Simulator, type SimulatorOptions } from '@qbo/qbo-simulator';
 import { connect } from '@qbo/qbo-simulator/testing';
@@ -166,16 +166,7 @@ export function tokenCalls(sim: Simulator): number {
   );
 }
 
-export async function connectionsProducer(bus: TestBus): Promise<EventProducer> {
-  const producer = createEventProducer({
-    kafka: bus.kafka,
-    serde: createJsonSerde(),
-    log: bus.log,
-    names: bus.names,
-  });
-  await producer.connect();
-  return producer;
-}
+export const connectionsProducer = createTestProducer;
 
 export async function publishDisconnect(producer: EventProducer, c: Connected, revokedAtIntuit: boolean) {
   const events = createEventFactory({ source: 'auth-service' });

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { createEventProducer, createJsonSerde, type EventProducer } from '@qbo/event-bus';
-import type { TestBus } from '@qbo/event-bus/testing';
+import type { EventProducer } from '@qbo/event-bus';
+import { createTestProducer, type TestBus } from '@qbo/event-bus/testing';
 import { ConnectionEstablished, createEventFactory, type EventOfType } from '@qbo/events';
 import { type ServiceProcess, startProcess, type TestDatabase } from '@qbo/testkit';
 import type { Kafka } from 'kafkajs';
@@ -51,16 +51,7 @@ export async function connectRealm(producer: EventProducer, orgId: string, realm
   );
 }
 
-export async function connectionsProducer(bus: TestBus): Promise<EventProducer> {
-  const producer = createEventProducer({
-    kafka: bus.kafka,
-    serde: createJsonSerde(),
-    log: bus.log,
-    names: bus.names,
-  });
-  await producer.connect();
-  return producer;
-}
+export const connectionsProducer = createTestProducer;
 
 /** How many messages a topic holds: the sum of its partitions' high watermarks. */
 export async function messageCount(kafka: Kafka, topic: string): Promise<number> {
