@@ -74,6 +74,17 @@ describe('telemetry through the ESM preload', () => {
     assert.equal(line?.trace_id, server.traceId, 'the log line carries the trace id');
   });
 
+  it("keeps query values, such as an OAuth callback's code and state, out of every span", async () => {
+    const res = await fetch(`${proc.url}/callback?code=AB11-secret-code&state=state-secret-value&realmId=1`);
+    assert.equal(res.status, 200);
+    const spans = (await (await fetch(`${proc.url}/spans`)).json()) as SpanView[];
+    const server = spans.find((s) => s.attributes['url.path'] === '/callback');
+    assert.ok(server, 'the callback has a server span');
+    assert.equal(server.attributes['url.query'], 'code=REDACTED&state=REDACTED&realmId=REDACTED');
+    const all = JSON.stringify(spans);
+    assert.doesNotMatch(all, /secret-code|state-secret-value/);
+  });
+
   it('carries the trace to the consumer in the message headers', async () => {
     const kafka = new Kafka({ brokers: testBrokers(), logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: uniqueName('telemetry') });

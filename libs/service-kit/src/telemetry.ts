@@ -73,6 +73,13 @@ export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOpti
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => PROBE_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+        // The instrumentation records the query string with only a few cloud-signature parameters hidden; an
+        // OAuth callback's `code` and `state` would reach the tracing backend. Every value is hidden instead,
+        // the names kept for debugging (hook attributes override the instrumentation's own).
+        startIncomingSpanHook: (req) => {
+          const query = (req.url ?? '').split('?')[1];
+          return query ? { 'url.query': redactQueryValues(query) } : {};
+        },
       }),
       new UndiciInstrumentation(),
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
@@ -84,4 +91,13 @@ export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOpti
     shutdown: () => sdk.shutdown(),
     ...(prometheus ? { metricsHandler: (req, res) => prometheus.getMetricsRequestHandler(req, res) } : {}),
   };
+}
+
+/** `a=1&b=2` → `a=REDACTED&b=REDACTED`: what a span may say about a query string. */
+export function redactQueryValues(query: string): string {
+  return query
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => `${pair.split('=')[0]}=REDACTED`)
+    .join('&');
 }

@@ -32,6 +32,7 @@ app.post('/work/:id', async (c) => {
   log.info({ id: c.req.param('id') }, 'work done');
   return c.json({ ok: true });
 });
+app.get('/callback', (c) => c.json({ ok: c.req.query('code') !== undefined }));
 app.get('/spans', (c) =>
   c.json(
     exporter.getFinishedSpans().map((s) => ({
