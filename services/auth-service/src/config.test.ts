@@ -60,4 +60,32 @@ describe('auth-service configuration', () => {
     assert.ok(short.some((p) => p.startsWith('STATE_COOKIE_SECRET:')));
     assert.ok(!short.join(' ').includes('too-short-secret'), 'the value is not echoed');
   });
+
+  it('refuses scopes without openid, naming the variable and the reason', () => {
+    const p = problems({ ...valid, QBO_SCOPES: 'com.intuit.quickbooks.accounting' });
+    const scopes = p.find((x) => x.startsWith('QBO_SCOPES:'));
+    assert.ok(scopes, p.join('; '));
+    assert.match(scopes, /openid/);
+    assert.match(scopes, /realmId/);
+    assert.deepEqual(problems({ ...valid, QBO_SCOPES: 'com.intuit.quickbooks.accounting,openid' }), []);
+  });
+
+  it('allows an insecure state cookie only for a localhost or 127.0.0.1 redirect URI', () => {
+    const insecure = problems({ ...valid, STATE_COOKIE_SECURE: 'false' });
+    assert.ok(
+      insecure.some((x) => x.startsWith('STATE_COOKIE_SECURE:')),
+      insecure.join('; '),
+    );
+    for (const host of ['127.0.0.1:4100', 'localhost:8080']) {
+      const uri = `http://${host}/oauth/callback`;
+      assert.deepEqual(problems({ ...valid, STATE_COOKIE_SECURE: 'false', QBO_REDIRECT_URI: uri }), [], host);
+    }
+    assert.ok(
+      problems({
+        ...valid,
+        STATE_COOKIE_SECURE: 'false',
+        QBO_REDIRECT_URI: 'http://localhost.evil.example/oauth/callback',
+      }).some((x) => x.startsWith('STATE_COOKIE_SECURE:')),
+    );
+  });
 });

@@ -31,7 +31,7 @@ export const configSchema = z
     QBO_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
     /** Registered at Intuit exactly; the callback route of this service as the browser reaches it. */
     QBO_REDIRECT_URI: z.url({ protocol: /^https?$/ }),
-    /** With `openid`, the ID token's `realmid` is checked against the callback's `realmId`. */
+    /** Must include `openid`: the ID token's `realmid` is what the callback's `realmId` is checked against. */
     QBO_SCOPES: env
       .list()
       .pipe(z.array(z.string().min(1)).min(1))
@@ -47,7 +47,10 @@ export const configSchema = z
 
     /** Signs the browser-binding cookie and seals the PKCE verifier at rest. */
     STATE_COOKIE_SECRET: secretOf(32),
-    /** Only for http://localhost development: browsers drop Secure cookies over plain http. */
+    /**
+     * Only for plain-http local development (the redirect URI's host must be localhost or 127.0.0.1): browsers
+     * drop Secure cookies over plain http, and refuse the `__Host-` cookie name without Secure.
+     */
     STATE_COOKIE_SECURE: env.boolean(true),
     STATE_TTL_SECONDS: env.positiveInt(600),
     RETURN_TO_ALLOWED_ORIGINS: originList().pipe(z.array(z.string()).min(1, 'must name at least one origin')),
@@ -82,6 +85,24 @@ export const configSchema = z
         message: 'one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWT_JWKS_URL is required',
       });
     }
+    if (!c.QBO_SCOPES.includes('openid')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['QBO_SCOPES'],
+        message:
+          "must include 'openid': without Intuit's ID token the callback's realmId cannot be checked, so an org could register a company it did not authorise",
+      });
+    }
+    if (!c.STATE_COOKIE_SECURE && !LOCAL_HOSTS.has(new URL(c.QBO_REDIRECT_URI).hostname)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STATE_COOKIE_SECURE'],
+        message:
+          'may be false only when QBO_REDIRECT_URI is on localhost or 127.0.0.1 (plain-http development): elsewhere the browser-binding cookie must be Secure',
+      });
+    }
   });
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1']);
 
 export type Config = z.output<typeof configSchema>;

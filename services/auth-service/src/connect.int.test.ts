@@ -72,6 +72,7 @@ describe('connect flow over real HTTP: simulator as Intuit, token-service double
       )
     ).map((r) => r.payload);
   const tokenEndpointCalls = () => tokenCalls(sim.control.counters());
+  const intuitRevokes = () => sim.control.counters()['-']?.revoke?.calls ?? 0;
   const bearer = async (orgId: string) => {
     const t = await orgToken(orgId);
     handled.bearers.add(t);
@@ -449,9 +450,10 @@ describe('connect flow over real HTTP: simulator as Intuit, token-service double
     );
   });
 
-  it('a failed hand-off to the token-service records nothing and emits nothing', async () => {
-    for (const mode of ['unavailable', 'unreachable'] as const) {
+  it('a failed hand-off to the token-service records nothing, emits nothing and revokes the grant at Intuit', async () => {
+    for (const mode of ['unavailable', 'unreachable', 'stores-unavailable'] as const) {
       const before = (await outboxEvents()).length;
+      const revokes = intuitRevokes();
       const br = browser();
       const { callbackUrl } = await startFlow(br, `org-handoff-${mode}`, { realmId: freshRealm() });
       tokenService.setMode(mode);
@@ -465,7 +467,129 @@ describe('connect flow over real HTTP: simulator as Intuit, token-service double
       const rows = await db.query('select 1 from auth.connection where org_id = $1', [`org-handoff-${mode}`]);
       assert.equal(rows.length, 0, `no connection recorded (${mode})`);
       assert.equal((await outboxEvents()).length, before, `no event (${mode})`);
+      assert.equal(intuitRevokes(), revokes + 1, `the grant nobody holds was revoked at Intuit (${mode})`);
     }
+
+    // Renewing a live connection: its connection at the token-service is left alone, the new grant revoked.
+    const org = 'org-handoff-renew';
+    const realmId = freshRealm();
+    const { connectionId } = await connect(org, realmId);
+    const br = browser();
+    const { callbackUrl } = await startFlow(br, org, { realmId });
+    const revokes = intuitRevokes();
+    tokenService.setMode('stores-unavailable');
+    try {
+      assert.equal((await br.callback(callbackUrl, 'application/json')).status, 503);
+    } finally {
+      tokenService.setMode('ok');
+    }
+    assert.ok(!tokenService.revokes.includes(connectionId), 'not revoked through the token-service');
+    assert.equal(tokenService.current(connectionId)?.status, 'active');
+    assert.equal(intuitRevokes(), revokes + 1, 'the new grant was revoked at Intuit');
+    assert.equal((await read(await api(`/connections/${connectionId}`, org))).status, 'active');
+  });
+
+  it('two orgs racing for one realm: the loser is refused (409) and its grant revoked through the token-service', async () => {
+    const realmId = freshRealm();
+    const winner = browser();
+    const loser = browser();
+    const lost = await startFlow(loser, 'org-race-loser', { realmId });
+    const won = await startFlow(winner, 'org-race-winner', { realmId });
+    const revokes = intuitRevokes();
+    let winnerStatus = 0;
+    // The loser's credentials are stored; before it records its row, the winner completes its whole connect.
+    tokenService.afterStore = async () => {
+      tokenService.afterStore = undefined;
+      winnerStatus = (await winner.callback(won.callbackUrl, 'application/json')).status;
+    };
+    try {
+      const res = await loser.callback(lost.callbackUrl, 'application/json');
+      assert.equal(res.status, 409);
+      assert.equal((await read(res)).code, 'realm_owned_by_other_org');
+    } finally {
+      tokenService.afterStore = undefined;
+    }
+    assert.equal(winnerStatus, 303, 'the winner connected');
+    const loserId = tokenService.stores.find((st) => st.body.orgId === 'org-race-loser')?.connectionId;
+    assert.ok(loserId);
+    assert.deepEqual(
+      tokenService.revokes.filter((id) => id === loserId),
+      [loserId],
+      "the loser's grant is revoked through the token-service",
+    );
+    assert.equal(tokenService.current(loserId)?.status, 'disconnected');
+    assert.equal(intuitRevokes(), revokes + 1, 'and at Intuit');
+    const rows = await db.query<{ org_id: string }>(
+      'select org_id from auth.connection where realm_id = $1',
+      [realmId],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.org_id),
+      ['org-race-winner'],
+    );
+  });
+
+  it('a disconnect landing during a reconnect keeps the connection disconnected (409) and revokes the new grant', async () => {
+    const org = 'org-disconnect-race';
+    const realmId = freshRealm();
+    const { connectionId } = await connect(org, realmId);
+    const br = browser();
+    const { callbackUrl } = await startFlow(br, org, { realmId });
+    const revokesBefore = tokenService.revokes.filter((id) => id === connectionId).length;
+    let disconnectStatus = 0;
+    // The reconnect reuses the live connection's id; the user disconnects it while the new grant is handed off.
+    tokenService.afterStore = async () => {
+      tokenService.afterStore = undefined;
+      disconnectStatus = (await api(`/connections/${connectionId}`, org, { method: 'DELETE' })).status;
+    };
+    try {
+      const res = await br.callback(callbackUrl, 'application/json');
+      assert.equal(res.status, 409);
+      assert.equal((await read(res)).code, 'connection_disconnected_meanwhile');
+    } finally {
+      tokenService.afterStore = undefined;
+    }
+    assert.equal(disconnectStatus, 200);
+    assert.equal((await read(await api(`/connections/${connectionId}`, org))).status, 'disconnected');
+    assert.equal(
+      tokenService.revokes.filter((id) => id === connectionId).length,
+      revokesBefore + 2,
+      'revoked by the disconnect and again for the discarded grant',
+    );
+    assert.ok(
+      a.logs.some(
+        (l) => l.msg === 'connect attempt rejected' && l.reason === 'connection_disconnected_meanwhile',
+      ),
+      'audited',
+    );
+  });
+
+  it('request bodies over 4 KiB are refused with 413 payload_too_large before they are read', async () => {
+    const br = browser();
+    const res = await br.fetch(`${a.url}/connect/quickbooks`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await bearer(uniqueName('org-big'))}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ returnTo: `${APP_ORIGIN}/`, pad: 'x'.repeat(5000) }),
+    });
+    assert.equal(res.status, 413);
+    assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+    assert.equal((await read(res)).code, 'payload_too_large');
+    assert.equal(br.cookies.size, 0, 'no state started');
+    const chunked = await br.fetch(`${a.url}/connect/quickbooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await bearer(uniqueName('org-big'))}` },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(`{"returnTo":"${'y'.repeat(5000)}"}`));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit & { headers: Record<string, string> });
+    assert.equal(chunked.status, 413, 'without a Content-Length too');
   });
 
   it('reconnect after deactivation: same connection id, ConnectionReauthorized, status back to active', async () => {
@@ -603,7 +727,7 @@ describe('connect flow over real HTTP: simulator as Intuit, token-service double
     const setCookie = res.headers.get('set-cookie') ?? '';
     assert.match(
       setCookie,
-      /^qbo_connect=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/oauth\/callback; Max-Age=600; HttpOnly; SameSite=Lax$/,
+      /^qbo_connect=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
     );
   });
 

@@ -9,6 +9,7 @@ import {
 } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
 import { createTokenServiceClient } from '@qbo/token-api';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { Redis } from 'ioredis';
@@ -19,6 +20,7 @@ import { deriveKeys } from './domain/state.js';
 import { connectRoutes } from './http/connect.js';
 import { connectionsRoutes } from './http/connections.js';
 import { createRateLimits } from './http/rate-limit.js';
+import { problem } from './http/respond.js';
 import { tokenHandlers } from './kafka/on-tokens.js';
 import { createIntuitOAuth } from './oauth/intuit.js';
 import { createConnections } from './store/connections.js';
@@ -26,6 +28,7 @@ import { migrations } from './store/migrations.js';
 import { createStates } from './store/states.js';
 
 const SCHEMA = 'auth';
+const BODY_LIMIT_BYTES = 4 * 1024;
 
 export const service: ServiceDefinition<Config> = {
   name: 'auth-service',
@@ -108,7 +111,16 @@ export const service: ServiceDefinition<Config> = {
       strictTransportSecurity: 'max-age=31536000; includeSubDomains',
       xFrameOptions: 'DENY',
     });
-    for (const path of ['/connect/*', '/connections', '/connections/*', '/oauth/*']) app.use(path, headers);
+    // The initiate body is `{returnTo}`; no route here needs more, so nothing reads an unbounded body.
+    const limitBody = bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: (c) =>
+        problem(c, 413, 'payload_too_large', `The request body exceeds ${BODY_LIMIT_BYTES} bytes`),
+    });
+    for (const path of ['/connect/*', '/connections', '/connections/*', '/oauth/*']) {
+      app.use(path, headers);
+      app.use(path, limitBody);
+    }
     for (const path of ['/connect/*', '/connections', '/connections/*']) app.use(path, corsMiddleware);
 
     connectRoutes(app, {
@@ -131,7 +143,6 @@ export const service: ServiceDefinition<Config> = {
         stateTtlSeconds: config.STATE_TTL_SECONDS,
         returnToOrigins: config.RETURN_TO_ALLOWED_ORIGINS,
         cookieSecure: config.STATE_COOKIE_SECURE,
-        cookiePath: new URL(config.QBO_REDIRECT_URI).pathname,
         trustProxy: config.TRUST_PROXY,
       },
     });

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   bindingCookie,
+  bindingCookieHeader,
+  bindingCookieName,
   cookieMatches,
   deriveKeys,
   fingerprint,
@@ -35,6 +37,19 @@ describe('state and browser binding', () => {
     );
   });
 
+  it('the binding cookie is __Host- prefixed, Secure, Path=/ unless it is the plain-http development cookie', () => {
+    assert.equal(
+      bindingCookieHeader('n.m', 600, true),
+      '__Host-qbo_connect=n.m; Path=/; Max-Age=600; HttpOnly; SameSite=Lax; Secure',
+    );
+    assert.equal(
+      bindingCookieHeader('', 0, false),
+      'qbo_connect=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax',
+    );
+    assert.equal(bindingCookieName(true), '__Host-qbo_connect');
+    assert.equal(bindingCookieName(false), 'qbo_connect');
+  });
+
   it('a tampered, truncated, missing or malformed cookie does not match', () => {
     const stateHash = sha256('state');
     const { value, nonceHash } = bindingCookie(keys.cookie, stateHash);
@@ -59,13 +74,24 @@ describe('state and browser binding', () => {
   });
 
   it('sealed verifiers open with the key only, and tampering is detected', () => {
-    const sealed = seal(keys.seal, 'the-verifier');
+    const stateHash = sha256('state-1');
+    const sealed = seal(keys.seal, 'the-verifier', stateHash);
     assert.ok(!sealed.includes('the-verifier'));
-    assert.equal(unseal(keys.seal, sealed), 'the-verifier');
-    assert.throws(() => unseal(keys.cookie, sealed));
+    assert.equal(unseal(keys.seal, sealed, stateHash), 'the-verifier');
+    assert.throws(() => unseal(keys.cookie, sealed, stateHash));
     const [iv, tag, body] = sealed.split('.');
     const flipped = `${iv}.${tag}.${body?.startsWith('A') ? `B${body.slice(1)}` : `A${body?.slice(1)}`}`;
-    assert.throws(() => unseal(keys.seal, flipped));
+    assert.throws(() => unseal(keys.seal, flipped, stateHash));
+  });
+
+  it('a verifier sealed for one state does not open for another, nor with a shortened tag', () => {
+    const sealed = seal(keys.seal, 'the-verifier', sha256('state-1'));
+    assert.throws(() => unseal(keys.seal, sealed, sha256('state-2')));
+    const [iv, tag, body] = sealed.split('.');
+    const short = Buffer.from(tag ?? '', 'base64url')
+      .subarray(0, 4)
+      .toString('base64url');
+    assert.throws(() => unseal(keys.seal, `${iv}.${short}.${body}`, sha256('state-1')), /malformed/);
   });
 
   it('the derived keys differ, and a fingerprint hides the address', () => {

@@ -35,6 +35,25 @@ export function bindingCookie(key: Buffer, stateHash: string): { value: string; 
   return { value: `${nonce}.${mac(key, stateHash, nonce)}`, nonceHash: sha256(nonce) };
 }
 
+/**
+ * The binding cookie's name: `__Host-` makes the browser refuse it unless it is Secure, host-only and Path=/, so
+ * a sibling subdomain cannot plant or shadow it. Browsers also refuse that prefix without Secure, hence the plain
+ * name for plain-http local development (the config allows that only for a localhost redirect URI).
+ */
+export const bindingCookieName = (secure: boolean): string => (secure ? '__Host-qbo_connect' : 'qbo_connect');
+
+/** The Set-Cookie value; SameSite=Lax because the cookie must ride along on Intuit's top-level redirect. */
+export function bindingCookieHeader(value: string, maxAgeSeconds: number, secure: boolean): string {
+  return [
+    `${bindingCookieName(secure)}=${value}`,
+    'Path=/',
+    `Max-Age=${maxAgeSeconds}`,
+    'HttpOnly',
+    'SameSite=Lax',
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
 /** Constant-time checks of the cookie's MAC and of its nonce against the stored hash. */
 export function cookieMatches(
   key: Buffer,
@@ -60,21 +79,30 @@ export function pkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-/** AES-256-GCM, for the PKCE verifier at rest: the database alone cannot complete an exchange. */
-export function seal(key: Buffer, plaintext: string): string {
+/**
+ * AES-256-GCM, for the PKCE verifier at rest: the database alone cannot complete an exchange. The state hash is
+ * the additional authenticated data, so a sealed verifier copied to another state's row does not open; the tag
+ * length is pinned so a truncated tag is refused rather than checked on fewer bits.
+ */
+export function seal(key: Buffer, plaintext: string, stateHash: string): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
+  cipher.setAAD(Buffer.from(stateHash, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url')).join('.');
 }
 
-export function unseal(key: Buffer, sealed: string): string {
-  const [iv, tag, body] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
-  if (!iv || !tag || !body) throw new Error('sealed value is malformed');
-  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+export function unseal(key: Buffer, sealed: string, stateHash: string): string {
+  const [iv, tag, body, ...rest] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
+  if (!iv || !tag || !body || rest.length > 0 || tag.length !== TAG_LENGTH)
+    throw new Error('sealed value is malformed');
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
+  decipher.setAAD(Buffer.from(stateHash, 'utf8'));
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
 }
+
+const TAG_LENGTH = 16;
 
 /** A keyed hash of the client address for audit events: correlatable, but not an address. */
 export const fingerprint = (key: Buffer, clientIp: string): string =>

@@ -10,6 +10,8 @@ import { judgeState, providerErrorCode, type RefusalReason, refusals } from '../
 import { checkReturnTo, withOutcome } from '../domain/return-to.js';
 import {
   bindingCookie,
+  bindingCookieHeader,
+  bindingCookieName,
   cookieMatches,
   fingerprint,
   pkcePair,
@@ -19,12 +21,10 @@ import {
   unseal,
 } from '../domain/state.js';
 import { ExchangeError, type IntuitOAuth } from '../oauth/intuit.js';
-import type { Connections } from '../store/connections.js';
+import { type Connections, DisconnectedMeanwhile } from '../store/connections.js';
 import type { StateRow, States } from '../store/states.js';
 import type { RateLimits } from './rate-limit.js';
 import { clientIp, problem, refusal } from './respond.js';
-
-export const COOKIE_NAME = 'qbo_connect';
 
 export interface ConnectDeps {
   orm: MikroORM;
@@ -46,7 +46,6 @@ export interface ConnectDeps {
     stateTtlSeconds: number;
     returnToOrigins: readonly string[];
     cookieSecure: boolean;
-    cookiePath: string;
     trustProxy: boolean;
   };
 }
@@ -62,15 +61,8 @@ const readCookie = (c: Context, name: string): string | undefined => {
 
 export function connectRoutes(app: Hono, d: ConnectDeps): void {
   const { settings: s, log } = d;
-  const cookie = (value: string, maxAge: number) =>
-    [
-      `${COOKIE_NAME}=${value}`,
-      `Path=${s.cookiePath}`,
-      `Max-Age=${maxAge}`,
-      'HttpOnly',
-      'SameSite=Lax',
-      ...(s.cookieSecure ? ['Secure'] : []),
-    ].join('; ');
+  const cookieName = bindingCookieName(s.cookieSecure);
+  const cookie = (value: string, maxAge: number) => bindingCookieHeader(value, maxAge, s.cookieSecure);
   const clearCookie = cookie('', 0);
   const fp = (c: Context) => fingerprint(d.keys.fingerprint, clientIp(c, s.trustProxy));
 
@@ -83,6 +75,34 @@ export function connectRoutes(app: Hono, d: ConnectDeps): void {
     return problem(c, 429, 'rate_limited', 'Too many connect attempts; try again later', {
       'retry-after': String(outcome.retryAfterSeconds),
     });
+  };
+
+  /**
+   * Revokes a grant this callback obtained but will not keep, so nothing is left refreshing a connection that
+   * does not exist. Through the token-service first when it may hold the grant under a connection that is not
+   * (or no longer) live (it revokes at Intuit and stops scheduling refreshes); at Intuit directly with the
+   * refresh token otherwise, or when the token-service does not hold it or could not revoke. Best effort: a
+   * failure is logged with its code only.
+   */
+  const discardGrant = async (orgId: string, refreshToken: string, handedOffAs: string | undefined) => {
+    if (handedOffAs) {
+      try {
+        if ((await d.tokens.revoke(handedOffAs)).revokedAtIntuit) return;
+      } catch (err) {
+        const errorCode = err instanceof TokenServiceError ? err.code : 'unexpected';
+        if (errorCode !== 'connection_not_found')
+          log.warn(
+            { orgId, connectionId: handedOffAs, errorCode },
+            'revoking a discarded grant through the token-service failed; revoking at Intuit',
+          );
+      }
+    }
+    try {
+      await d.intuit.revoke(refreshToken);
+    } catch (err) {
+      const errorCode = err instanceof ExchangeError ? err.code : 'unexpected';
+      log.warn({ orgId, errorCode }, 'revoking a discarded grant at Intuit failed');
+    }
   };
 
   /** Rate limits, org authentication, returnTo; then a fresh state bound to this browser. */
@@ -150,7 +170,7 @@ export function connectRoutes(app: Hono, d: ConnectDeps): void {
       userId: principal.userId ?? null,
       nonceHash: binding.nonceHash,
       returnTo: returnTo.url,
-      sealedCodeVerifier: pkce ? seal(d.keys.seal, pkce.verifier) : null,
+      sealedCodeVerifier: pkce ? seal(d.keys.seal, pkce.verifier, stateHash) : null,
       expiresAt: new Date(Date.now() + s.stateTtlSeconds * 1000),
     });
     const authorizeUrl = d.intuit.authorizeUrl(state, pkce?.challenge);
@@ -190,7 +210,7 @@ export function connectRoutes(app: Hono, d: ConnectDeps): void {
       if (!stateHash) return { row: undefined, ok: false, reason: 'state_missing' };
       const row = await d.states.find(stateHash);
       const verdict = judgeState(row, new Date(), (r) =>
-        cookieMatches(d.keys.cookie, readCookie(c, COOKIE_NAME), r.stateHash, r.nonceHash),
+        cookieMatches(d.keys.cookie, readCookie(c, cookieName), r.stateHash, r.nonceHash),
       );
       return verdict.ok ? { row, ok: true } : { row, ok: false, reason: verdict.reason };
     };
@@ -238,7 +258,9 @@ export function connectRoutes(app: Hono, d: ConnectDeps): void {
         code,
         state: state ?? '',
         realmId,
-        ...(row.sealedCodeVerifier ? { codeVerifier: unseal(d.keys.seal, row.sealedCodeVerifier) } : {}),
+        ...(row.sealedCodeVerifier
+          ? { codeVerifier: unseal(d.keys.seal, row.sealedCodeVerifier, stateHash) }
+          : {}),
       });
     } catch (err) {
       const errorCode = err instanceof ExchangeError ? err.code : 'exchange_failed';
@@ -268,6 +290,11 @@ export function connectRoutes(app: Hono, d: ConnectDeps): void {
     } catch (err) {
       const errorCode = err instanceof TokenServiceError ? err.code : 'unexpected';
       log.error({ orgId: row.orgId, connectionId, errorCode }, 'credentials not handed to the token-service');
+      // A lost answer may hide a stored grant, so the token-service is asked to revoke a new connection's. A
+      // live connection being renewed is left alone there: revoking it would end the connection under a row
+      // that stays live, and whichever grant it holds dies with the revoke at Intuit (the row then shows the
+      // deactivation and the user reconnects).
+      await discardGrant(row.orgId, grant.refreshToken, existing ? undefined : connectionId);
       return refusal(
         c,
         503,
@@ -311,7 +338,22 @@ export function connectRoutes(app: Hono, d: ConnectDeps): void {
         );
       });
     } catch (err) {
+      const liveRowKept = existing !== undefined && !(err instanceof DisconnectedMeanwhile);
+      await discardGrant(row.orgId, grant.refreshToken, liveRowKept ? undefined : connectionId);
       if (isUniqueViolation(err)) return refuse('realm_owned_by_other_org', row.orgId);
+      if (err instanceof DisconnectedMeanwhile) {
+        // Not a ConnectAttemptRejected reason (the event's reasons are about refusals before the exchange).
+        log.warn(
+          { stage, reason: 'connection_disconnected_meanwhile', orgId: row.orgId, connectionId },
+          'connect attempt rejected',
+        );
+        return refusal(
+          c,
+          409,
+          'connection_disconnected_meanwhile',
+          'The connection was disconnected while it was being renewed. Start the connection again.',
+        );
+      }
       throw err;
     }
     log.info({ orgId: row.orgId, connectionId, reconnect: existing !== undefined }, 'connection recorded');

@@ -39,6 +39,8 @@ export interface IntuitOAuth {
     realmId: string;
     codeVerifier?: string;
   }): Promise<ExchangedGrant>;
+  /** Revokes a grant at Intuit by its refresh token; throws an ExchangeError (code only) when Intuit refuses. */
+  revoke(refreshToken: string): Promise<void>;
 }
 
 export function createIntuitOAuth(o: IntuitOAuthOptions): IntuitOAuth {
@@ -84,11 +86,13 @@ export function createIntuitOAuth(o: IntuitOAuthOptions): IntuitOAuth {
       }
       const callback = `${o.redirectUri}?${new URLSearchParams({ code, state, realmId })}`;
       const issuedAt = Date.now();
+      let issued: { refresh_token?: string } | undefined;
       try {
         const response = await c.createToken(callback);
         const t = response.getToken();
+        issued = t;
         if (!t.access_token || !t.refresh_token) throw new ExchangeError('incomplete_token_response');
-        await verifyRealm(c, t.id_token, realmId, o.scopes.includes('openid'));
+        await verifyRealm(c, t.id_token, realmId);
         return {
           accessToken: t.access_token,
           refreshToken: t.refresh_token,
@@ -98,36 +102,41 @@ export function createIntuitOAuth(o: IntuitOAuthOptions): IntuitOAuth {
           ).toISOString(),
         };
       } catch (err) {
+        // A grant Intuit issued but we refuse would otherwise live on at Intuit with nobody holding it.
+        // The refresh token, when there is one: revoking it ends the whole grant, whatever the access token's age.
+        if (issued)
+          await c
+            .revoke(issued.refresh_token ? { refresh_token: issued.refresh_token } : undefined)
+            .catch(() => undefined);
         if (err instanceof ExchangeError) throw err;
-        const e = err as { error?: unknown };
-        throw new ExchangeError(
-          typeof e.error === 'string' && /^[a-z_]{1,64}$/.test(e.error) ? e.error : 'exchange_failed',
-        );
+        throw new ExchangeError(errorCodeOf(err, 'exchange_failed'));
+      }
+    },
+    async revoke(refreshToken) {
+      try {
+        await client().revoke({ refresh_token: refreshToken });
+      } catch (err) {
+        throw new ExchangeError(errorCodeOf(err, 'revoke_failed'));
       }
     },
   };
 }
 
+/** Intuit's error code when it is a short identifier; intuit-oauth's errors carry the request otherwise. */
+const errorCodeOf = (err: unknown, fallback: string): string => {
+  const e = err as { error?: unknown } | undefined;
+  return typeof e?.error === 'string' && /^[a-z_]{1,64}$/.test(e.error) ? e.error : fallback;
+};
+
 /**
- * The callback's `realmId` is a query parameter anyone can edit, and intuit-oauth copies it as is. With the
- * `openid` scope, Intuit's ID token names the company the grant is for: a callback naming another realm is
- * refused (and the grant revoked), so an org cannot register a realm it did not authorise.
+ * The callback's `realmId` is a query parameter anyone can edit, and intuit-oauth copies it as is. Intuit's ID
+ * token (the config requires the `openid` scope) names the company the grant is for: a callback naming another
+ * realm, or a missing or invalid ID token, is refused (and the grant revoked by the caller), so an org cannot
+ * register a realm it did not authorise.
  */
-async function verifyRealm(
-  c: OAuthClient,
-  idToken: string | undefined,
-  realmId: string,
-  required: boolean,
-): Promise<void> {
-  if (!idToken) {
-    if (required) throw new ExchangeError('id_token_missing');
-    return;
-  }
+async function verifyRealm(c: OAuthClient, idToken: string | undefined, realmId: string): Promise<void> {
+  if (!idToken) throw new ExchangeError('id_token_missing');
   const valid = await c.validateIdToken().catch(() => false);
   if (!valid) throw new ExchangeError('invalid_id_token');
-  const claimed = decodeJwt(idToken).realmid;
-  if (claimed !== realmId) {
-    await c.revoke().catch(() => undefined);
-    throw new ExchangeError('realm_mismatch');
-  }
+  if (decodeJwt(idToken).realmid !== realmId) throw new ExchangeError('realm_mismatch');
 }

@@ -59,6 +59,14 @@ export interface GrantRecord {
   at: Date;
 }
 
+/** A reconnect whose connection was disconnected between the callback's read and its write. */
+export class DisconnectedMeanwhile extends Error {
+  constructor(readonly connectionId: string) {
+    super('the connection was disconnected meanwhile');
+    this.name = 'DisconnectedMeanwhile';
+  }
+}
+
 export function createConnections(fork: () => EntityManager) {
   return {
     /** The org's live connection to the realm (any status but disconnected), if any. */
@@ -105,7 +113,9 @@ export function createConnections(fork: () => EntityManager) {
     },
     /**
      * Records a fresh grant in the caller's transaction. Returns the status the row had before (undefined for a
-     * new connection). The partial unique index refuses a realm another org holds, even in a race.
+     * new connection). The partial unique index refuses a realm another org holds, even in a race. A row
+     * disconnected since the callback read it stays disconnected (DisconnectedMeanwhile): its
+     * ConnectionDisconnected is on its way to the token-service and would shred the new grant.
      */
     async recordGrant(em: EntityManager, g: GrantRecord): Promise<ConnectionStatus | undefined> {
       const [before] = await query<{ status: ConnectionStatus }>(
@@ -113,7 +123,7 @@ export function createConnections(fork: () => EntityManager) {
         'select status from connection where id = ? for update',
         [g.id],
       );
-      await query(
+      const written = await query<{ id: string }>(
         em,
         `insert into connection
            (id, org_id, realm_id, environment, status, scopes, connected_at, connected_by, granted_at)
@@ -121,7 +131,9 @@ export function createConnections(fork: () => EntityManager) {
          on conflict (id) do update set status = 'active', environment = excluded.environment,
            connected_by = excluded.connected_by,
            scopes = excluded.scopes, granted_at = excluded.granted_at, deactivation_reason = null,
-           disconnected_at = null, revoked_at_intuit = null, updated_at = now()`,
+           disconnected_at = null, revoked_at_intuit = null, updated_at = now()
+         where connection.status <> 'disconnected'
+         returning id`,
         [
           g.id,
           g.orgId,
@@ -133,6 +145,7 @@ export function createConnections(fork: () => EntityManager) {
           g.at.toISOString(),
         ],
       );
+      if (written.length === 0) throw new DisconnectedMeanwhile(g.id);
       return before?.status;
     },
     async markDisconnected(em: EntityManager, id: string, at: Date, revokedAtIntuit: boolean): Promise<void> {

@@ -13,7 +13,7 @@ import {
 } from '@qbo/token-api';
 import { type Context, Hono } from 'hono';
 
-export type DoubleMode = 'ok' | 'unavailable' | 'unreachable';
+export type DoubleMode = 'ok' | 'unavailable' | 'unreachable' | 'stores-unavailable';
 
 interface Stored extends StoreCredentialsRequest {
   version: number;
@@ -27,8 +27,13 @@ export interface TokenServiceDouble {
   /** Every store request that passed validation, in order, tokens included (the test scans for them). */
   stores: { connectionId: string; body: StoreCredentialsRequest; changed: boolean }[];
   revokes: string[];
+  /** Runs after a store is kept and before it is answered: lets a test act while a callback is mid-flight. */
+  afterStore: ((connectionId: string, body: StoreCredentialsRequest) => Promise<void>) | undefined;
   current(connectionId: string): Stored | undefined;
-  /** `unavailable` answers 503 problem+json; `unreachable` cuts the connection without an answer. */
+  /**
+   * `unavailable` answers 503 problem+json; `unreachable` cuts the connection without an answer;
+   * `stores-unavailable` answers 503 to credential stores only.
+   */
   setMode(mode: DoubleMode): void;
   close(): Promise<void>;
 }
@@ -63,7 +68,8 @@ export async function startTokenServiceDouble({
       c.env.incoming.socket.destroy();
       return c.body(null, 500);
     }
-    if (mode === 'unavailable') return fail(c, 503, 'internal_error');
+    if (mode === 'unavailable' || (mode === 'stores-unavailable' && c.req.method === 'PUT'))
+      return fail(c, 503, 'internal_error');
     if (!verifyServiceCredential(c.req.header('authorization'), [credential]))
       return fail(c, 401, 'unauthenticated');
     await next();
@@ -83,6 +89,7 @@ export async function startTokenServiceDouble({
     const version = changed ? (existing?.version ?? 0) + 1 : (existing?.version ?? 1);
     if (changed) byId.set(id.data, { ...body.data, version, status: 'active' });
     stores.push({ connectionId: id.data, body: body.data, changed });
+    await double.afterStore?.(id.data, body.data);
     return c.json({ connectionId: id.data, credentialVersion: version, changed });
   });
 
@@ -161,6 +168,7 @@ export async function startTokenServiceDouble({
     intuitRevokeUrl: undefined,
     stores,
     revokes,
+    afterStore: undefined,
     current: (id) => byId.get(id),
     setMode: (m) => {
       mode = m;
