@@ -3,13 +3,17 @@ import { after, before, describe, it } from 'node:test';
 import { createTokenServiceClient, TokenServiceError } from '@qbo/token-api';
 import {
   connectAndStore,
+  connectionsProducer,
   createEnv,
   type Env,
   type InProcessService,
   key,
+  publishDisconnect,
+  recordingMetrics,
   serviceEnv,
   startInProcess,
   tokenCalls,
+  waitFor,
 } from './testing/harness.js';
 
 const HOUR = 3_600_000;
@@ -23,6 +27,7 @@ describe('token-service internal API (simulator as Intuit, real Postgres and Kaf
   let env: Env;
   let vars: Record<string, string>;
   let a: InProcessService;
+  const metrics = recordingMetrics();
 
   before(async () => {
     env = await createEnv('token_api', { clock: { start: '2026-11-25T12:00:00Z', frozen: true } });
@@ -32,7 +37,7 @@ describe('token-service internal API (simulator as Intuit, real Postgres and Kaf
       TOKEN_ACTIVE_KEY_ID: 'k1',
       SCHEDULER_INTERVAL_MS: String(HOUR),
     });
-    a = await startInProcess(vars, { now: () => env.sim.control.clock.now() });
+    a = await startInProcess(vars, { now: () => env.sim.control.clock.now(), metrics });
   });
   after(async () => {
     await a?.stop();
@@ -165,7 +170,11 @@ describe('token-service internal API (simulator as Intuit, real Postgres and Kaf
       );
       assert.ok(due.length >= 40);
       const calls = tokenCalls(env.sim);
-      const [x, y] = await Promise.all([a.scheduler.tick(), b.scheduler.tick()]);
+      // Each refresh takes a moment at Intuit, so one replica cannot finish every row before the other starts.
+      const slow = env.sim.control.addFault({ kind: 'latency', endpoint: 'token', latencyMs: 25 });
+      const [x, y] = await Promise.all([a.scheduler.tick(), b.scheduler.tick()]).finally(() =>
+        env.sim.control.removeFault(slow.id),
+      );
       assert.equal(x + y, due.length, 'between them, the replicas refreshed each due row');
       assert.equal(tokenCalls(env.sim) - calls, due.length, 'one Intuit call per row, none twice');
       const after = await env.db.query<{ connection_id: string; credential_version: number }>(
@@ -180,10 +189,11 @@ describe('token-service internal API (simulator as Intuit, real Postgres and Kaf
     }
   });
 
-  it('revokes at Intuit on request and reports it', async () => {
+  it('revokes at Intuit on request, stops serving the token at once, and shreds on the disconnect', async () => {
     const c = await connectAndStore(env.sim, a.client);
     const answer = await a.client.revoke(c.connectionId);
     assert.deepEqual(answer, { connectionId: c.connectionId, revokedAtIntuit: true });
+    assert.equal(metrics.counts.get('revoke:ok'), 1);
     // The grant is dead at Intuit: a direct refresh with its token now fails there.
     const res = await fetch(`${env.sim.url}/oauth2/v1/tokens/bearer`, {
       method: 'POST',
@@ -194,6 +204,87 @@ describe('token-service internal API (simulator as Intuit, real Postgres and Kaf
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.refreshToken }),
     });
     assert.equal(res.status, 400);
-    assert.equal((await a.client.status(c.connectionId)).nextRefreshAt, null);
+    const status = await a.client.status(c.connectionId);
+    assert.equal(status.status, 'disconnected', 'status shows the revocation before any event arrives');
+    assert.equal(status.nextRefreshAt, null);
+    // The access token was revoked with the grant: it is not handed out any more.
+    const gone = await failure(a.client.getAccessToken(c.connectionId));
+    assert.ok(gone instanceof TokenServiceError);
+    assert.equal(gone.code, 'connection_disconnected');
+    assert.equal(gone.httpStatus, 410);
+    const rejected = await failure(a.client.refreshAfterRejection(c.connectionId, c.accessToken));
+    assert.ok(rejected instanceof TokenServiceError);
+    assert.equal(rejected.httpStatus, 410);
+    // A retried revoke gets the same answer without calling Intuit again.
+    assert.deepEqual(await a.client.revoke(c.connectionId), answer);
+    assert.equal(metrics.counts.get('revoke:ok'), 1);
+
+    // The data key stays until ConnectionDisconnected shreds it.
+    const dataKey = () =>
+      env.db.query('select 1 from token.data_key where connection_id = $1', [c.connectionId]);
+    assert.equal((await dataKey()).length, 1);
+    const producer = await connectionsProducer(env.bus);
+    try {
+      await publishDisconnect(producer, c, true);
+    } finally {
+      await producer.disconnect();
+    }
+    await waitFor(async () => (await dataKey()).length === 0, {
+      timeoutMs: 30_000,
+      what: 'the data key shredded',
+    });
+    const [row] = await env.db.query<{ status: string; access_token_sealed: string | null }>(
+      'select status, access_token_sealed from token.credential where connection_id = $1',
+      [c.connectionId],
+    );
+    assert.deepEqual(row, { status: 'disconnected', access_token_sealed: null });
+  });
+
+  it('reports a failed revoke without changing the connection, and counts it by status', async () => {
+    const c = await connectAndStore(env.sim, a.client);
+    env.sim.control.addFault({ kind: '503', endpoint: 'revoke', times: 1 });
+    const answer = await a.client.revoke(c.connectionId);
+    assert.deepEqual(answer, { connectionId: c.connectionId, revokedAtIntuit: false });
+    assert.equal(metrics.counts.get('revoke:503'), 1);
+    assert.equal((await a.client.status(c.connectionId)).status, 'active');
+    assert.equal((await a.client.getAccessToken(c.connectionId)).accessToken, c.accessToken);
+  });
+
+  it('answers 413 payload_too_large for a body over 64 KiB, announced or streamed', async () => {
+    const url = `${a.url}/internal/connections/c-big/credentials`;
+    const headers = {
+      authorization: 'Bearer svc-credential-for-tests-0001',
+      'content-type': 'application/json',
+    };
+    const big = JSON.stringify({ orgId: 'o', refreshToken: 'x'.repeat(65 * 1024) });
+    const announced = await fetch(url, { method: 'PUT', headers, body: big });
+    assert.equal(announced.status, 413);
+    assert.equal(announced.headers.get('content-type'), 'application/problem+json');
+    assert.match(await announced.text(), /"code":"payload_too_large"/);
+
+    // No Content-Length: the limit holds while the body streams in.
+    const chunk = new TextEncoder().encode('x'.repeat(16 * 1024));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 5; i++) controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const streamed = await fetch(url, {
+      method: 'PUT',
+      headers,
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(streamed.status, 413);
+    assert.match(await streamed.text(), /"code":"payload_too_large"/);
+
+    // Unauthenticated callers are turned away before any body is read.
+    const stranger = await fetch(url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
+    assert.equal(stranger.status, 401);
   });
 });

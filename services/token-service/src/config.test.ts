@@ -33,12 +33,31 @@ describe('token-service configuration', () => {
     );
   });
 
-  it('requires the key ring in production and refuses the crash hook there', () => {
-    const text = problems({ ...base, NODE_ENV: 'production', TOKEN_TEST_CRASH_AT: 'after_commit' });
-    assert.match(text, /^TOKEN_KEYS: /m);
-    assert.match(text, /^TOKEN_TEST_CRASH_AT: /m);
-    // Outside production a missing ring is allowed (the service warns and uses an ephemeral key).
-    assert.equal(problems(base), '');
+  it('requires the key ring unless an ephemeral key is explicitly allowed, and never allows one in production', () => {
+    assert.match(problems(base), /^TOKEN_KEYS: is required/m, 'no NODE_ENV is no excuse for a missing ring');
+    assert.equal(problems({ ...base, TOKEN_ALLOW_EPHEMERAL_KEY: 'true' }), '');
+    assert.equal(
+      keyRingOf(parseConfig(configSchema, { ...base, TOKEN_ALLOW_EPHEMERAL_KEY: 'true' })),
+      undefined,
+    );
+    const prod = problems({ ...base, NODE_ENV: 'production', TOKEN_ALLOW_EPHEMERAL_KEY: 'true' });
+    assert.match(prod, /^TOKEN_ALLOW_EPHEMERAL_KEY: is refused in production$/m);
+    assert.match(problems({ ...base, NODE_ENV: 'production' }), /^TOKEN_KEYS: is required/m);
+  });
+
+  it('accepts the crash hook only with NODE_ENV=test', () => {
+    const ring = { ...base, TOKEN_KEYS: `k1:${k}`, TOKEN_ACTIVE_KEY_ID: 'k1' };
+    const crash = { TOKEN_TEST_CRASH_AT: 'after_commit' };
+    assert.match(
+      problems({ ...ring, ...crash }),
+      /^TOKEN_TEST_CRASH_AT: is accepted only with NODE_ENV=test$/m,
+    );
+    assert.match(
+      problems({ ...base, ...crash, TOKEN_ALLOW_EPHEMERAL_KEY: 'true', NODE_ENV: 'development' }),
+      /^TOKEN_TEST_CRASH_AT: /m,
+    );
+    assert.match(problems({ ...ring, ...crash, NODE_ENV: 'production' }), /^TOKEN_TEST_CRASH_AT: /m);
+    assert.equal(problems({ ...ring, ...crash, NODE_ENV: 'test' }), '');
   });
 
   it('names a broken key ring without echoing key material, and requires the service credentials', () => {

@@ -6,7 +6,7 @@ import { type KeyRing, KeyRingError, parseKeyRing } from './domain/key-ring.js';
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
-/** Where a test may stop the process to prove a crash loses nothing; refused in production. */
+/** Where a test may stop the process to prove a crash loses nothing; accepted only with NODE_ENV=test. */
 export const crashPoints = ['after_intuit_answer', 'after_commit'] as const;
 export type CrashPoint = (typeof crashPoints)[number];
 
@@ -27,6 +27,11 @@ export const configSchema = z
       .transform((v) => new Secret(v))
       .optional(),
     TOKEN_ACTIVE_KEY_ID: z.string().min(1).optional(),
+    /**
+     * Runs without TOKEN_KEYS on a key generated at start-up (throwaway local runs only): must be asked for
+     * explicitly, because every credential stored then is unreadable after a restart. Refused in production.
+     */
+    TOKEN_ALLOW_EPHEMERAL_KEY: env.boolean(false),
     QBO_CLIENT_ID: z.string().min(1),
     QBO_CLIENT_SECRET: z
       .string()
@@ -54,12 +59,28 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     const production = c.NODE_ENV === 'production';
-    if (production && c.TOKEN_TEST_CRASH_AT) {
-      ctx.addIssue({ code: 'custom', path: ['TOKEN_TEST_CRASH_AT'], message: 'is refused in production' });
+    // One rule, independent of how NODE_ENV is spelled elsewhere: the crash hook only runs under a test runner.
+    if (c.TOKEN_TEST_CRASH_AT && c.NODE_ENV !== 'test') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOKEN_TEST_CRASH_AT'],
+        message: 'is accepted only with NODE_ENV=test',
+      });
+    }
+    if (production && c.TOKEN_ALLOW_EPHEMERAL_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOKEN_ALLOW_EPHEMERAL_KEY'],
+        message: 'is refused in production',
+      });
     }
     if (!c.TOKEN_KEYS) {
-      if (production)
-        ctx.addIssue({ code: 'custom', path: ['TOKEN_KEYS'], message: 'is required in production' });
+      if (!c.TOKEN_ALLOW_EPHEMERAL_KEY)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TOKEN_KEYS'],
+          message: 'is required (set TOKEN_ALLOW_EPHEMERAL_KEY=true for a throwaway local run)',
+        });
       return;
     }
     if (!c.TOKEN_ACTIVE_KEY_ID) {
@@ -80,7 +101,7 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 
-/** The key ring from the configuration, or undefined when none is configured (outside production only). */
+/** The key ring from the configuration, or undefined when an ephemeral key was explicitly allowed. */
 export function keyRingOf(config: Config): KeyRing | undefined {
   if (!config.TOKEN_KEYS || !config.TOKEN_ACTIVE_KEY_ID) return undefined;
   return parseKeyRing(config.TOKEN_KEYS.reveal(), config.TOKEN_ACTIVE_KEY_ID);

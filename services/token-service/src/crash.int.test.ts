@@ -53,7 +53,10 @@ describe('crash at every step of a refresh (child processes, simulator, real Kaf
   };
   const start = async (sim: Simulator, crashAt?: string) => {
     const proc = await startChild(
-      serviceEnv({ ...env, sim, bus }, { ...keys, ...(crashAt ? { TOKEN_TEST_CRASH_AT: crashAt } : {}) }),
+      serviceEnv(
+        { ...env, sim, bus },
+        { ...keys, ...(crashAt ? { NODE_ENV: 'test', TOKEN_TEST_CRASH_AT: crashAt } : {}) },
+      ),
     );
     procs.push(proc);
     return proc;

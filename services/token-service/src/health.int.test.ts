@@ -206,4 +206,42 @@ describe('refresh health (virtual clock, simulator faults, real Kafka)', () => {
       await wrong.stop();
     }
   });
+  it('reports rejected app credentials once however many flights hit them at the same time', async () => {
+    const wrong = await startInProcess(
+      serviceEnv(env, {
+        ...keys,
+        QBO_CLIENT_SECRET: 'yet-another-wrong-secret',
+        SCHEDULER_INTERVAL_MS: String(HOUR),
+      }),
+      { now },
+    );
+    // Each call waits long enough that every flight has passed the pause check before the first one pauses.
+    const slow = env.sim.control.addFault({ kind: 'latency', endpoint: 'token', latencyMs: 150, times: 6 });
+    try {
+      const connected: Connected[] = [];
+      for (let i = 0; i < 6; i++) connected.push(await connectAndStore(env.sim, svc.client));
+      const countRejected = async () =>
+        Number(
+          (
+            await env.db.query<{ n: string }>(
+              "select count(*) as n from token.outbox where type = 'AppCredentialsRejected'",
+            )
+          )[0]?.n,
+        );
+      const before = await countRejected();
+      const calls = tokenCalls(env.sim);
+      const answers = await Promise.all(
+        connected.map((c) => failure(wrong.client.refreshAfterRejection(c.connectionId, c.accessToken))),
+      );
+      for (const a of answers) {
+        assert.ok(a instanceof TokenServiceError);
+        assert.equal(a.code, 'app_credentials_rejected');
+      }
+      assert.ok(tokenCalls(env.sim) - calls >= 2, 'several flights reached Intuit before the pause');
+      assert.equal((await countRejected()) - before, 1, 'one AppCredentialsRejected for the app');
+    } finally {
+      env.sim.control.removeFault(slow.id);
+      await wrong.stop();
+    }
+  });
 });

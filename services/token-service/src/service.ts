@@ -14,6 +14,7 @@ import { type Config, type CrashPoint, configSchema, keyRingOf, oauthEndpoints }
 import { parseKeyRing } from './domain/key-ring.js';
 import { tokenRoutes } from './http/routes.js';
 import { createTokenEndpoint } from './intuit/token-endpoint.js';
+import type { TokenMetrics } from './metrics.js';
 import { createScheduler, type Scheduler } from './refresh/scheduler.js';
 import { createTokenManager, type TokenManager } from './refresh/token-manager.js';
 import { migrations } from './store/migrations.js';
@@ -24,6 +25,8 @@ export interface TokenServiceOptions {
   /** The service's clock (epoch ms); tests run it on the simulator's virtual clock. */
   now?: () => number;
   random?: () => number;
+  /** Where the token metrics go (tests record them); OpenTelemetry's global meter by default. */
+  metrics?: TokenMetrics;
   /** Handed the service's internals once wired (in-process tests and the benchmark). */
   onWired?: (internals: { tokens: TokenManager; scheduler: Scheduler }) => void;
 }
@@ -33,6 +36,7 @@ const GROUP = 'token-service';
 export function createTokenService({
   now = Date.now,
   random = Math.random,
+  metrics,
   onWired,
 }: TokenServiceOptions = {}): ServiceDefinition<Config> {
   return {
@@ -43,8 +47,8 @@ export function createTokenService({
     async wire({ config, log, orm, kafka, admin, app, onShutdown }) {
       let ring = keyRingOf(config);
       if (!ring) {
-        // Outside production only (config refuses this in production): tokens stored now become unreadable
-        // at the next start, which is acceptable for a throwaway local run and nothing else.
+        // Only with TOKEN_ALLOW_EPHEMERAL_KEY=true, never in production (config refuses both otherwise): tokens
+        // stored now become unreadable at the next start, acceptable for a throwaway local run and nothing else.
         log.warn(
           'TOKEN_KEYS is not set: using an EPHEMERAL key; every credential stored by this process is lost when it stops',
         );
@@ -102,6 +106,7 @@ export function createTokenService({
         },
         lockTimeoutMs: config.QBO_TOKEN_TIMEOUT_MS * 2 + 5_000,
         crash,
+        ...(metrics ? { metrics } : {}),
       });
 
       const accepted = config.TOKEN_SERVICE_CREDENTIALS.map((s) => s.reveal());

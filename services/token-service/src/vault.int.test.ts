@@ -171,6 +171,29 @@ describe('vault: envelope encryption, key rotation, crypto-shredding (child proc
     assert.equal(env.sim.control.counters()['-']?.revoke?.calls, 1);
   });
 
+  it('logs a failed revoke as a warning by its status only, and keeps the connection', async () => {
+    const proc = procs.at(-1) as ServiceProcess;
+    const client = clientFor(proc.url);
+    const c = await connectAndStore(env.sim, client, a.realmId);
+    secrets.push(c.accessToken, c.refreshToken);
+    const fault = env.sim.control.addFault({ kind: '503', endpoint: 'revoke', times: 1 });
+    try {
+      assert.deepEqual(await client.revoke(c.connectionId), {
+        connectionId: c.connectionId,
+        revokedAtIntuit: false,
+      });
+    } finally {
+      env.sim.control.removeFault(fault.id);
+    }
+    const line = await waitFor(
+      () => proc.logs.find((l) => l.msg === 'revoke at Intuit failed' && l.connectionId === c.connectionId),
+      { what: 'the revoke warning' },
+    );
+    assert.equal(line.level, 'warn');
+    assert.equal(line.outcome, '503');
+    assert.equal((await client.status(c.connectionId)).status, 'active');
+  });
+
   it('never lets a token reach the logs or the topics', async () => {
     await waitFor(() => events.of('TokenRotated', a.connectionId).length > 0, { what: 'TokenRotated' });
     const logs = procs.map((p) => p.output()).join('\n');

@@ -7,6 +7,7 @@ import {
   verifyServiceCredential,
 } from '@qbo/token-api';
 import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { RetryLaterError, type TokenManager } from '../refresh/token-manager.js';
 
@@ -14,6 +15,9 @@ const invalid = (what: string) => new AppError('invalid_request', what, { status
 
 /** Longest validity a caller may ask for: below an access token's one-hour life, or no refresh satisfies it. */
 const MAX_MIN_VALIDITY_SECONDS = 3000;
+
+/** A stored grant is a few KiB at most; anything far larger is a mistake or an attempt to exhaust memory. */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The internal API of @qbo/token-api, behind the service credential. Errors are problem+json with the
@@ -42,6 +46,20 @@ export function tokenRoutes(
     }
     return next();
   });
+  // Enforced while the body streams in (and at once from Content-Length), so an oversized body is never buffered.
+  app.use(
+    '/internal/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        problem(
+          c,
+          new AppError('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes`, {
+            status: 413,
+          }),
+        ),
+    }),
+  );
 
   const handle =
     (fn: (c: Context, connectionId: string) => Promise<unknown>) =>

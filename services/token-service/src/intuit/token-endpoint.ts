@@ -2,9 +2,15 @@ import { classifyTokenAnswer, type TokenAnswer } from '../domain/token-response.
 
 export interface TokenEndpoint {
   refresh(refreshToken: string): Promise<TokenAnswer>;
-  /** True when Intuit confirmed the revocation (200). */
-  revoke(token: string): Promise<boolean>;
+  /** Whether Intuit confirmed the revocation (200), and if not, why: a status or a transport failure only. */
+  revoke(token: string): Promise<RevokeOutcome>;
 }
+
+/** What came of a revoke call; never the answer's body, which may echo the token. */
+export type RevokeOutcome =
+  | { ok: true }
+  | { ok: false; cause: 'status'; status: number }
+  | { ok: false; cause: 'timeout' | 'network' };
 
 export interface TokenEndpointOptions {
   tokenUrl: string;
@@ -75,9 +81,10 @@ export function createTokenEndpoint({
           signal: AbortSignal.timeout(timeoutMs),
         });
         await res.arrayBuffer().catch(() => undefined);
-        return res.status === 200;
-      } catch {
-        return false;
+        return res.status === 200 ? { ok: true } : { ok: false, cause: 'status', status: res.status };
+      } catch (err) {
+        const timedOut = err instanceof Error && err.name === 'TimeoutError';
+        return { ok: false, cause: timedOut ? 'timeout' : 'network' };
       }
     },
   };

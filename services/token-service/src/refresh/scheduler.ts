@@ -1,5 +1,5 @@
 import type { Logger } from '@qbo/service-kit';
-import type { TokenManager } from './token-manager.js';
+import { errorLabel, type TokenManager } from './token-manager.js';
 
 export interface Scheduler {
   start(): void;
@@ -47,7 +47,16 @@ export function createScheduler({
               if (kind === 'token') refreshed++;
               if (kind !== 'skipped') progressed++;
             } catch (err) {
-              log.warn({ err, connectionId: id }, 'scheduled refresh failed');
+              // Not an answer from Intuit (those are recorded in the row): without moving the row it would
+              // stay the oldest due one and, with enough like it, starve every healthy row behind them.
+              try {
+                if (await tokens.deferAfterError(id, err)) progressed++;
+              } catch (deferErr) {
+                log.error(
+                  { connectionId: id, errorCode: errorLabel(deferErr) },
+                  'deferring a failed refresh failed',
+                );
+              }
             }
           }
         }),

@@ -19,10 +19,16 @@ import type {
   StoreCredentialsResponse,
 } from '@qbo/token-api';
 import type { CrashPoint } from '../config.js';
-import { type BackoffPolicy, decide, type Health, type HealthChange } from '../domain/refresh-health.js';
+import {
+  type BackoffPolicy,
+  backoffMs,
+  decide,
+  type Health,
+  type HealthChange,
+} from '../domain/refresh-health.js';
 import { daysLeft, FIVE_YEARS_MS, nextRefreshAt } from '../domain/schedule.js';
 import type { TokenAnswer } from '../domain/token-response.js';
-import type { TokenEndpoint } from '../intuit/token-endpoint.js';
+import type { RevokeOutcome, TokenEndpoint } from '../intuit/token-endpoint.js';
 import { createTokenMetrics, type TokenMetrics } from '../metrics.js';
 import { type Em, execute, iso, ms, query } from '../store/sql.js';
 import type { Vault } from '../vault/vault.js';
@@ -96,6 +102,18 @@ const lockTimeout = (err: unknown): never => {
   throw err;
 };
 
+/**
+ * An error's code (or class name) for logs and metrics: never its message, which may quote a value. Only a
+ * short identifier-like code is kept, so nothing unbounded becomes a metric label.
+ */
+export function errorLabel(err: unknown): string {
+  const { code, name } = (err ?? {}) as { code?: unknown; name?: unknown };
+  const ok = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(v);
+  if (ok(code)) return code;
+  if (ok(name)) return name;
+  return 'unknown';
+}
+
 /** An error that tells the caller when to come back (`Retry-After`). */
 export class RetryLaterError extends AppError {
   readonly retryAfterSeconds: number;
@@ -109,7 +127,7 @@ export class RetryLaterError extends AppError {
 const notFound = () =>
   new AppError('connection_not_found', 'No credentials for this connection', { status: 404 });
 const disconnected = () =>
-  new AppError('connection_disconnected', 'The connection was disconnected; its credentials are shredded', {
+  new AppError('connection_disconnected', 'The connection was revoked or disconnected; no token is served', {
     status: 410,
   });
 const reauthorize = () =>
@@ -160,6 +178,14 @@ export function createTokenManager(o: TokenManagerOptions) {
     return answer;
   };
   const fork = () => o.orm.em.fork() as unknown as Em;
+  /** Revokes at Intuit, counting every outcome and logging a failure by status or cause only. */
+  const revokeAtIntuit = async (connectionId: string, token: string): Promise<boolean> => {
+    const outcome: RevokeOutcome = await o.intuit.revoke(token);
+    const label = outcome.ok ? 'ok' : outcome.cause === 'status' ? String(outcome.status) : outcome.cause;
+    metrics.intuitRevoke(label);
+    if (!outcome.ok) o.log.warn({ connectionId, outcome: label }, 'revoke at Intuit failed');
+    return outcome.ok;
+  };
 
   function openRow(row: Row): Opened {
     if (!row.sealed_key) throw disconnected();
@@ -379,13 +405,14 @@ export function createTokenManager(o: TokenManagerOptions) {
     const events = changeEvents(row, decision.changes, fallbackTried);
     const id = row.connection_id;
     if (decision.pauseApp) {
-      await execute(
+      const inserted = await query(
         em,
         `insert into app_pause (client_fingerprint, error_code, paused_at) values ($1, $2, $3)
-         on conflict (client_fingerprint) do nothing`,
+         on conflict (client_fingerprint) do nothing returning 1`,
         [o.clientFingerprint, outcome.kind === 'app_rejected' ? outcome.code : 'invalid_client', iso(now)],
       );
-      await o.outbox.add(em, events);
+      // Concurrent flights of other connections hit the same rejection: only the one that paused reports it.
+      if (inserted.length > 0) await o.outbox.add(em, events);
       return appPaused();
     }
     const health = decision.health;
@@ -684,15 +711,22 @@ export function createTokenManager(o: TokenManagerOptions) {
 
     async revoke(connectionId: string): Promise<RevokeResponse> {
       const row = await readRow(connectionId);
+      // Revoked here before and not shredded yet: a retried request gets the same answer.
+      if (row.status === 'disconnected' && row.sealed_key) return { connectionId, revokedAtIntuit: true };
       if (row.status === 'disconnected') throw disconnected();
       const opened = row.sealed_key ? openRow(row) : undefined;
       const token = opened?.refresh ?? opened?.access;
-      const revokedAtIntuit = token ? await o.intuit.revoke(token) : false;
+      const revokedAtIntuit = token ? await revokeAtIntuit(connectionId, token) : false;
       if (revokedAtIntuit) {
-        // The grant is dead at Intuit: stop scheduling, so no refresh turns it into a deactivation.
-        await execute(fork(), 'update credential set next_refresh_at = null where connection_id = $1', [
-          connectionId,
-        ]);
+        // The grant is dead at Intuit: answer 410 from now on instead of serving a revoked token, and stop
+        // scheduling so no refresh turns it into a deactivation. The data key stays until ConnectionDisconnected
+        // shreds it.
+        await execute(
+          fork(),
+          `update credential set status = 'disconnected', next_refresh_at = null, updated_at = $2
+           where connection_id = $1`,
+          [connectionId, iso(o.now())],
+        );
       }
       return { connectionId, revokedAtIntuit };
     },
@@ -704,15 +738,16 @@ export function createTokenManager(o: TokenManagerOptions) {
      */
     async shred(em: Em, connectionId: string, orgId: string, revokedAlready: boolean): Promise<boolean> {
       const [row] = await query<Row>(em, `${SELECT} for update of c`, [connectionId]);
-      if (!row || row.status === 'disconnected') return false;
+      // A revoked connection is 'disconnected' already but keeps its data key until this shred.
+      if (!row || (row.status === 'disconnected' && !row.sealed_key)) return false;
       if (row.org_id !== orgId) {
         o.log.warn({ connectionId }, 'disconnect names another org; ignored');
         return false;
       }
-      if (!revokedAlready && row.sealed_key) {
+      if (!revokedAlready && row.status !== 'disconnected' && row.sealed_key) {
         const opened = openRow(row);
         const token = opened.refresh ?? opened.access;
-        if (token) await o.intuit.revoke(token);
+        if (token) await revokeAtIntuit(connectionId, token);
       }
       await execute(em, 'delete from data_key where connection_id = $1', [connectionId]);
       await execute(
@@ -728,6 +763,31 @@ export function createTokenManager(o: TokenManagerOptions) {
     /** The scheduler's refresh of one due connection; another replica holding the row makes it a no-op. */
     async refreshDue(connectionId: string): Promise<FlightResult['kind']> {
       return (await flight(connectionId, { kind: 'scheduled' })).kind;
+    },
+
+    /**
+     * A scheduled refresh threw instead of answering (a data key no key in the ring opens, a broken row): its
+     * transaction rolled back, so the row is pushed back with capped backoff here, in a statement of its own,
+     * or it would stay the oldest due row and be fetched again every pass ahead of healthy ones.
+     */
+    async deferAfterError(connectionId: string, err: unknown): Promise<boolean> {
+      const code = errorLabel(err);
+      metrics.scheduledRefreshError(code);
+      const [row] = await query<{ attempts: number }>(
+        fork(),
+        `update credential set attempts = attempts + 1, last_error_code = $2,
+          next_refresh_at = $3::timestamptz
+            + make_interval(secs => least($5::double precision, $4::double precision * 2 ^ least(attempts, 30)) / 1000),
+          updated_at = $3
+         where connection_id = $1 and status in ('active', 'degraded') and next_refresh_at <= $3
+         returning attempts`,
+        [connectionId, code, iso(o.now()), backoffMs(1, o.backoff, o.random), o.backoff.maxMs],
+      );
+      o.log.error(
+        { connectionId, errorCode: code, attempts: row?.attempts ?? null },
+        'scheduled refresh failed unexpectedly; deferred',
+      );
+      return row !== undefined;
     },
 
     /** Due connections, oldest first; none while the app's credentials are paused. */

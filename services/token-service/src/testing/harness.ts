@@ -14,6 +14,7 @@ import {
   testBrokers,
 } from '@qbo/testkit';
 import { createTokenServiceClient, type TokenServiceClient } from '@qbo/token-api';
+import type { TokenMetrics } from '../metrics.js';
 import type { Scheduler } from '../refresh/scheduler.js';
 import type { TokenManager } from '../refresh/token-manager.js';
 import { createTokenService } from '../service.js';
@@ -87,12 +88,13 @@ export interface InProcessService {
  */
 export async function startInProcess(
   env: Record<string, string>,
-  options: { now?: () => number } = {},
+  options: { now?: () => number; metrics?: TokenMetrics } = {},
 ): Promise<InProcessService> {
   let internals: { tokens: TokenManager; scheduler: Scheduler } | undefined;
   const running = await runService(
     createTokenService({
       ...(options.now ? { now: options.now } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       onWired: (i) => {
         internals = i;
       },
@@ -209,5 +211,17 @@ export async function collectTokenEvents(bus: TestBus): Promise<Collector> {
         (e) => e.type === type && (connectionId === undefined || e.data.connectionId === connectionId),
       ),
     stop: () => consumer.disconnect(),
+  };
+}
+
+/** Token metrics kept in memory, so a test can assert what was counted. */
+export function recordingMetrics(): TokenMetrics & { counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const add = (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+  return {
+    counts,
+    intuitCall: (outcome) => add(`refresh:${outcome}`),
+    intuitRevoke: (outcome) => add(`revoke:${outcome}`),
+    scheduledRefreshError: (error) => add(`scheduler_error:${error}`),
   };
 }
