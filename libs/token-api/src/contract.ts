@@ -112,13 +112,15 @@ export const tokenApiErrorCodes = [
   'unauthenticated',
   /** A body, parameter or path that breaks the contract (400). */
   'invalid_request',
+  /** A request body over the size limit (413). */
+  'payload_too_large',
   /** No credentials for this connection (404). */
   'connection_not_found',
   /** The connection belongs to another org or realm than the request says (409). */
   'connection_conflict',
   /** The grant is dead; the org must reconnect (409). */
   'reauthorization_required',
-  /** The connection was disconnected and its credentials shredded (410). */
+  /** The grant was revoked for a disconnect; the credentials are shredded once the disconnect is announced (410). */
   'connection_disconnected',
   /** Intuit is failing transiently; retry after `Retry-After` (503). */
   'refresh_unavailable',
