@@ -57,8 +57,8 @@ export const ConnectionDisconnected = defineEvent({
 });
 
 /**
- * A security audit fact: a connect attempt refused before any code exchange. Carries what was refused and
- * why, never the state, code or cookie.
+ * A security audit fact: a connect attempt refused, before any code exchange but for a reconnect overtaken by a
+ * disconnect (whose new grant is revoked). Carries what was refused and why, never the state, code or cookie.
  */
 export const ConnectAttemptRejected = defineEvent({
   type: 'ConnectAttemptRejected',
@@ -78,6 +78,8 @@ export const ConnectAttemptRejected = defineEvent({
       'realm_owned_by_other_org',
       'rate_limited',
       'unauthenticated',
+      /** The connection was disconnected while a reconnect was completing; the new grant was revoked. */
+      'connection_disconnected_meanwhile',
     ]),
     /** Intuit's `error` parameter on the callback, e.g. `access_denied`. */
     providerError: z.string().max(64).optional(),

@@ -342,11 +342,11 @@ export function connectRoutes(app: Hono, d: ConnectDeps): void {
       await discardGrant(row.orgId, grant.refreshToken, liveRowKept ? undefined : connectionId);
       if (isUniqueViolation(err)) return refuse('realm_owned_by_other_org', row.orgId);
       if (err instanceof DisconnectedMeanwhile) {
-        // Not a ConnectAttemptRejected reason (the event's reasons are about refusals before the exchange).
-        log.warn(
-          { stage, reason: 'connection_disconnected_meanwhile', orgId: row.orgId, connectionId },
-          'connect attempt rejected',
-        );
+        await d.audit(row.orgId, {
+          stage,
+          reason: 'connection_disconnected_meanwhile',
+          clientFingerprint: fp(c),
+        });
         return refusal(
           c,
           409,
