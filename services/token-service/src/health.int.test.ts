@@ -215,11 +215,12 @@ describe('refresh health (virtual clock, simulator faults, real Kafka)', () => {
       }),
       { now },
     );
-    // Each call waits long enough that every flight has passed the pause check before the first one pauses.
-    const slow = env.sim.control.addFault({ kind: 'latency', endpoint: 'token', latencyMs: 150, times: 6 });
+    const connected: Connected[] = [];
+    for (let i = 0; i < 6; i++) connected.push(await connectAndStore(env.sim, svc.client));
+    // Added after the connects, whose code exchanges use the same endpoint: each refresh now waits long enough
+    // that every flight has passed the pause check before the first one pauses.
+    const slow = env.sim.control.addFault({ kind: 'latency', endpoint: 'token', latencyMs: 300 });
     try {
-      const connected: Connected[] = [];
-      for (let i = 0; i < 6; i++) connected.push(await connectAndStore(env.sim, svc.client));
       const countRejected = async () =>
         Number(
           (
