@@ -33,6 +33,7 @@ export {
   type ValidatedEvent,
 } from './producer.js';
 export { type ProvisionOptions, plannedTopics, provisionFromConfig, provisionTopics } from './provision.js';
+export { runConsumer, runOutboxRelay } from './run-in-service.js';
 export { createSerde } from './serde/create-serde.js';
 export { createJsonSerde } from './serde/json-serde.js';
 export { createRegistrySerde, type RegistrySerdeOptions, subjectOf } from './serde/registry-serde.js';

@@ -2,10 +2,11 @@ import {
   createEventConsumer,
   createInbox,
   createOutbox,
-  createOutboxRelay,
   createSerde,
   createTracedEventFactory,
   provisionFromConfig,
+  runConsumer,
+  runOutboxRelay,
 } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
 import { createTokenServiceClient } from '@qbo/token-api';
@@ -42,16 +43,10 @@ export const service: ServiceDefinition<Config> = {
     const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
     const outbox = createOutbox({ schema: SCHEMA });
     const events = createTracedEventFactory({ source: 'auth-service' });
-    const relay = createOutboxRelay({
-      connectionString: config.DATABASE_URL,
-      schema: SCHEMA,
-      kafka,
-      serde,
-      log,
-      names,
-    });
-    relay.start();
-    onShutdown({ name: 'outbox-relay', phase: phase.producers, run: () => relay.stop() });
+    runOutboxRelay(
+      { connectionString: config.DATABASE_URL, schema: SCHEMA, kafka, serde, log, names },
+      onShutdown,
+    );
 
     const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
     redis.on('error', (err: Error) =>
@@ -170,16 +165,7 @@ export const service: ServiceDefinition<Config> = {
         log,
       }),
     });
-    // Not awaited: joining a group can take a session timeout, and the connect flow need not wait for it.
-    const started = consumer.start().then(() => log.info('status view consuming'));
-    onShutdown({
-      name: 'tokens-consumer',
-      phase: phase.consumers,
-      run: async () => {
-        await started.catch(() => undefined);
-        await consumer.stop();
-      },
-    });
+    runConsumer(consumer, 'tokens-consumer', onShutdown);
 
     const prune = setInterval(() => {
       states.prune().catch((err: unknown) => log.warn({ err }, 'state prune failed'));

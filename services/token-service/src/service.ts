@@ -3,11 +3,12 @@ import {
   createEventConsumer,
   createInbox,
   createOutbox,
-  createOutboxRelay,
   createSerde,
   createTracedEventFactory,
   exactlyOnce,
   provisionFromConfig,
+  runConsumer,
+  runOutboxRelay,
 } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
 import { type Config, type CrashPoint, configSchema, keyRingOf, oauthEndpoints } from './config.js';
@@ -117,16 +118,10 @@ export function createTokenService({
         log,
       });
 
-      const relay = createOutboxRelay({
-        connectionString: config.DATABASE_URL,
-        schema: 'token',
-        kafka,
-        serde,
-        log,
-        names,
-      });
-      relay.start();
-      onShutdown({ name: 'outbox-relay', phase: phase.producers, run: () => relay.stop() });
+      runOutboxRelay(
+        { connectionString: config.DATABASE_URL, schema: 'token', kafka, serde, log, names },
+        onShutdown,
+      );
 
       const inbox = createInbox({ schema: 'token', group: GROUP });
       const consumer = createEventConsumer({
@@ -147,15 +142,7 @@ export function createTokenService({
           }),
         },
       });
-      const started = consumer.start().then(() => log.info('disconnect consumer running'));
-      onShutdown({
-        name: 'disconnect-consumer',
-        phase: phase.consumers,
-        run: async () => {
-          await started.catch(() => undefined);
-          await consumer.stop();
-        },
-      });
+      runConsumer(consumer, 'disconnect-consumer', onShutdown);
 
       const scheduler = createScheduler({
         tokens,

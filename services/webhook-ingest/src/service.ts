@@ -4,6 +4,7 @@ import {
   createSerde,
   createTracedEventFactory,
   provisionFromConfig,
+  runConsumer,
 } from '@qbo/event-bus';
 import type { CatalogEvent } from '@qbo/events';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
@@ -87,19 +88,8 @@ export const service: ServiceDefinition<Config> = {
       names,
       handlers: connectionHandlers({ realms, replay }),
     });
-    // Not awaited: joining a group can take a session timeout, and webhooks need not wait for it (a realm not
-    // linked yet is parked and replayed). A failure to join rejects unhandled, which stops the process.
-    const started = consumer.start().then(() => log.info('realm projection consuming'));
-    onShutdown({
-      name: 'connections-consumer',
-      phase: phase.consumers,
-      // Stopping before the join finished would leave the join running; let it settle first (bounded by the
-      // shutdown deadline).
-      run: async () => {
-        await started.catch(() => undefined);
-        await consumer.stop();
-      },
-    });
+    // Webhooks do not wait for the join: a realm not linked yet is parked and replayed.
+    runConsumer(consumer, 'connections-consumer', onShutdown);
 
     const prune = setInterval(() => {
       seen
