@@ -21,7 +21,7 @@ import {
 } from './testing/harness.js';
 
 // A broker of this suite's own, on its own ports and folder: stopping it leaves the shared one alone.
-const broker = { port: 39592, controllerPort: 39593, runDir: mkdtempSync(join(tmpdir(), 'webhook-outage-')) };
+const broker = { port: 29592, controllerPort: 29593, runDir: mkdtempSync(join(tmpdir(), 'webhook-outage-')) };
 
 describe('Kafka stopped while Intuit delivers webhooks', () => {
   let db: TestDatabase;

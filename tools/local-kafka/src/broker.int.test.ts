@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { answers, start, status, stop } from './broker.js';
 
 // A second broker on its own ports and folder, so the suite's shared broker is left alone.
-const options = { port: 39192, controllerPort: 39193, runDir: mkdtempSync(join(tmpdir(), 'local-kafka-')) };
+const options = { port: 29192, controllerPort: 29193, runDir: mkdtempSync(join(tmpdir(), 'local-kafka-')) };
 
 const alive = (pid: number) => {
   try {

@@ -18,8 +18,8 @@ import { createOutboxRelay, type OutboxRelay } from './relay.js';
 
 // A broker of this suite's own, on its own ports and folder: stopping it leaves the shared one alone.
 const broker = {
-  port: 39292,
-  controllerPort: 39293,
+  port: 29292,
+  controllerPort: 29293,
   runDir: mkdtempSync(join(tmpdir(), 'event-bus-outage-')),
 };
 

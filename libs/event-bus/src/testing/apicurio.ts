@@ -94,8 +94,8 @@ async function answers(url: string): Promise<boolean> {
  * compatibility check agrees) on 127.0.0.1, or reuses one already answering on the port.
  */
 export async function startApicurio({
-  port = 39480,
-  managementPort = 39481,
+  port = 29480,
+  managementPort = 29481,
   dir = join(repoRoot(), '.local', 'apicurio'),
   readyTimeoutMs = 120_000,
   log = () => undefined,
