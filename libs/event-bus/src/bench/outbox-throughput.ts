@@ -13,6 +13,7 @@ import { createInbox, exactlyOnce } from '../inbox/inbox.js';
 import { createJsonSerde } from '../serde/json-serde.js';
 import { createTestBus, type TestBus } from '../testing/bus.js';
 import { openTestStore, testSchema } from '../testing/store.js';
+import { type CpuUse, startCpuCount } from './cpu.js';
 import type { ProducerReport } from './sample.js';
 
 const total = Number(process.argv[2] ?? 100_000);
@@ -22,8 +23,15 @@ const child = fileURLToPath(new URL('producer-process.js', import.meta.url));
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const rate = (n: number, ms: number) => `${Math.round((n / ms) * 1000).toLocaleString('en')} events/s`;
 
-/** Starts the producing process and resolves with the time from its first send to `done()`. */
-async function timed(args: string[], env: Record<string, string>, done: () => boolean) {
+/** One run: the time from the producer's first send to `done()`, and the CPU it took, by who took it. */
+interface Run {
+  ms: number;
+  writtenMs: number;
+  cpu: (CpuUse & { producer: number }) | undefined;
+}
+
+/** Starts the producing process and measures the run until `done()`. */
+async function timed(args: string[], env: Record<string, string>, done: () => boolean): Promise<Run> {
   const proc: ChildProcess = fork(child, args, {
     env: { ...process.env, ...env },
     // kafkajs schedules negative timeouts (tulios/kafkajs#1751); the warning is noise.
@@ -32,17 +40,49 @@ async function timed(args: string[], env: Record<string, string>, done: () => bo
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   let t0 = 0;
   let writtenMs = 0;
+  let producerCpu = Number.NaN;
+  let stopCounting: (() => CpuUse) | undefined;
   proc.on('message', (m: ProducerReport) => {
-    if (m.kind === 'started') t0 = performance.now();
+    if (m.kind === 'started') {
+      t0 = performance.now();
+      stopCounting = startCpuCount();
+    }
     if (m.kind === 'written') writtenMs = m.ms;
+    if (m.kind === 'cpu') producerCpu = m.seconds;
   });
   await waitFor(() => t0 > 0, { timeoutMs: 120_000, intervalMs: 5 });
   await waitFor(done, { timeoutMs: 600_000, intervalMs: 5 });
   const ms = performance.now() - t0;
-  // The bare producer exits on its own once it has written; a stop sent as it goes is answered EPIPE.
+  const used = stopCounting?.();
+  // A relay still running is asked for its CPU; the bare producer reports it as it exits. Either may be exiting
+  // as a message is sent, which is answered EPIPE.
+  if (proc.connected) proc.send('cpu', () => undefined);
+  await waitFor(() => !Number.isNaN(producerCpu), { timeoutMs: 10_000, intervalMs: 5 });
   if (proc.connected) proc.send('stop', () => undefined);
   await exited;
-  return { ms, writtenMs };
+  return { ms, writtenMs, cpu: used && { ...used, producer: producerCpu } };
+}
+
+/** CPU µs per event of a run, and how busy it kept the cores. */
+function cpuPerEvent(run: Run, events: number) {
+  if (!run.cpu) return undefined;
+  const us = (seconds: number) => Math.round((seconds / events) * 1e6);
+  const { machine, idle, postgres, broker, producer, self } = run.cpu;
+  return {
+    total: us(machine),
+    busy: machine / (machine + idle),
+    parts: `postgres ${us(postgres)}, broker ${us(broker)}, producing process ${us(producer)}, consumer ${us(self)}`,
+  };
+}
+
+const pct = (x: number) => `${Math.round(x * 100)} %`;
+
+/** `bare 16 µs (…), outbox 42 µs (…); cores busy 88 % and 90 %`, or nothing off Linux. */
+function cpuLine(runs: Array<[string, Run, number]>): string | undefined {
+  const all = runs.map(([name, run, n]) => [name, cpuPerEvent(run, n)] as const);
+  if (all.some(([, c]) => !c)) return undefined;
+  const per = all.map(([name, c]) => `${name} ${c?.total} µs (${c?.parts})`).join('; ');
+  return `  CPU per event: ${per}; cores busy ${all.map(([, c]) => pct(c?.busy ?? 0)).join(' and ')}`;
 }
 
 async function bare(bus: TestBus) {
@@ -112,6 +152,7 @@ print(
 // Interleaved rounds and the median ratio: on a shared two-core machine one quiet or busy second moves a
 // single run's ratio by a tenth either way.
 const ratios: number[] = [];
+const ceilings: number[] = [];
 for (let round = 1; round <= rounds; round++) {
   const b = await bare(await createTestBus({ topics: [] }));
   const o = await outbox(total, false);
@@ -121,14 +162,35 @@ for (let round = 1; round <= rounds; round++) {
       `outbox → relay → Kafka → typed consumer ${rate(total, o.ms)} ` +
       `(writes committed by ${Math.round(o.writtenMs)} ms); ratio ${(b.ms / o.ms).toFixed(2)}`,
   );
+  const line = cpuLine([
+    ['bare', b, total],
+    ['outbox', o, total],
+  ]);
+  if (line) print(line);
+  // Throughput is cores × busy share ÷ CPU per event, so were the outbox run to keep every core busy, its
+  // ratio could reach bare CPU per event ÷ outbox CPU per event ÷ bare's busy share, and no more.
+  const cb = cpuPerEvent(b, total);
+  const co = cpuPerEvent(o, total);
+  if (cb && co) ceilings.push(cb.total / co.total / cb.busy);
 }
-const median = [...ratios].sort((x, y) => x - y)[Math.floor(ratios.length / 2)] ?? Number.NaN;
-print(`median ratio to bare: ${median.toFixed(2)} (target ≥ 0.50)`);
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
+print(`median ratio to bare: ${median(ratios).toFixed(2)} (target ≥ 0.50)`);
+if (ceilings.length > 0) {
+  print(
+    `CPU-bound ceiling: with every core busy the outbox could reach ${median(ceilings).toFixed(2)} of bare ` +
+      '(bare CPU per event ÷ outbox CPU per event ÷ the share of the cores bare kept busy, median of rounds)',
+  );
+}
 const b = await bare(await createTestBus({ topics: [] }));
 const d = await outbox(total, false, 'drain');
 print(
   `relay → Kafka → consumer, outbox pre-filled: ${rate(total, d.ms)} (ratio ${(b.ms / d.ms).toFixed(2)})`,
 );
+const drainLine = cpuLine([
+  ['bare', b, total],
+  ['relay alone', d, total],
+]);
+if (drainLine) print(drainLine);
 const i = await outbox(inboxTotal, true);
 print(
   `same, with an inbox transaction per event:  ${rate(inboxTotal, i.ms)} (${inboxTotal.toLocaleString('en')} events)`,

@@ -10,6 +10,7 @@ import { createOutbox } from '../outbox/outbox.js';
 import { createOutboxRelay } from '../outbox/relay.js';
 import { createJsonSerde } from '../serde/json-serde.js';
 import { createTopicNames } from '../topic-names.js';
+import { cpuSecondsSince } from './cpu.js';
 import { BATCH, type ProducerReport, smallEvents } from './sample.js';
 
 const [role, countArg] = process.argv.slice(2);
@@ -19,11 +20,23 @@ const log = createLogger({ service: 'bench-producer', level: 'silent' });
 const kafka = createKafka({ brokers: String(env.KAFKA_BROKERS).split(','), clientId: 'bench-producer', log });
 const report = (r: ProducerReport) => process.send?.(r);
 const sample = smallEvents(total);
+let cpuSince = process.cpuUsage();
+/** Counts CPU from here on: building the sample and starting up are not part of the run. */
+const started = () => {
+  cpuSince = process.cpuUsage();
+  report({ kind: 'started' });
+};
+const reportCpu = () =>
+  new Promise<void>((resolve) =>
+    process.send?.({ kind: 'cpu', seconds: cpuSecondsSince(cpuSince) } satisfies ProducerReport, () =>
+      resolve(),
+    ),
+  );
 
 if (role === 'bare') {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  report({ kind: 'started' });
+  started();
   const t0 = performance.now();
   for (let i = 0; i < sample.length; i += BATCH) {
     await producer.send({
@@ -34,6 +47,7 @@ if (role === 'bare') {
   }
   report({ kind: 'written', ms: performance.now() - t0 });
   await producer.disconnect();
+  await reportCpu();
 } else {
   const schema = String(env.OUTBOX_SCHEMA);
   const orm: MikroORM = await openDatabase({
@@ -71,15 +85,21 @@ if (role === 'bare') {
   if (role === 'drain') {
     // The outbox already full when the relay starts: the relay and consumer alone.
     const ms = await writeAll();
-    report({ kind: 'started' });
+    started();
     relay.start();
     report({ kind: 'written', ms });
   } else {
     relay.start();
-    report({ kind: 'started' });
+    started();
     report({ kind: 'written', ms: await writeAll() });
   }
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  // The benchmark asks for the CPU spent once the consumer has everything, then says stop.
+  await new Promise<void>((resolve) =>
+    process.on('message', (m) => {
+      if (m === 'cpu') void reportCpu();
+      else resolve();
+    }),
+  );
   await relay.stop();
   await orm.close();
 }

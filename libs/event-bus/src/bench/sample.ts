@@ -14,5 +14,11 @@ export const smallEvents = (n: number): CatalogEvent[] =>
 
 export const BATCH = 1_000;
 
-/** What the producing process tells the benchmark: when it started sending, and when its writes were done. */
-export type ProducerReport = { kind: 'started' } | { kind: 'written'; ms: number };
+/**
+ * What the producing process tells the benchmark: when it started sending, when its writes were done, and the
+ * CPU seconds it has spent since it started (asked with a `cpu` message, or sent as it exits).
+ */
+export type ProducerReport =
+  | { kind: 'started' }
+  | { kind: 'written'; ms: number }
+  | { kind: 'cpu'; seconds: number };
