@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Writes the local compose stack's secrets as random values, one file per compose secret, into
+# .local/compose-secrets (gitignored) or the folder given as the first argument. Existing files are kept, so
+# token-service can still open what it sealed before and Postgres keeps the password its volume was made with;
+# delete a file (and, for the database password, the postgres-data volume) to make a new one.
+#
+#   deploy/compose/make-secrets.sh [dir]
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+dir="${1:-$root/.local/compose-secrets}"
+mkdir -p "$dir"
+chmod 700 "$dir"
+
+random() { head -c "$1" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# The containers run as uid 1000 and read the files through bind mounts: the files are world-readable, the
+# folder that holds them on the host is not.
+put() {
+  local name="$1" value="$2"
+  if [[ -s "$dir/$name" ]]; then return; fi
+  (umask 022 && printf '%s' "$value" >"$dir/$name")
+  echo "created $dir/$name"
+}
+
+put postgres_password "$(random 24)"
+put database_url "postgres://qbo:$(cat "$dir/postgres_password")@postgres:5432/qbo"
+put qbo_client_secret "$(random 24)"
+put token_service_credential "$(random 32)"
+# token-service's key ring, `kid:base64(32 bytes)`, and the id of the key that seals new data keys.
+put token_active_key_id local1
+put token_keys "$(cat "$dir/token_active_key_id"):$(head -c 32 /dev/urandom | base64 -w0)"
+put state_cookie_secret "$(random 32)"
+put org_jwt_secret "$(random 32)"
+put webhook_verifier_token "$(random 24)"
+put grafana_admin_password "$(random 18)"

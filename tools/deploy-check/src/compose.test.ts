@@ -1,0 +1,372 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  checkAppServices,
+  checkHardened,
+  checkHealthyDependencies,
+  checkNoInlineSecrets,
+  checkPinnedImages,
+  checkScrapeTargets,
+  checkUniqueHostPorts,
+  metricsTargetsOf,
+} from './compose-checks.js';
+import {
+  checkBaseImages,
+  checkDockerignore,
+  checkLibsPerDeployable,
+  checkStart,
+  checkUser,
+  parseDockerfile,
+  stageEnv,
+} from './compose-dockerfile.js';
+import { checkDeclared, makeSecrets, withSecretFiles } from './compose-env.js';
+import {
+  buildOf,
+  type ComposeFile,
+  environmentOf,
+  parseCompose,
+  parseYaml,
+  read,
+  workspaces,
+} from './compose-files.js';
+import { checkDashboard, exposedNames, scanInstruments } from './compose-metrics.js';
+import {
+  loadConfigSchema,
+  loadServiceKit,
+  parseWith,
+  repoRoot,
+  runtimeVariables,
+  type ServiceKit,
+} from './service-config.js';
+
+// The local compose stack and the image build, checked offline against the code they run: there is no
+// Docker engine in CI. Each check is also run once on a broken copy of its input, to show it can fail.
+
+const compose = parseCompose(read('docker-compose.yml'));
+const broken = (change: (c: ComposeFile) => void): ComposeFile => {
+  const copy = structuredClone(compose);
+  change(copy);
+  return copy;
+};
+const serviceOf = (c: ComposeFile, name: string) => {
+  const s = c.services[name];
+  assert.ok(s, `${name} is in the compose file`);
+  return s;
+};
+const envOf = (c: ComposeFile, name: string) => {
+  const s = serviceOf(c, name);
+  const env = environmentOf(s);
+  s.environment = env;
+  return env;
+};
+const someMatch = (problems: string[], pattern: RegExp) =>
+  assert.ok(
+    problems.some((p) => pattern.test(p)),
+    `expected a problem matching ${pattern}, got ${JSON.stringify(problems)}`,
+  );
+
+/** The deployable services: every folder under services/. */
+const APP = readdirSync(join(repoRoot, 'services')).filter((d) =>
+  existsSync(join(repoRoot, 'services', d, 'package.json')),
+);
+const SIMULATOR = 'qbo-simulator';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's WORKDIR, with its ARG, as written there
+const SERVICE_WORKDIR = '/app/services/${SERVICE}';
+const all = workspaces();
+
+/** Secrets from the project's script in a temporary folder, removed after the run. */
+const freshSecrets = () => {
+  const dir = makeSecrets(repoRoot);
+  after(() => rmSync(dirname(dir), { recursive: true, force: true }));
+  return dir;
+};
+
+describe('docker-compose.yml', () => {
+  test('runs every service of services/ and the simulator', () => {
+    for (const name of [...APP, SIMULATOR])
+      assert.ok(compose.services[name], `${name} is in the compose file`);
+  });
+
+  test('every service_healthy dependency has a healthcheck', () => {
+    assert.deepEqual(checkHealthyDependencies(compose), []);
+    const copy = broken((c) => {
+      delete serviceOf(c, 'postgres').healthcheck;
+    });
+    someMatch(
+      checkHealthyDependencies(copy),
+      /waits for postgres to be healthy, but postgres has no healthcheck/,
+    );
+  });
+
+  test('published host ports are unique', () => {
+    assert.deepEqual(checkUniqueHostPorts(compose), []);
+    const copy = broken((c) => {
+      serviceOf(c, 'grafana').ports = ['8080:3000'];
+    });
+    someMatch(checkUniqueHostPorts(copy), /host port 8080\/tcp is published by both/);
+  });
+
+  test('no secret value is inline: secret-like names are *_FILE paths to secrets from the untracked folder', () => {
+    assert.deepEqual(checkNoInlineSecrets(compose), []);
+    const inline = broken((c) => {
+      const env = envOf(c, 'token-service');
+      delete env.TOKEN_KEYS_FILE;
+      env.TOKEN_KEYS = 'local1:c2VjcmV0';
+    });
+    someMatch(checkNoInlineSecrets(inline), /token-service: TOKEN_KEYS is set inline/);
+    const inUrl = broken((c) => {
+      const env = envOf(c, 'sync-service');
+      delete env.DATABASE_URL_FILE;
+      env.DATABASE_URL = 'postgres://qbo:hunter2@postgres:5432/qbo';
+    });
+    someMatch(checkNoInlineSecrets(inUrl), /sync-service: DATABASE_URL holds a URL with a password/);
+    const unmounted = broken((c) => {
+      serviceOf(c, 'webhook-ingest').secrets = ['database_url'];
+    });
+    someMatch(
+      checkNoInlineSecrets(unmounted),
+      /WEBHOOK_VERIFIER_TOKENS_FILE names secret webhook_verifier_token, not mounted/,
+    );
+    const tracked = broken((c) => {
+      c.secrets = { ...c.secrets, org_jwt_secret: { file: './deploy/compose/org_jwt_secret' } };
+    });
+    someMatch(
+      checkNoInlineSecrets(tracked),
+      /secret org_jwt_secret must come from a file under \.\/\.local\//,
+    );
+  });
+
+  test('the services and the simulator are hardened: numeric non-root, read-only, no capabilities, init', () => {
+    assert.deepEqual(checkHardened(compose, [...APP, SIMULATOR]), []);
+    const copy = broken((c) => {
+      const s = serviceOf(c, 'auth-service');
+      s.user = 'node';
+      s.read_only = false;
+      s.cap_drop = [];
+      s.healthcheck = { test: ['CMD-SHELL', 'curl -f http://127.0.0.1:8080/readyz'] };
+    });
+    const problems = checkHardened(copy, [...APP, SIMULATOR]);
+    someMatch(problems, /auth-service: user must be a numeric non-root/);
+    someMatch(problems, /auth-service: read_only/);
+    someMatch(problems, /auth-service: cap_drop/);
+    someMatch(problems, /auth-service: healthcheck must run node/);
+  });
+
+  test('each service is built for itself, probed on its own PORT and waits for Postgres and Kafka', () => {
+    assert.deepEqual(checkAppServices(compose, APP), []);
+    const copy = broken((c) => {
+      envOf(c, 'webhook-ingest').PORT = '8090';
+      const build = buildOf(serviceOf(c, 'sync-service'));
+      if (build && typeof build === 'object') build.args = { SERVICE: 'token-service' };
+    });
+    const problems = checkAppServices(copy, APP);
+    someMatch(problems, /webhook-ingest: healthcheck must fetch http:\/\/127\.0\.0\.1:8090\/readyz/);
+    someMatch(problems, /sync-service: must build target runtime with args\.SERVICE=sync-service/);
+  });
+
+  test('every image is pinned to a version', () => {
+    assert.deepEqual(checkPinnedImages(compose), []);
+    const copy = broken((c) => {
+      serviceOf(c, 'redis').image = 'redis';
+      serviceOf(c, 'grafana').image = 'grafana/grafana:latest';
+    });
+    const problems = checkPinnedImages(copy);
+    someMatch(problems, /redis: redis has no tag/);
+    someMatch(problems, /grafana: grafana\/grafana:latest is not pinned/);
+  });
+
+  test('every compose secret is one deploy/compose/make-secrets.sh creates', () => {
+    const dir = freshSecrets();
+    const made = new Set(readdirSync(dir));
+    for (const [name, def] of Object.entries(compose.secrets ?? {}))
+      assert.ok(
+        def.file && made.has(basename(def.file)),
+        `make-secrets.sh creates the file of secret ${name}`,
+      );
+  });
+});
+
+describe('the compose environment against each service’s config schema', () => {
+  const stages = parseDockerfile(read('Dockerfile'));
+  const imageEnv = stageEnv(stages, 'runtime');
+  const secretsDir = freshSecrets();
+  const runtime = runtimeVariables();
+  let kit: ServiceKit;
+  before(async () => {
+    kit = await loadServiceKit();
+  });
+
+  for (const service of APP) {
+    test(`${service}: every variable set is declared, and its config parses with the stack's secrets`, async () => {
+      const schema = await loadConfigSchema(service);
+      const env = environmentOf(serviceOf(compose, service));
+      assert.deepEqual(checkDeclared(service, env, new Set(Object.keys(schema.shape)), runtime), []);
+      const full = { ...imageEnv, ...withSecretFiles(env, compose, secretsDir) };
+      assert.deepEqual(parseWith(kit, schema, full).problems, []);
+    });
+  }
+
+  test('a misspelt, a missing and an unreadable variable are each caught', async () => {
+    const schema = await loadConfigSchema('auth-service');
+    const copy = broken((c) => {
+      const env = envOf(c, 'auth-service');
+      env.AUTH_JWT_ISUER = env.AUTH_JWT_ISSUER ?? '';
+      delete env.AUTH_JWT_ISSUER;
+      delete env.TOKEN_SERVICE_URL;
+      c.secrets = { ...c.secrets, state_cookie_secret: { file: './.local/compose-secrets/not-made' } };
+    });
+    const env = environmentOf(serviceOf(copy, 'auth-service'));
+    someMatch(
+      checkDeclared('auth-service', env, new Set(Object.keys(schema.shape)), runtime),
+      /sets AUTH_JWT_ISUER, but the service's config declares no/,
+    );
+    const { problems } = parseWith(kit, schema, { ...imageEnv, ...withSecretFiles(env, copy, secretsDir) });
+    someMatch(problems, /AUTH_JWT_ISSUER: is required/);
+    someMatch(problems, /TOKEN_SERVICE_URL: is required/);
+    someMatch(problems, /STATE_COOKIE_SECRET_FILE: cannot read the file/);
+  });
+});
+
+describe('Prometheus, the collector and Grafana', () => {
+  const prometheus = parseYaml(read('deploy/compose/prometheus/prometheus.yml'));
+  const collector = parseYaml(read('deploy/compose/otel-collector/config.yaml')) as {
+    exporters: Record<string, { endpoint?: string }>;
+    service: { pipelines: Record<string, { receivers: string[]; exporters: string[] }> };
+  };
+  const collectorMetricsPort = collector.exporters.prometheus?.endpoint?.split(':').at(-1);
+  const kafkaExporterPort = String(serviceOf(compose, 'kafka-exporter').ports?.[0] ?? '')
+    .split(':')
+    .at(-1);
+  const expected = [
+    ...metricsTargetsOf(compose),
+    `otel-collector:${collectorMetricsPort}`,
+    `kafka-exporter:${kafkaExporterPort}`,
+  ];
+
+  test('Prometheus scrapes every metrics port compose sets, the collector and kafka-exporter', () => {
+    assert.deepEqual(
+      APP.map((s) => expected.some((t) => t.startsWith(`${s}:`))),
+      APP.map(() => true),
+      'every service sets METRICS_PORT',
+    );
+    assert.deepEqual(checkScrapeTargets(prometheus, expected), []);
+    const moved = broken((c) => {
+      envOf(c, 'sync-service').METRICS_PORT = '9465';
+    });
+    someMatch(checkScrapeTargets(prometheus, metricsTargetsOf(moved)), /does not scrape sync-service:9465/);
+  });
+
+  test('the collector takes OTLP in and sends traces to Jaeger and metrics to its Prometheus endpoint', () => {
+    const { traces, metrics } = collector.service.pipelines;
+    assert.ok(traces?.receivers.includes('otlp') && metrics?.receivers.includes('otlp'));
+    const tracesTo = (traces?.exporters ?? []).map((e) => collector.exporters[e]?.endpoint ?? '');
+    assert.ok(
+      tracesTo.some((endpoint) => endpoint.startsWith('jaeger:')),
+      `traces go to ${tracesTo}`,
+    );
+    assert.ok(metrics?.exporters.includes('prometheus'));
+    const tracesEndpoint = environmentOf(
+      serviceOf(compose, 'token-service'),
+    ).OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    assert.match(
+      tracesEndpoint ?? '',
+      /^http:\/\/otel-collector:4318\//,
+      'services send traces to the collector',
+    );
+  });
+
+  test('the dashboard queries only metrics the code defines, on the provisioned datasource', async () => {
+    const { instruments, unreadable } = scanInstruments(repoRoot);
+    assert.deepEqual(unreadable, [], 'every instrument name in the compiled code is a literal');
+    assert.ok(instruments.length > 0, 'the compiled code was found (run the build first)');
+    const known = await exposedNames(instruments);
+    const datasources = parseYaml(
+      read('deploy/compose/grafana/provisioning/datasources/datasources.yaml'),
+    ) as {
+      datasources: { uid: string; type: string }[];
+    };
+    const uids = new Set(datasources.datasources.filter((d) => d.type === 'prometheus').map((d) => d.uid));
+    const dashboardText = read('deploy/compose/grafana/dashboards/qbo-platform.json');
+    assert.deepEqual(checkDashboard(JSON.parse(dashboardText), known, uids), []);
+
+    // The name the collector's exporter would give (unit suffix) is not the one the services expose.
+    const renamed = JSON.parse(
+      dashboardText.replaceAll(
+        'qbo_tokens_refresh_duration_bucket',
+        'qbo_tokens_refresh_duration_milliseconds_bucket',
+      ),
+    );
+    someMatch(
+      checkDashboard(renamed, known, uids),
+      /qbo_tokens_refresh_duration_milliseconds_bucket is not a metric/,
+    );
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = read('Dockerfile');
+  const stages = parseDockerfile(text);
+  const deployables = [
+    ...APP.map((service) => ({ service, dir: `services/${service}` })),
+    { service: SIMULATOR, dir: 'tools/qbo-simulator' },
+  ];
+
+  test('each image carries exactly the workspace libraries its package.json needs, transitively', () => {
+    assert.deepEqual(checkLibsPerDeployable(stages, all, deployables), []);
+    const short = parseDockerfile(
+      text.replace(/(AS libs-webhook-ingest\s+ENV LIBS=)"[^"]*"/, '$1"events service-kit"'),
+    );
+    someMatch(checkLibsPerDeployable(short, all, deployables), /libs-webhook-ingest lacks event-bus/);
+  });
+
+  test('the runtime images run as a numeric non-root user', () => {
+    assert.deepEqual([...checkUser(stages, 'runtime'), ...checkUser(stages, 'simulator')], []);
+    const named = parseDockerfile(text.replace(/(AS runtime[\s\S]*?)USER 1000:1000/, '$1USER node'));
+    someMatch(checkUser(named, 'runtime'), /USER must be a numeric uid/);
+  });
+
+  test("the images start what the packages' start scripts start, without npm", () => {
+    const starts = new Set(APP.map((s) => all.find((w) => w.dir === `services/${s}`)?.scripts.start));
+    assert.equal(starts.size, 1, `one start script for every service: ${[...starts]}`);
+    const [start = ''] = [...starts];
+    assert.deepEqual(checkStart(stages, 'runtime', start, SERVICE_WORKDIR), []);
+    const simulator = all.find((w) => w.dir === 'tools/qbo-simulator')?.scripts.start ?? '';
+    assert.deepEqual(checkStart(stages, 'simulator', simulator, '/app/tools/qbo-simulator'), []);
+    const viaNpm = parseDockerfile(
+      text.replace(/(AS runtime[\s\S]*?)CMD \[[^\]]*\]/, '$1CMD ["npm", "start"]'),
+    );
+    someMatch(checkStart(viaNpm, 'runtime', start, SERVICE_WORKDIR), /does not run the start script/);
+  });
+
+  test('base images are pinned, and node images are the Node the project pins', () => {
+    const node = (JSON.parse(read('package.json')) as { devDependencies: Record<string, string> })
+      .devDependencies.node;
+    assert.ok(node, 'the root package.json pins node');
+    assert.deepEqual(checkBaseImages(stages, node), []);
+    const floating = parseDockerfile(
+      text.replace('FROM node:26.10.0-slim AS deps', 'FROM node:26-slim AS deps'),
+    );
+    someMatch(checkBaseImages(floating, node), /FROM node:26-slim: the project pins Node/);
+  });
+
+  test('compose builds only targets the Dockerfile has, from workspaces that exist', () => {
+    const names = new Set(stages.map((s) => s.name));
+    for (const [name, s] of Object.entries(compose.services)) {
+      const build = buildOf(s);
+      if (!build) continue;
+      assert.ok(build.target && names.has(build.target), `${name}: target ${build.target} is a stage`);
+      const service = build.args?.SERVICE ?? '';
+      const dir = build.args?.WORKSPACE ?? `services/${service}`;
+      assert.ok(names.has(`libs-${service}`), `${name}: SERVICE=${service} has a libs- stage`);
+      assert.ok(existsSync(join(repoRoot, dir, 'package.json')), `${name}: workspace ${dir} exists`);
+    }
+  });
+
+  test('.dockerignore keeps host builds, dependencies, local state and .git out of the context', () => {
+    const ignore = read('.dockerignore');
+    assert.deepEqual(checkDockerignore(ignore), []);
+    someMatch(checkDockerignore(ignore.replace(/^\.local$/m, '')), /does not exclude \.local/);
+  });
+});
