@@ -29,6 +29,25 @@ export function checkHealthyDependencies(compose: ComposeFile): string[] {
   return problems;
 }
 
+/**
+ * Every published port listens on the loopback address only: Redis without a password, plaintext Kafka, the
+ * simulator's control API and an anonymous Grafana are for this machine, and Docker's published ports pass
+ * host firewalls such as ufw.
+ */
+export function checkLoopbackPorts(compose: ComposeFile): string[] {
+  return Object.entries(compose.services).flatMap(([name, service]) =>
+    (service.ports ?? []).flatMap((port) => {
+      const loopback =
+        typeof port === 'object'
+          ? port.host_ip === '127.0.0.1'
+          : String(port).startsWith('127.0.0.1:') && String(port).split(':').length === 3;
+      return loopback
+        ? []
+        : [`${name}: port ${JSON.stringify(port)} is published on every address, not 127.0.0.1`];
+    }),
+  );
+}
+
 /** `[ip:]host:container[/proto]` → `host/proto`, or undefined when only a container port is exposed. */
 function hostPort(port: NonNullable<ComposeService['ports']>[number]): string | undefined {
   if (typeof port === 'object') return port.published === undefined ? undefined : `${port.published}/tcp`;
@@ -37,7 +56,7 @@ function hostPort(port: NonNullable<ComposeService['ports']>[number]): string | 
   return parts.length < 2 ? undefined : `${parts.at(-2)}/${proto}`;
 }
 
-/** Two services publishing one host port cannot both start (the bind address is not told apart: all bind *). */
+/** Two services publishing one host port cannot both start (the bind address is not told apart). */
 export function checkUniqueHostPorts(compose: ComposeFile): string[] {
   const owners = new Map<string, string>();
   const problems: string[] = [];

@@ -6,6 +6,7 @@ import {
   checkAppServices,
   checkHardened,
   checkHealthyDependencies,
+  checkLoopbackPorts,
   checkNoInlineSecrets,
   checkPinnedImages,
   checkScrapeTargets,
@@ -106,6 +107,16 @@ describe('docker-compose.yml', () => {
       serviceOf(c, 'grafana').ports = ['8080:3000'];
     });
     someMatch(checkUniqueHostPorts(copy), /host port 8080\/tcp is published by both/);
+  });
+
+  test('every published port listens on 127.0.0.1 only', () => {
+    assert.deepEqual(checkLoopbackPorts(compose), []);
+    const copy = broken((c) => {
+      serviceOf(c, 'redis').ports = ['6380:6379'];
+    });
+    assert.deepEqual(checkLoopbackPorts(copy), [
+      'redis: port "6380:6379" is published on every address, not 127.0.0.1',
+    ]);
   });
 
   test('no secret value is inline: secret-like names are *_FILE paths to secrets from the untracked folder', () => {

@@ -328,13 +328,22 @@ export function internetEgress(objects: readonly K8sObject[]): { allowed: string
   return { allowed, problems };
 }
 
-/** Each Deployment's pods are selected by a policy of their own, beyond the default deny. */
-export const networkPolicyRule: Rule = (objects) =>
-  deployments(objects).flatMap((d) =>
+/**
+ * Each Deployment's pods are selected by a policy of their own, beyond the default deny, and every egress rule
+ * names its destinations: a rule with ports only would open those ports to the whole internet.
+ */
+export const networkPolicyRule: Rule = (objects) => [
+  ...deployments(objects).flatMap((d) =>
     networkPolicies(objects).some((p) => !isDefaultDeny(p) && selects(p.spec?.podSelector, podLabelsOf(d)))
       ? []
       : [`${ref(d)}: no NetworkPolicy of its own`],
-  );
+  ),
+  ...networkPolicies(objects).flatMap((p) =>
+    (p.spec?.egress ?? []).flatMap((rule, i) =>
+      (rule.to ?? []).length > 0 ? [] : [`${ref(p)}: egress rule ${i + 1} allows every destination`],
+    ),
+  ),
+];
 
 /**
  * Topology spread constraints count the Deployment's own pods (a selector matching nothing spreads nothing),

@@ -15,6 +15,3 @@ export const SAMPLE_SECRETS: Readonly<Record<string, string>> = {
   TOKEN_ACTIVE_KEY_ID: 'k1',
   WEBHOOK_VERIFIER_TOKENS: 'sample-verifier-token-0123456789',
 };
-
-/** What the image itself sets (Dockerfile `ENV`), beneath whatever the Deployment sets. */
-export const IMAGE_ENV: Readonly<Record<string, string>> = { NODE_ENV: 'production' };

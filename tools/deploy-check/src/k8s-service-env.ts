@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseDockerfile, stageEnv } from './compose-dockerfile.js';
+import { read } from './compose-files.js';
 import {
   type Container,
   configMapByName,
@@ -11,7 +13,7 @@ import {
 } from './k8s-objects.js';
 import { NOT_SECRET, urlWithPassword } from './k8s-policy.js';
 import { type K8sObject, ref } from './k8s-render.js';
-import { IMAGE_ENV, SAMPLE_SECRETS } from './k8s-samples.js';
+import { SAMPLE_SECRETS } from './k8s-samples.js';
 import {
   loadConfigSchema,
   loadServiceKit,
@@ -22,6 +24,9 @@ import {
   unreadVariables,
   variableOf,
 } from './service-config.js';
+
+/** What the image itself sets (the Dockerfile's runtime `ENV`), beneath whatever the Deployment sets. */
+const imageEnv = () => stageEnv(parseDockerfile(read('Dockerfile')), 'runtime');
 
 export interface ServiceEnv {
   service: string;
@@ -63,6 +68,12 @@ export async function checkServiceEnv(
   for (const name of unreadVariables(Object.keys(env), declared, runtime)) {
     problems.push(`${where}: sets ${name}, which ${service}'s config does not declare`);
   }
+  // Prometheus scrapes METRICS_PORT; an OTLP endpoint covering metrics too would send every point twice.
+  if (env.METRICS_PORT && (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)) {
+    problems.push(
+      `${where}: metrics both scraped on METRICS_PORT and pushed over OTLP; set only the traces endpoint`,
+    );
+  }
   for (const name of Object.keys(env)) {
     if (!name.endsWith('_FILE') && urlWithPassword(env[name] ?? '')) {
       problems.push(`${where}: ${name} is a URL with a password in plain sight; mount it as a file`);
@@ -71,7 +82,7 @@ export async function checkServiceEnv(
 
   const dir = mkdtempSync(join(tmpdir(), `k8s-env-${service}-`));
   try {
-    const raw: Record<string, string> = { ...IMAGE_ENV, ...env };
+    const raw: Record<string, string> = { ...imageEnv(), ...env };
     const fromFile = new Set<string>();
     for (const [name, path] of Object.entries(env)) {
       const base = variableOf(name);

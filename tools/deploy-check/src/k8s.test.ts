@@ -98,7 +98,7 @@ for (const overlay of overlayNames()) {
   });
 }
 
-test('prod scales the HTTP services with HPAs and the consumers with KEDA; dev runs without KEDA', () => {
+test('prod scales the HTTP services with HPAs and the token-service consumer with KEDA; dev runs without KEDA', () => {
   const prod = renderOverlay('prod');
   assert.deepEqual(
     hpas(prod)
@@ -110,7 +110,7 @@ test('prod scales the HTTP services with HPAs and the consumers with KEDA; dev r
     scaledObjects(prod)
       .map((s) => s.spec.scaleTargetRef.name)
       .sort(),
-    ['sync-service', 'token-service'],
+    ['token-service'],
   );
   assert.ok(hpas(prod).every((h) => (h.spec?.minReplicas ?? 1) >= 3));
   assert.ok(scaledObjects(prod).every((s) => (s.spec.minReplicaCount ?? 0) >= 2));
@@ -323,6 +323,19 @@ describe('each check fails on a broken copy of the prod render', () => {
     assert.deepEqual(networkPolicyRule(copy), ['Deployment/sync-service: no NetworkPolicy of its own']);
   });
 
+  test('network policies: an egress rule with ports but no destinations', () => {
+    const copy = broken((o) => {
+      const policy = networkPolicies(o).find((p) => p.metadata.name === 'webhook-ingest');
+      policy?.spec?.egress?.push({ ports: [{ protocol: 'TCP', port: 5432 }] });
+    });
+    const problems = networkPolicyRule(copy);
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0] ?? '',
+      /NetworkPolicy\/webhook-ingest: egress rule \d+ allows every destination/,
+    );
+  });
+
   test('internet egress: webhook-ingest given 443, and a rule without the private exceptions', () => {
     const copy = broken((o) => {
       const policy = networkPolicies(o).find((p) => p.metadata.name === 'webhook-ingest');
@@ -402,6 +415,19 @@ describe('each check fails on a broken copy of the prod render', () => {
     );
   });
 
+  test('config: metrics pushed over OTLP as well as scraped', async () => {
+    const problems = await envProblems(
+      broken((o) => {
+        configOf(o, 'webhook-ingest').data.OTEL_EXPORTER_OTLP_ENDPOINT =
+          'http://otel-collector.observability.svc:4318';
+      }),
+    );
+    assert.match(
+      problems,
+      /Deployment\/webhook-ingest: metrics both scraped on METRICS_PORT and pushed over OTLP/,
+    );
+  });
+
   test('config: a secret set in the environment instead of a file', async () => {
     const problems = await envProblems(
       broken((o) => {
@@ -441,14 +467,14 @@ describe('each check fails on a broken copy of the prod render', () => {
   test('config: KEDA watching other brokers, and more consumers than partitions', async () => {
     const problems = await envProblems(
       broken((o) => {
-        const so = scaledObjects(o).find((s) => s.metadata.name === 'sync-service');
+        const so = scaledObjects(o).find((s) => s.metadata.name === 'token-service');
         const trigger = so?.spec.triggers[0];
         if (trigger) trigger.metadata.bootstrapServers = 'kafka.other.svc:9092';
         if (so) so.spec.maxReplicaCount = 24;
       }),
     );
-    assert.match(problems, /ScaledObject\/sync-service: maxReplicaCount 24 exceeds 12 partitions/);
-    assert.match(problems, /ScaledObject\/sync-service: watches kafka.other.svc:9092, but the service uses/);
+    assert.match(problems, /ScaledObject\/token-service: maxReplicaCount 24 exceeds 12 partitions/);
+    assert.match(problems, /ScaledObject\/token-service: watches kafka.other.svc:9092, but the service uses/);
   });
 });
 
