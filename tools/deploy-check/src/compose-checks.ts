@@ -1,3 +1,4 @@
+import { imageTag, SECRET_NAME, urlWithPassword } from './common-rules.js';
 import {
   buildOf,
   type ComposeFile,
@@ -72,7 +73,6 @@ export function checkUniqueHostPorts(compose: ComposeFile): string[] {
   return problems;
 }
 
-export const SECRET_NAME = /SECRET|TOKEN|KEY|PASSWORD|CREDENTIAL/;
 const SECRETS_DIR = '/run/secrets/';
 
 function urlOf(value: string): URL | undefined {
@@ -96,7 +96,7 @@ export function checkNoInlineSecrets(compose: ComposeFile): string[] {
     const mounted = new Set(secretNamesOf(service));
     for (const [key, value] of Object.entries(environmentOf(service))) {
       const url = urlOf(value);
-      if (url?.password)
+      if (urlWithPassword(value))
         problems.push(`${name}: ${key} holds a URL with a password; pass it as a *_FILE secret`);
       if (key.endsWith('_FILE')) {
         const secret = value.startsWith(SECRETS_DIR) ? value.slice(SECRETS_DIR.length) : undefined;
@@ -175,8 +175,7 @@ export function checkAppServices(compose: ComposeFile, names: readonly string[])
 /** `name:tag` or `name@sha256:…`, never `latest` or no tag: what runs must be what was reviewed. */
 export function imageProblem(image: string): string | undefined {
   if (image.includes('@sha256:')) return undefined;
-  const lastSegment = image.split('/').at(-1) ?? '';
-  const tag = lastSegment.includes(':') ? lastSegment.split(':').at(-1) : undefined;
+  const tag = imageTag(image);
   if (!tag) return `${image} has no tag`;
   if (tag === 'latest' || !/\d/.test(tag)) return `${image} is not pinned to a version`;
   return undefined;

@@ -1,3 +1,4 @@
+import { imageTag, SECRET_NAME, urlWithPassword } from './common-rules.js';
 import {
   type Container,
   configMaps,
@@ -160,8 +161,7 @@ export const imagesRule =
         const image = c.image ?? '';
         if (DIGEST.test(image)) return [];
         if (digests) return [`${where}: image ${image} is not pinned by digest`];
-        const lastPart = image.split('/').pop() ?? '';
-        const tag = lastPart.includes(':') ? lastPart.split(':').pop() : undefined;
+        const tag = imageTag(image);
         if (tag === undefined) return [`${where}: image ${image} has no tag (that is latest)`];
         return tag === 'latest' ? [`${where}: image ${image} uses the latest tag`] : [];
       }),
@@ -195,8 +195,6 @@ export const serviceSelectorRule: Rule = (objects) =>
     });
   });
 
-/** Names that look like secrets; matching ConfigMap keys are refused. */
-export const SECRET_NAME = /SECRET|TOKEN|KEY|PASSWORD|CREDENTIAL/;
 /**
  * Names that match the pattern but hold none: the token-service's address and timeout. The config check
  * (k8s-service-env) proves none of them is a secret-typed variable of the service that reads it.
@@ -213,16 +211,6 @@ export const configMapSecretsRule: Rule = (objects) =>
       return urlWithPassword(value) ? [`${where}: the URL carries a password; mount it from a Secret`] : [];
     }),
   );
-
-export function urlWithPassword(value: string): boolean {
-  return value.split(',').some((part) => {
-    try {
-      return new URL(part.trim()).password !== '';
-    } catch {
-      return false;
-    }
-  });
-}
 
 /**
  * One autoscaler per Deployment: KEDA creates and owns an HPA of its own, so an HPA beside a ScaledObject

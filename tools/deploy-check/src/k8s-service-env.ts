@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { urlWithPassword } from './common-rules.js';
 import { parseDockerfile, stageEnv } from './compose-dockerfile.js';
 import { read } from './compose-files.js';
 import {
@@ -11,7 +12,7 @@ import {
   podSpecOf,
   scaledObjects,
 } from './k8s-objects.js';
-import { NOT_SECRET, urlWithPassword } from './k8s-policy.js';
+import { NOT_SECRET } from './k8s-policy.js';
 import { type K8sObject, ref } from './k8s-render.js';
 import { SAMPLE_SECRETS } from './k8s-samples.js';
 import {
@@ -24,9 +25,6 @@ import {
   unreadVariables,
   variableOf,
 } from './service-config.js';
-
-/** What the image itself sets (the Dockerfile's runtime `ENV`), beneath whatever the Deployment sets. */
-const imageEnv = () => stageEnv(parseDockerfile(read('Dockerfile')), 'runtime');
 
 export interface ServiceEnv {
   service: string;
@@ -49,6 +47,8 @@ export async function checkServiceEnv(
   objects: readonly K8sObject[],
   kit: ServiceKit,
   runtime: ReadonlySet<string>,
+  /** What the image itself sets (the Dockerfile's runtime `ENV`), beneath whatever the Deployment sets. */
+  imageEnv: Readonly<Record<string, string>>,
 ): Promise<ServiceEnv> {
   const service = d.metadata.name;
   const where = ref(d);
@@ -82,7 +82,7 @@ export async function checkServiceEnv(
 
   const dir = mkdtempSync(join(tmpdir(), `k8s-env-${service}-`));
   try {
-    const raw: Record<string, string> = { ...imageEnv(), ...env };
+    const raw: Record<string, string> = { ...imageEnv, ...env };
     const fromFile = new Set<string>();
     for (const [name, path] of Object.entries(env)) {
       const base = variableOf(name);
@@ -243,7 +243,9 @@ function scalerProblems(
 export async function checkAllServiceEnvs(objects: readonly K8sObject[]): Promise<ServiceEnv[]> {
   const kit = await loadServiceKit();
   const runtime = runtimeVariables();
+  const imageEnv = stageEnv(parseDockerfile(read('Dockerfile')), 'runtime');
   const results: ServiceEnv[] = [];
-  for (const d of deployments(objects)) results.push(await checkServiceEnv(d, objects, kit, runtime));
+  for (const d of deployments(objects))
+    results.push(await checkServiceEnv(d, objects, kit, runtime, imageEnv));
   return results;
 }

@@ -63,26 +63,36 @@ async function timed(args: string[], env: Record<string, string>, done: () => bo
   return { ms, writtenMs, cpu: used && { ...used, producer: producerCpu } };
 }
 
-/** CPU µs per event of a run, and how busy it kept the cores. */
-function cpuPerEvent(run: Run, events: number) {
+/** A run's CPU per event, and how busy it kept the cores. */
+interface CpuPerEvent {
+  name: string;
+  /** Machine CPU µs per event, unrounded. */
+  us: number;
+  busy: number;
+  parts: string;
+}
+
+function cpuPerEvent(name: string, run: Run, events: number): CpuPerEvent | undefined {
   if (!run.cpu) return undefined;
-  const us = (seconds: number) => Math.round((seconds / events) * 1e6);
+  const us = (seconds: number) => (seconds / events) * 1e6;
+  const round = (seconds: number) => Math.round(us(seconds));
   const { machine, idle, postgres, broker, producer, self } = run.cpu;
   return {
-    total: us(machine),
+    name,
+    us: us(machine),
     busy: machine / (machine + idle),
-    parts: `postgres ${us(postgres)}, broker ${us(broker)}, producing process ${us(producer)}, consumer ${us(self)}`,
+    parts: `postgres ${round(postgres)}, broker ${round(broker)}, producing process ${round(producer)}, consumer ${round(self)}`,
   };
 }
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 
 /** `bare 16 µs (…), outbox 42 µs (…); cores busy 88 % and 90 %`, or nothing off Linux. */
-function cpuLine(runs: Array<[string, Run, number]>): string | undefined {
-  const all = runs.map(([name, run, n]) => [name, cpuPerEvent(run, n)] as const);
-  if (all.some(([, c]) => !c)) return undefined;
-  const per = all.map(([name, c]) => `${name} ${c?.total} µs (${c?.parts})`).join('; ');
-  return `  CPU per event: ${per}; cores busy ${all.map(([, c]) => pct(c?.busy ?? 0)).join(' and ')}`;
+function cpuLine(runs: ReadonlyArray<CpuPerEvent | undefined>): string | undefined {
+  const all = runs.filter((c) => c !== undefined);
+  if (all.length !== runs.length) return undefined;
+  const per = all.map((c) => `${c.name} ${Math.round(c.us)} µs (${c.parts})`).join('; ');
+  return `  CPU per event: ${per}; cores busy ${all.map((c) => pct(c.busy)).join(' and ')}`;
 }
 
 async function bare(bus: TestBus) {
@@ -162,16 +172,13 @@ for (let round = 1; round <= rounds; round++) {
       `outbox → relay → Kafka → typed consumer ${rate(total, o.ms)} ` +
       `(writes committed by ${Math.round(o.writtenMs)} ms); ratio ${(b.ms / o.ms).toFixed(2)}`,
   );
-  const line = cpuLine([
-    ['bare', b, total],
-    ['outbox', o, total],
-  ]);
+  const cb = cpuPerEvent('bare', b, total);
+  const co = cpuPerEvent('outbox', o, total);
+  const line = cpuLine([cb, co]);
   if (line) print(line);
   // Throughput is cores × busy share ÷ CPU per event, so were the outbox run to keep every core busy, its
   // ratio could reach bare CPU per event ÷ outbox CPU per event ÷ bare's busy share, and no more.
-  const cb = cpuPerEvent(b, total);
-  const co = cpuPerEvent(o, total);
-  if (cb && co) ceilings.push(cb.total / co.total / cb.busy);
+  if (cb && co) ceilings.push(cb.us / co.us / cb.busy);
 }
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
 print(`median ratio to bare: ${median(ratios).toFixed(2)} (target ≥ 0.50)`);
@@ -186,10 +193,7 @@ const d = await outbox(total, false, 'drain');
 print(
   `relay → Kafka → consumer, outbox pre-filled: ${rate(total, d.ms)} (ratio ${(b.ms / d.ms).toFixed(2)})`,
 );
-const drainLine = cpuLine([
-  ['bare', b, total],
-  ['relay alone', d, total],
-]);
+const drainLine = cpuLine([cpuPerEvent('bare', b, total), cpuPerEvent('relay alone', d, total)]);
 if (drainLine) print(drainLine);
 const i = await outbox(inboxTotal, true);
 print(
