@@ -1,10 +1,9 @@
 import { fields } from './common.js';
+import type { EntityDeclaration } from './declare.js';
 import { normalizeParty } from './party.js';
-import type { EntityDef } from './types.js';
 
-export const vendor: EntityDef = {
+export const vendor: EntityDeclaration = {
   name: 'Vendor',
-  path: 'vendor',
   kind: 'name-list',
   fields: fields([
     ['DisplayName', 'string'],
@@ -45,7 +44,6 @@ export const vendor: EntityDef = {
   ],
   readOnly: ['Balance'],
   unique: { field: 'DisplayName', scope: 'party' },
-  canVoid: false,
   normalize(input, _lookup, existing) {
     return {
       Vendor1099: false,
