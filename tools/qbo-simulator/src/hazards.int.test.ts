@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createSimulator, type Simulator } from './index.js';
+import { api, type Connection, connect, query } from './testing/connect.js';
+
+/** The behaviours a sync trips over, over real HTTP, driven through the control API as another process would. */
+let sim: Simulator;
+let conn: Connection;
+
+before(async () => {
+  sim = await createSimulator({
+    seed: { seed: 21, companies: 1, records: 300 },
+    clock: { start: '2026-03-01T12:00:00Z' },
+    control: true,
+    limits: { enabled: false },
+  });
+  conn = await connect(sim, sim.control.companies()[0]?.realmId);
+});
+
+after(() => sim.close());
+
+const control = (path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST') =>
+  fetch(`${sim.url}/_sim${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+const json = async <T = Record<string, unknown>>(response: Response) => (await response.json()) as T;
+type FaultBody = { Fault: { type: string; Error: { code: string; Message: string; Detail: string }[] } };
+const transfers = () => sim.control.companies()[0]?.counts.Transfer ?? 0;
+
+describe('requestid under concurrency', () => {
+  // A Transfer has no unique name, so nothing but the requestid could stop a second record. Each body
+  // (with its Content-Length, so it is read from the socket by the route itself) arrives in two parts
+  // 100 ms apart: every request is past the requestid check before any body is complete.
+  test('ten concurrent creates with one requestid make one record and ten identical answers', async () => {
+    const before = transfers();
+    const text = JSON.stringify({ FromAccountRef: { value: '1' }, ToAccountRef: { value: '2' }, Amount: 10 });
+    const slowBody = () =>
+      new ReadableStream<Uint8Array>({
+        async start(stream) {
+          stream.enqueue(new TextEncoder().encode(text.slice(0, 10)));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          stream.enqueue(new TextEncoder().encode(text.slice(10)));
+          stream.close();
+        },
+      });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        api(sim, conn, 'transfer?requestid=concurrent-1', {
+          method: 'POST',
+          body: slowBody(),
+          duplex: 'half',
+          headers: { 'content-length': String(text.length) },
+        } as RequestInit).then((r) => r.text()),
+      ),
+    );
+    assert.equal(transfers(), before + 1);
+    assert.equal(new Set(answers).size, 1);
+    assert.equal(JSON.parse(answers[0] ?? '{}').Transfer.Amount, 10);
+  });
+});
+
+describe('poison records', () => {
+  const page = (from: number) =>
+    query(sim, conn, `select * from Invoice startposition ${from} maxresults 10`);
+
+  test('fail every page and CDC window holding the record with 4002, until the fault is removed', async () => {
+    sim.control.change(conn.realmId, {
+      op: 'update',
+      entity: 'Invoice',
+      id: '5',
+      data: { PrivateNote: 'x' },
+    });
+    const changedAt = sim.control.clock.now();
+    const rule = await json<{ id: number }>(
+      await control('/faults', {
+        kind: 'poison',
+        realmId: conn.realmId,
+        entity: 'Invoice',
+        recordId: '5',
+        code: '4002',
+      }),
+    );
+    const poisoned = await page(1);
+    assert.equal(poisoned.status, 400);
+    const fault = await json<FaultBody>(poisoned);
+    assert.equal(fault.Fault.Error[0]?.code, '4002');
+    assert.match(fault.Fault.Error[0]?.Detail ?? '', /^QueryProcessingError: /);
+    assert.equal((await page(11)).status, 200, 'a page without the record is served');
+    const counted = await query(sim, conn, 'select count(*) from Invoice');
+    assert.equal(counted.status, 200, 'COUNT reads no record, so narrowing by count works');
+    const cdc = (from: number) =>
+      api(sim, conn, `cdc?entities=Invoice&changedSince=${new Date(from).toISOString()}`);
+    assert.equal((await cdc(changedAt - 1000)).status, 400, 'a CDC window holding it fails');
+    assert.equal((await cdc(changedAt + 1000)).status, 200, 'a CDC window without it is served');
+    assert.equal((await api(sim, conn, 'invoice/5')).status, 400);
+    assert.equal((await control(`/faults/${rule.id}`, undefined, 'DELETE')).status, 204);
+    assert.equal((await page(1)).status, 200);
+    assert.equal((await cdc(changedAt - 1000)).status, 200);
+  });
+
+  test('answer a SystemFault 10000 with HTTP 500 when armed with that code, in CDC too', async () => {
+    sim.control.change(conn.realmId, { op: 'update', entity: 'Customer', id: '3', data: { Notes: 'fresh' } });
+    const rule = sim.control.addFault({ kind: 'poison', entity: 'Customer', recordId: '3', code: '10000' });
+    try {
+      const since = new Date(sim.control.clock.now() - 60_000).toISOString();
+      const cdc = await api(sim, conn, `cdc?entities=Customer&changedSince=${since}`);
+      assert.equal(cdc.status, 500);
+      assert.equal((await json<FaultBody>(cdc)).Fault.Error[0]?.code, '10000');
+      const later = new Date(sim.control.clock.now() + 1000).toISOString();
+      assert.equal((await api(sim, conn, `cdc?entities=Customer&changedSince=${later}`)).status, 200);
+    } finally {
+      sim.control.removeFault(rule.id);
+    }
+  });
+});
+
+describe('bulk edits in one second', () => {
+  test('stamps 1,500 changes with one LastUpdatedTime second', async () => {
+    const at = '2026-03-01T12:30:00.000Z';
+    const changes = Array.from({ length: 1500 }, (_, i) => ({
+      op: 'create',
+      entity: 'Vendor',
+      data: { DisplayName: `Bulk Vendor ${i}` },
+    }));
+    const response = await control(`/companies/${conn.realmId}/changes/bulk`, { at, changes });
+    assert.equal(response.status, 200);
+    const result = await json<{ applied: number; ids: string[] }>(response);
+    assert.equal(result.applied, 1500);
+    const tied = await json<{ QueryResponse: { totalCount: number } }>(
+      await query(sim, conn, `select count(*) from Vendor where MetaData.LastUpdatedTime = '${at}'`),
+    );
+    assert.equal(tied.QueryResponse.totalCount, 1500);
+    const [first] = (
+      await json<{ Vendor: { MetaData: { LastUpdatedTime: string } } }>(
+        await api(sim, conn, `vendor/${result.ids[0]}`),
+      )
+    ).Vendor.MetaData.LastUpdatedTime.split('T');
+    assert.equal(first, '2026-03-01');
+  });
+});
