@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createSimulator, type Simulator } from './index.js';
-import { api, type Connection, connect, query } from './testing/connect.js';
+import { api, BASIC, type Connection, connect, query } from './testing/connect.js';
 
 /** The behaviours a sync trips over, over real HTTP, driven through the control API as another process would. */
 let sim: Simulator;
@@ -139,5 +139,118 @@ describe('bulk edits in one second', () => {
       )
     ).Vendor.MetaData.LastUpdatedTime.split('T');
     assert.equal(first, '2026-03-01');
+  });
+});
+
+describe('throttling as Intuit counts it', () => {
+  const withLimit = (perMinutePerRealm: number, countThrottled: boolean) => {
+    sim.control.setLimits({ enabled: true, perMinutePerRealm, countThrottled });
+    sim.control.resetLimits();
+    sim.control.clock.freeze();
+  };
+  const restore = () => {
+    sim.control.setLimits({ enabled: false, perMinutePerRealm: 500, countThrottled: false });
+    sim.control.clock.unfreeze();
+  };
+  const read = (accept = 'application/json') => api(sim, conn, 'customer/1', { headers: { accept } });
+
+  test('answers 429 in XML when the request asks for XML, in JSON otherwise, and in XML always under the xml policy', async () => {
+    withLimit(1, false);
+    try {
+      assert.equal((await read()).status, 200);
+      const xml = await read('application/xml');
+      assert.equal(xml.status, 429);
+      assert.match(xml.headers.get('content-type') ?? '', /^application\/xml/);
+      const text = await xml.text();
+      assert.match(text, /<Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded/);
+      assert.match((await read()).headers.get('content-type') ?? '', /^application\/json/);
+      await control('/policies', { throttleFormat: 'xml' });
+      assert.match((await read()).headers.get('content-type') ?? '', /^application\/xml/);
+    } finally {
+      await control('/policies', { throttleFormat: 'accept' });
+      restore();
+    }
+  });
+
+  test('does not count throttled requests against the window, unless countThrottled is set', async () => {
+    for (const countThrottled of [false, true]) {
+      withLimit(3, countThrottled);
+      try {
+        for (let i = 0; i < 3; i++) assert.equal((await read()).status, 200);
+        sim.control.clock.advance(30_000);
+        for (let i = 0; i < 5; i++) assert.equal((await read()).status, 429);
+        // The three admitted requests have left the minute; only counted refusals are still in it.
+        sim.control.clock.advance(31_000);
+        assert.equal((await read()).status, countThrottled ? 429 : 200, `countThrottled ${countThrottled}`);
+      } finally {
+        restore();
+      }
+    }
+  });
+});
+
+describe('unknown entities and entity URL casing', () => {
+  test('answer Intuit fault shapes on every surface, never a bare 404', async () => {
+    for (const [path, init] of [
+      ['widget/1', {}],
+      ['widget', { method: 'POST', body: '{}' }],
+    ] as const) {
+      const response = await api(sim, conn, path, init);
+      assert.equal(response.status, 400, path);
+      const fault = await json<FaultBody>(response);
+      assert.equal(fault.Fault.Error[0]?.code, '500');
+      assert.match(
+        fault.Fault.Error[0]?.Detail ?? '',
+        /Could not find resource for relative : \/v3\/company/,
+      );
+    }
+    const queried = await json<FaultBody>(await query(sim, conn, 'select * from Widget'));
+    assert.equal(queried.Fault.Error[0]?.code, '4001');
+    const since = new Date(sim.control.clock.now() - 60_000).toISOString();
+    const cdc = await json<FaultBody>(await api(sim, conn, `cdc?entities=Widget&changedSince=${since}`));
+    assert.equal(cdc.Fault.Error[0]?.code, '2010');
+    const batch = await json<{ BatchItemResponse: FaultBody[] }>(
+      await api(sim, conn, 'batch', {
+        method: 'POST',
+        body: JSON.stringify({ BatchItemRequest: [{ bId: '1', operation: 'create', Widget: {} }] }),
+      }),
+    );
+    assert.equal(batch.BatchItemResponse[0]?.Fault.Error[0]?.code, '2010');
+  });
+
+  test('serve entity paths in lower case only, unless the entityUrlCase policy is any', async () => {
+    assert.equal(
+      (await api(sim, conn, 'journalentry?minorversion=75', { method: 'POST', body: '{}' })).status,
+      400,
+    );
+    assert.equal((await api(sim, conn, 'customer/1')).status, 200);
+    assert.equal((await api(sim, conn, 'Customer/1')).status, 400);
+    await control('/policies', { entityUrlCase: 'any' });
+    try {
+      assert.equal((await api(sim, conn, 'Customer/1')).status, 200);
+    } finally {
+      await control('/policies', { entityUrlCase: 'lowercase' });
+    }
+  });
+});
+
+describe('auth answers', () => {
+  test('revoke answers 400 for a token Intuit does not know', async () => {
+    const response = await fetch(`${sim.url}/v2/oauth2/tokens/revoke`, {
+      method: 'POST',
+      headers: { authorization: BASIC, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ token: 'AB11never-issued-refresh-token-000000000000000000' }),
+    });
+    assert.equal(response.status, 400);
+  });
+
+  test('a 401 names the token as Intuit does: "Token expired: AB0<seconds><37 letters and digits>"', async () => {
+    sim.control.clock.advance(3_600_000);
+    try {
+      const body = await json<{ fault: { error: { detail: string }[] } }>(await api(sim, conn, 'customer/1'));
+      assert.match(body.fault.error[0]?.detail ?? '', /^Token expired: AB0\d{10}[A-Za-z0-9]{37}$/);
+    } finally {
+      sim.control.clock.advance(-3_600_000);
+    }
   });
 });
