@@ -49,7 +49,7 @@ function envelope(
 function current(company: Company, def: EntityDef, input: QboObject): Row {
   if (input.Id === undefined || input.Id === '') throw faults.required('Id');
   if (input.SyncToken === undefined || input.SyncToken === '') throw faults.required('SyncToken');
-  const row = company.find(def.name, String(input.Id));
+  const row = company.visible(def.name, String(input.Id));
   if (!row || row.deleted) throw faults.notFound();
   if (String(input.SyncToken) !== row.data.SyncToken) throw faults.stale();
   return row;
