@@ -2,19 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createSimulator, type Simulator } from '@qbo/qbo-simulator';
 import {
-  connect as connectRealm,
   ENTITY_SAMPLES,
   type EntitySample,
   type SampleRefs,
   SEEDED_ACCOUNTS,
 } from '@qbo/qbo-simulator/testing';
-import { createBudget } from '../budget/budget.js';
-import { budgetLimits } from '../budget/limits.js';
-import { createMemoryBudgetStore } from '../budget/memory-store.js';
 import { isQboError } from '../errors.js';
-import { captureLog } from '../testing/capture-log.js';
-import { createSimulatorTokenProvider } from '../testing/simulator-tokens.js';
-import { createQboClient, type QboClient } from './client.js';
+import { simulatorClient } from '../testing/simulator-client.js';
+import type { QboClient } from './client.js';
 import type { QboObject } from './context.js';
 
 let sim: Simulator;
@@ -28,12 +23,7 @@ before(async () => {
   // A seeded company with its chart of accounts and nothing else; the test makes what the samples refer to.
   sim = await createSimulator({ seed: { seed: 15, companies: 1, records: 0 } });
   realmId = sim.control.companies()[0]?.realmId ?? '';
-  client = createQboClient({
-    baseUrl: sim.url,
-    tokens: createSimulatorTokenProvider({ url: sim.url, connections: [await connectRealm(sim, realmId)] }),
-    budget: createBudget({ store: createMemoryBudgetStore(budgetLimits()) }),
-    log: captureLog().log,
-  });
+  client = await simulatorClient(sim, realmId);
   since = new Date(sim.control.clock.now() - 1000);
   const id = async (entity: string, body: QboObject) =>
     (await client.create(realmId, entity, body, ctx)).Id ?? '';

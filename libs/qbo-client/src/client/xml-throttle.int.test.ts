@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { createSimulator, type Simulator } from '@qbo/qbo-simulator';
 import { connect as connectRealm } from '@qbo/qbo-simulator/testing';
-import { createBudget } from '../budget/budget.js';
-import { budgetLimits } from '../budget/limits.js';
-import { createMemoryBudgetStore } from '../budget/memory-store.js';
 import { isQboError } from '../errors.js';
-import { captureLog } from '../testing/capture-log.js';
-import { createSimulatorTokenProvider } from '../testing/simulator-tokens.js';
-import { createQboClient } from './client.js';
+import { simulatorClient } from '../testing/simulator-client.js';
 
 let sim: Simulator;
 
@@ -25,13 +20,7 @@ after(() => sim.close());
 
 it('reads the XML 429 the simulator serves as a rate_limit error with code 3001', async () => {
   const realmId = sim.control.companies()[0]?.realmId ?? '';
-  const client = createQboClient({
-    baseUrl: sim.url,
-    tokens: createSimulatorTokenProvider({ url: sim.url, connections: [await connectRealm(sim, realmId)] }),
-    budget: createBudget({ store: createMemoryBudgetStore(budgetLimits()) }),
-    log: captureLog().log,
-    retry: { maxAttempts: 1 },
-  });
+  const client = await simulatorClient(sim, realmId, { retry: { maxAttempts: 1 } });
   const ctx = { orgId: 'org-xml', correlationId: 'xml-throttle' };
   const connection = await connectRealm(sim, realmId);
   await client.read(realmId, 'Customer', '1', ctx);

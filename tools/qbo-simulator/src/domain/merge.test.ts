@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { aBookkeepingCompany, create, faultOf, T0 } from '../testing/builders.js';
 import { changeDataCapture } from './cdc.js';
 import { ENTITY_DEFS } from './entities/registry.js';
-import { mergeRecords } from './writes.js';
+import { type MergePolicy, mergeRecords } from './writes.js';
 
 /** Two vendors, a bill naming the second and a purchase naming it through EntityRef. */
 function twoVendors() {
@@ -29,16 +29,14 @@ const cdcJson = (company: ReturnType<typeof aBookkeepingCompany>['company'], ent
     QueryResponse: Record<string, Record<string, unknown>[]>[];
   }[];
 
+/** Merges the second vendor into the first at T0 + 5. */
+const mergeVendors = (m: ReturnType<typeof twoVendors>, policy?: MergePolicy) =>
+  mergeRecords(m.company, ENTITY_DEFS.Vendor, String(m.loser.Id), String(m.vendor.Id), T0 + 5, policy);
+
 describe('merges', () => {
   test('re-point every ref to the merged-away record, nested ones too, as new versions by default', () => {
     const m = twoVendors();
-    const result = mergeRecords(
-      m.company,
-      ENTITY_DEFS.Vendor,
-      String(m.loser.Id),
-      String(m.vendor.Id),
-      T0 + 5,
-    );
+    const result = mergeVendors(m);
     const bill = m.company.find('Bill', String(m.bill.Id))?.data;
     const purchase = m.company.find('Purchase', String(m.purchase.Id))?.data;
     assert.deepEqual(bill?.VendorRef, { value: m.vendor.Id, name: 'Paper Co' });
@@ -60,14 +58,7 @@ describe('merges', () => {
     const m = twoVendors();
     const before = m.company.find('Bill', String(m.bill.Id))?.updatedMs;
     const policy = { mergeLoser: 'deleted', mergeRelink: 'silent' } as const;
-    const result = mergeRecords(
-      m.company,
-      ENTITY_DEFS.Vendor,
-      String(m.loser.Id),
-      String(m.vendor.Id),
-      T0 + 5,
-      policy,
-    );
+    const result = mergeVendors(m, policy);
     const bill = m.company.find('Bill', String(m.bill.Id));
     assert.equal((bill?.data.VendorRef as { value?: string } | undefined)?.value, m.vendor.Id);
     assert.equal(bill?.data.SyncToken, '0');
@@ -81,7 +72,7 @@ describe('merges', () => {
   test('under mergeLoser inactive, the merged-away record stays as Active:false and CDC shows it whole', () => {
     const m = twoVendors();
     const policy = { mergeLoser: 'inactive', mergeRelink: 'touch' } as const;
-    mergeRecords(m.company, ENTITY_DEFS.Vendor, String(m.loser.Id), String(m.vendor.Id), T0 + 5, policy);
+    mergeVendors(m, policy);
     const loser = m.company.find('Vendor', String(m.loser.Id));
     assert.equal(loser?.deleted, false);
     assert.equal(loser?.data.Active, false);

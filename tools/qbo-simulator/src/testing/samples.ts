@@ -40,6 +40,18 @@ const salesLine = (item: string, amount: number) => ({
 });
 const note = { PrivateNote: 'changed by the sample' };
 
+/** SalesReceipt and RefundReceipt: a sale (or refund) to a customer, paid into Checking. */
+const receipt = (entity: 'SalesReceipt' | 'RefundReceipt', amount: number, end: SampleEnd): EntitySample => ({
+  entity,
+  create: (r) => ({
+    CustomerRef: ref(r.customer),
+    Line: [salesLine(r.item, amount)],
+    DepositToAccountRef: ref(SEEDED_ACCOUNTS.checking),
+  }),
+  update: note,
+  end,
+});
+
 /** One valid create per entity beyond the first six (TaxCode is read-only), with an update and an end. */
 export const ENTITY_SAMPLES: readonly EntitySample[] = [
   {
@@ -84,32 +96,14 @@ export const ENTITY_SAMPLES: readonly EntitySample[] = [
     update: { TxnStatus: 'Accepted' },
     end: 'delete',
   },
-  {
-    entity: 'SalesReceipt',
-    create: (r) => ({
-      CustomerRef: ref(r.customer),
-      Line: [salesLine(r.item, 90)],
-      DepositToAccountRef: ref(SEEDED_ACCOUNTS.checking),
-    }),
-    update: note,
-    end: 'void',
-  },
+  receipt('SalesReceipt', 90, 'void'),
   {
     entity: 'CreditMemo',
     create: (r) => ({ CustomerRef: ref(r.customer), Line: [salesLine(r.item, 40)] }),
     update: note,
     end: 'delete',
   },
-  {
-    entity: 'RefundReceipt',
-    create: (r) => ({
-      CustomerRef: ref(r.customer),
-      Line: [salesLine(r.item, 30)],
-      DepositToAccountRef: ref(SEEDED_ACCOUNTS.checking),
-    }),
-    update: note,
-    end: 'delete',
-  },
+  receipt('RefundReceipt', 30, 'delete'),
   {
     entity: 'Purchase',
     create: (r) => ({

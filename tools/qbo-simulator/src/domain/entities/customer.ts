@@ -1,6 +1,6 @@
 import { fields } from './common.js';
 import type { EntityDeclaration } from './declare.js';
-import { normalizeParty } from './party.js';
+import { normalizeParty, PARTY_NAME_FIELDS } from './party.js';
 
 export const customer: EntityDeclaration = {
   name: 'Customer',
@@ -19,12 +19,7 @@ export const customer: EntityDeclaration = {
     ['BalanceWithJobs', 'number'],
   ]),
   writable: [
-    'DisplayName',
-    'Title',
-    'GivenName',
-    'MiddleName',
-    'FamilyName',
-    'Suffix',
+    ...PARTY_NAME_FIELDS,
     'CompanyName',
     'PrintOnCheckName',
     'Active',

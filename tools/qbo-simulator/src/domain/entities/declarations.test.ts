@@ -11,6 +11,14 @@ const expense = (account: string, amount: number) => ({
   AccountBasedExpenseLineDetail: { AccountRef: { value: account } },
 });
 
+/** Voids a record still at SyncToken 0. */
+const voidFirstVersion = (
+  books: ReturnType<typeof aBookkeepingCompany>,
+  entity: 'SalesReceipt' | 'BillPayment',
+  id: unknown,
+  at: number,
+) => voidRecord(books.company, ENTITY_DEFS[entity], { Id: id, SyncToken: '0' }, at);
+
 describe('declared entities', () => {
   test('a bill totals its lines, opens a balance for it and fills ref names', () => {
     const books = aBookkeepingCompany();
@@ -71,12 +79,7 @@ describe('declared entities', () => {
       ],
       PrivateNote: 'counter sale',
     }).body;
-    const voided = voidRecord(
-      books.company,
-      ENTITY_DEFS.SalesReceipt,
-      { Id: receipt.Id, SyncToken: '0' },
-      T0 + 1,
-    ).body;
+    const voided = voidFirstVersion(books, 'SalesReceipt', receipt.Id, T0 + 1).body;
     assert.equal(voided.TotalAmt, 0);
     assert.equal((voided.Line as { Amount: number }[])[0]?.Amount, 0);
     assert.equal(voided.PrivateNote, 'Voided - counter sale');
@@ -87,12 +90,7 @@ describe('declared entities', () => {
       TotalAmt: 30,
       CheckPayment: { BankAccountRef: { value: books.checking } },
     }).body;
-    const result = voidRecord(
-      books.company,
-      ENTITY_DEFS.BillPayment,
-      { Id: payment.Id, SyncToken: '0' },
-      T0 + 2,
-    );
+    const result = voidFirstVersion(books, 'BillPayment', payment.Id, T0 + 2);
     assert.equal(result.body.TotalAmt, 0);
     assert.equal(result.events[0]?.operation, 'Void');
   });

@@ -1,6 +1,7 @@
 import { faults } from '../fault.js';
 import { cents, fields, isRecord } from './common.js';
 import type { EntityDeclaration } from './declare.js';
+import { PARTY_NAME_FIELDS } from './party.js';
 import type { QboObject } from './types.js';
 
 /**
@@ -39,6 +40,28 @@ function oneOf(property: string, allowed: readonly string[]) {
     if (!allowed.includes(String(data[property]))) {
       throw faults.invalidProperty(`Property Name:${property} specified is unsupported or invalid`);
     }
+  };
+}
+
+/** Class and Department: a named list that nests under a parent and shows its full name. */
+function hierarchy(
+  name: 'Class' | 'Department',
+  sub: 'SubClass' | 'SubDepartment',
+  scope: 'class' | 'department',
+): EntityDeclaration {
+  return {
+    name,
+    kind: 'name-list',
+    fields: fields([
+      ['Name', 'string'],
+      ['Active', 'boolean'],
+      ['FullyQualifiedName', 'string'],
+      [sub, 'boolean'],
+    ]),
+    writable: ['Name', 'Active', sub, 'ParentRef'],
+    readOnly: ['FullyQualifiedName'],
+    unique: { field: 'Name', scope },
+    defaults: { [sub]: false },
   };
 }
 
@@ -202,12 +225,7 @@ export const DECLARATIONS: readonly EntityDeclaration[] = [
       ['EmployeeNumber', 'string'],
     ]),
     writable: [
-      'DisplayName',
-      'Title',
-      'GivenName',
-      'MiddleName',
-      'FamilyName',
-      'Suffix',
+      ...PARTY_NAME_FIELDS,
       'PrintOnCheckName',
       'Active',
       'PrimaryEmailAddr',
@@ -227,34 +245,8 @@ export const DECLARATIONS: readonly EntityDeclaration[] = [
     unique: { field: 'DisplayName', scope: 'party' },
     defaults: { BillableTime: false },
   },
-  {
-    name: 'Class',
-    kind: 'name-list',
-    fields: fields([
-      ['Name', 'string'],
-      ['Active', 'boolean'],
-      ['FullyQualifiedName', 'string'],
-      ['SubClass', 'boolean'],
-    ]),
-    writable: ['Name', 'Active', 'SubClass', 'ParentRef'],
-    readOnly: ['FullyQualifiedName'],
-    unique: { field: 'Name', scope: 'class' },
-    defaults: { SubClass: false },
-  },
-  {
-    name: 'Department',
-    kind: 'name-list',
-    fields: fields([
-      ['Name', 'string'],
-      ['Active', 'boolean'],
-      ['FullyQualifiedName', 'string'],
-      ['SubDepartment', 'boolean'],
-    ]),
-    writable: ['Name', 'Active', 'SubDepartment', 'ParentRef'],
-    readOnly: ['FullyQualifiedName'],
-    unique: { field: 'Name', scope: 'department' },
-    defaults: { SubDepartment: false },
-  },
+  hierarchy('Class', 'SubClass', 'class'),
+  hierarchy('Department', 'SubDepartment', 'department'),
   {
     name: 'Term',
     kind: 'name-list',

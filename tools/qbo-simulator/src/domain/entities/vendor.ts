@@ -1,6 +1,6 @@
 import { fields } from './common.js';
 import type { EntityDeclaration } from './declare.js';
-import { normalizeParty } from './party.js';
+import { normalizeParty, PARTY_NAME_FIELDS } from './party.js';
 
 export const vendor: EntityDeclaration = {
   name: 'Vendor',
@@ -17,12 +17,7 @@ export const vendor: EntityDeclaration = {
     ['Balance', 'number'],
   ]),
   writable: [
-    'DisplayName',
-    'Title',
-    'GivenName',
-    'MiddleName',
-    'FamilyName',
-    'Suffix',
+    ...PARTY_NAME_FIELDS,
     'CompanyName',
     'PrintOnCheckName',
     'Active',
