@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { ENTITY_NAMES } from '../../domain/entities/types.js';
+import { SEEDED_ENTITIES } from '../../domain/seed.js';
 import { FAULT_KINDS } from '../../faults/fault-rules.js';
 
 const entity = z.enum(ENTITY_NAMES);
-const counts = z.partialRecord(entity, z.number().int().min(0).max(1_000_000));
+// Only the entities seeding fills: a count for another would be silently ignored.
+const counts = z.partialRecord(z.enum(SEEDED_ENTITIES), z.number().int().min(0).max(1_000_000));
 
 export const seedSchema = z.object({
   seed: z.number().int(),
