@@ -188,15 +188,8 @@ export function voidRecord(company: Company, def: EntityDef, input: QboObject, n
   const lines = Array.isArray(row.data.Line)
     ? { Line: DROPS_LINES.includes(def.name) ? [] : row.data.Line.map(zeroLine) }
     : {};
-  const voided: QboObject = {
-    ...row.data,
-    ...lines,
-    ...amounts,
-    PrivateNote: note.startsWith('Voided') ? note : note === '' ? 'Voided' : `Voided - ${note}`,
-    SyncToken: String(Number(row.data.SyncToken) + 1),
-    MetaData: { ...(row.data.MetaData as QboObject), LastUpdatedTime: formatMetaTime(now) },
-  };
-  company.tables[def.name].replace(row, voided, now);
+  const voidedNote = note.startsWith('Voided') ? note : note === '' ? 'Voided' : `Voided - ${note}`;
+  newVersion(company, row, { ...row.data, ...lines, ...amounts, PrivateNote: voidedNote }, now);
   const events = [event(company, def.name, row.id, 'Void', now)];
   events.push(...afterTransactionWrite(company, row, beforeData, beforeContribution, now));
   return { entity: def.name, body: row.data, events };
