@@ -142,6 +142,23 @@ describe('bulk edits in one second', () => {
   });
 });
 
+describe('control API input', () => {
+  test('refuses a bulk change with a bad instant and a poison fault without its record, saying why', async () => {
+    const bulk = await control(`/companies/${conn.realmId}/changes/bulk`, {
+      at: 'not a date',
+      changes: [{ op: 'create', entity: 'Vendor', data: { DisplayName: 'Never' } }],
+    });
+    assert.equal(bulk.status, 400);
+    const body = await json<{ code: string; detail: string }>(bulk);
+    assert.equal(body.code, 'invalid_request');
+    assert.match(body.detail, /not a date-time/);
+    const poison = await control('/faults', { kind: 'poison', entity: 'Invoice' });
+    assert.equal(poison.status, 400);
+    assert.match((await json<{ detail: string }>(poison)).detail, /needs entity and recordId/);
+    assert.equal(sim.control.faults().length, 0);
+  });
+});
+
 describe('throttling as Intuit counts it', () => {
   const withLimit = (perMinutePerRealm: number, countThrottled: boolean) => {
     sim.control.setLimits({ enabled: true, perMinutePerRealm, countThrottled });
