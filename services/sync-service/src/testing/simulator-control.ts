@@ -1,4 +1,4 @@
-import type { SimulatorControl } from '@qbo/qbo-simulator';
+import type { FaultRuleInput, SimulatorControl } from '@qbo/qbo-simulator';
 import { startSimulatorProcess } from '@qbo/qbo-simulator/testing';
 
 export type Counters = ReturnType<SimulatorControl['counters']>;
@@ -15,6 +15,7 @@ export interface SimulatorUnderTest {
   expireAccessTokens(realmId: string): Promise<void>;
   /** The user disconnected the app: refreshes get invalid_grant, API calls 401. */
   revoke(realmId: string): Promise<void>;
+  addFault(rule: FaultRuleInput): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +38,7 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
     approveNext: async (realmId) => void (await call('POST', '/consent', { decision: 'approve', realmId })),
     expireAccessTokens: async (realmId) => void (await call('POST', '/tokens/expire', { realmId })),
     revoke: async (realmId) => void (await call('POST', `/companies/${realmId}/revoke`, {})),
+    addFault: async (rule) => void (await call('POST', '/faults', rule)),
     stop: () => sim.stop(),
   };
 }
