@@ -51,4 +51,28 @@ describe('http app', () => {
     const body = await crash.text();
     assert.doesNotMatch(body, /abc123|upstream|stack/);
   });
+
+  it('writes the Retry-After and WWW-Authenticate an error asks for, and keeps headers set before the throw', async () => {
+    const app = createHttpApp({ log, readiness: createReadiness({ checks: {}, timeoutMs: 100 }) });
+    app.get('/busy', (c) => {
+      c.header('cache-control', 'no-store');
+      throw new AppError('refresh_unavailable', 'Try again later', { status: 503, retryAfterSeconds: 7 });
+    });
+    app.get('/who', () => {
+      throw new AppError('unauthenticated', 'A credential is required', {
+        status: 401,
+        authenticate: 'Bearer',
+      });
+    });
+    const busy = await app.request('/busy');
+    assert.equal(busy.status, 503);
+    assert.equal(busy.headers.get('retry-after'), '7');
+    assert.equal(busy.headers.get('cache-control'), 'no-store');
+    assert.equal(busy.headers.get('content-type'), 'application/problem+json');
+    const who = await app.request('/who');
+    assert.equal(who.status, 401);
+    assert.equal(who.headers.get('www-authenticate'), 'Bearer');
+    assert.equal(who.headers.get('retry-after'), null);
+    assert.equal(((await who.json()) as { code: string }).code, 'unauthenticated');
+  });
 });
