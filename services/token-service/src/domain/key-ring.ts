@@ -1,4 +1,4 @@
-import type { SealingKey } from './envelope.js';
+import type { SealingKey } from './sealing.js';
 
 /**
  * Key-encryption keys by id: one active key seals new values, the others only open old ones until every value
