@@ -6,14 +6,9 @@ import type { WebhookMetrics } from '../metrics.js';
 import type { ParkedChanges } from '../store/parked-changes.js';
 import type { RealmOrgs } from '../store/realm-orgs.js';
 import type { SeenEvents } from '../store/seen-events.js';
+import type { Publish } from './publish.js';
 import type { ReplayParked } from './replay-parked.js';
 import { bodyParked, changeNotified, changeParked } from './to-events.js';
-
-/**
- * Resolves once Kafka acknowledged every event (acks=all). `expiresAt` (epoch ms): the caller gives up then,
- * and events still queued are not sent.
- */
-export type Publish = (events: readonly CatalogEvent[], expiresAt?: number) => Promise<void>;
 
 export interface DeliveryDeps {
   verifierTokens: () => readonly string[];
