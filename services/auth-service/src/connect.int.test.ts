@@ -731,7 +731,7 @@ describe('connect flow over real HTTP: simulator as Intuit, token-service double
     const setCookie = res.headers.get('set-cookie') ?? '';
     assert.match(
       setCookie,
-      /^qbo_connect=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
+      /^qbo_connect=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Max-Age=600; Path=\/; HttpOnly; SameSite=Lax$/,
     );
   });
 
