@@ -61,10 +61,10 @@ export interface Problem {
 }
 
 export function toProblem(err: unknown): Problem {
-  if (isAppError(err)) {
+  if (isAppError(err) && err.status !== 500) {
     return { type: 'about:blank', title: err.message, status: err.status, code: err.code };
   }
-  // Unknown failures say nothing about their cause: messages may carry upstream bodies.
+  // Unknown and internal failures say nothing about their cause: messages may carry upstream bodies.
   return { type: 'about:blank', title: 'Internal error', status: 500, code: 'internal_error' };
 }
 

@@ -37,6 +37,9 @@ describe('http app', () => {
     app.get('/crash', () => {
       throw new Error('upstream said access_token=abc123');
     });
+    app.get('/internal', () => {
+      throw new AppError('tampered', 'sealed value for connection abc123 failed to open');
+    });
     const conflict = await app.request('/conflict');
     assert.equal(conflict.status, 409);
     assert.equal(conflict.headers.get('content-type'), 'application/problem+json');
@@ -50,6 +53,14 @@ describe('http app', () => {
     assert.equal(crash.status, 500);
     const body = await crash.text();
     assert.doesNotMatch(body, /abc123|upstream|stack/);
+    const internal = await app.request('/internal');
+    assert.equal(internal.status, 500);
+    assert.deepEqual(await internal.json(), {
+      type: 'about:blank',
+      title: 'Internal error',
+      status: 500,
+      code: 'internal_error',
+    });
   });
 
   it('writes the Retry-After and WWW-Authenticate an error asks for, and keeps headers set before the throw', async () => {
