@@ -9,6 +9,9 @@ export interface AppErrorOptions {
   cause?: unknown;
 }
 
+/** Marks our errors across package copies (a registered symbol is one symbol in the whole process). */
+const APP_ERROR = Symbol.for('@qbo/service-kit.AppError');
+
 /**
  * The base of every error a service raises on purpose. Guards check `code` (`hasCode`), not `instanceof`, so
  * errors survive crossing package copies and serialisation.
@@ -19,6 +22,7 @@ export class AppError extends Error {
   readonly retryable: boolean;
   readonly retryAfterSeconds: number | undefined;
   readonly authenticate: string | undefined;
+  readonly [APP_ERROR] = true;
 
   constructor(code: string, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -31,10 +35,12 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * One of ours, whichever copy of this package made it. An error that merely has a `code` and a `status` (a
+ * QboError carries Intuit's) is not: its status is someone else's answer, not ours to pass on.
+ */
 export const isAppError = (err: unknown): err is AppError =>
-  err instanceof Error &&
-  typeof (err as Partial<AppError>).code === 'string' &&
-  typeof (err as Partial<AppError>).status === 'number';
+  err instanceof Error && (err as { [APP_ERROR]?: unknown })[APP_ERROR] === true;
 
 /**
  * The code an error carries (an AppError's, a client error's such as the token-service client's, a driver's

@@ -37,6 +37,9 @@ describe('http app', () => {
     app.get('/crash', () => {
       throw new Error('upstream said access_token=abc123');
     });
+    app.get('/upstream', () => {
+      throw Object.assign(new Error('Intuit said 429'), { code: '3001', status: 429 });
+    });
     app.get('/internal', () => {
       throw new AppError('tampered', 'sealed value for connection abc123 failed to open');
     });
@@ -53,6 +56,9 @@ describe('http app', () => {
     assert.equal(crash.status, 500);
     const body = await crash.text();
     assert.doesNotMatch(body, /abc123|upstream|stack/);
+    const upstream = await app.request('/upstream');
+    assert.equal(upstream.status, 500, "another party's status is not passed on");
+    assert.equal(((await upstream.json()) as { code: string }).code, 'internal_error');
     const internal = await app.request('/internal');
     assert.equal(internal.status, 500);
     assert.deepEqual(await internal.json(), {
