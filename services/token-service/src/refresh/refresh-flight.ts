@@ -37,9 +37,11 @@ export interface RefreshFlightOptions {
   metrics: TokenMetrics;
   now: () => number;
   random: () => number;
+  /** Identifies the app credentials in use, so a pause applies to exactly those. */
   clientFingerprint: string;
   backoff: BackoffPolicy;
   reconnectLeadMs: number;
+  /** Bounds the wait for another replica's refresh of the same row. */
   lockTimeoutMs: number;
   crash: (point: CrashPoint) => void;
   open: (row: CredentialRow) => Opened;

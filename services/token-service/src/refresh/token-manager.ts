@@ -1,6 +1,4 @@
-import type { Outbox } from '@qbo/event-bus';
-import type { EventFactory } from '@qbo/events';
-import { AppError, type Logger, type MikroORM } from '@qbo/service-kit';
+import { AppError, type MikroORM } from '@qbo/service-kit';
 import type {
   AccessTokenResponse,
   CredentialStatus,
@@ -8,40 +6,30 @@ import type {
   StoreCredentialsRequest,
   StoreCredentialsResponse,
 } from '@qbo/token-api';
-import type { CrashPoint } from '../config.js';
 import { heldTokenServes } from '../domain/before-refresh.js';
-import { type BackoffPolicy, backoffMs } from '../domain/refresh-health.js';
+import { backoffMs } from '../domain/refresh-health.js';
 import { FIVE_YEARS_MS, nextRefreshAt } from '../domain/schedule.js';
-import type { RevokeOutcome, TokenEndpoint } from '../intuit/token-endpoint.js';
+import type { RevokeOutcome } from '../intuit/token-endpoint.js';
 import { createTokenMetrics, type TokenMetrics } from '../metrics.js';
 import type { CredentialRow, Em } from '../store/credentials.js';
 import * as store from '../store/credentials.js';
 import { iso, ms } from '../store/time.js';
-import type { Vault } from '../vault/vault.js';
 import { conflict, disconnected, errorLabel, lockTimeout, notFound, reauthorize } from './errors.js';
 import { createOpenCredential, sameSecret, tokenFacts, tokenOf } from './open-credential.js';
-import { createRefreshFlight, type FlightMode, type FlightResult } from './refresh-flight.js';
+import {
+  createRefreshFlight,
+  type FlightMode,
+  type FlightResult,
+  type RefreshFlightOptions,
+} from './refresh-flight.js';
 import { createSingleFlight } from './single-flight.js';
 
-export interface TokenManagerOptions {
+export interface TokenManagerOptions
+  extends Omit<RefreshFlightOptions, 'fork' | 'metrics' | 'open' | 'schedule'> {
   orm: MikroORM;
-  vault: Vault;
-  intuit: TokenEndpoint;
-  outbox: Outbox;
-  events: EventFactory;
-  log: Logger;
-  now: () => number;
-  random: () => number;
-  /** Identifies the app credentials in use, so a pause applies to exactly those. */
-  clientFingerprint: string;
   marginMs: number;
   activeWindowMs: number;
   keepAliveMs: number;
-  reconnectLeadMs: number;
-  backoff: BackoffPolicy;
-  /** Bounds the wait for another replica's refresh of the same row. */
-  lockTimeoutMs: number;
-  crash: (point: CrashPoint) => void;
   metrics?: TokenMetrics;
 }
 
