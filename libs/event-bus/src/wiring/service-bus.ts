@@ -53,7 +53,10 @@ export interface ServiceBus {
  * factory, the outbox and its relay, consumers named by one rule, and inbox pruning, each registered with
  * the service's shutdown in its phase.
  */
-export async function createServiceBus(deps: ServiceBusDeps): Promise<ServiceBus> {
+export async function createServiceBus(
+  deps: ServiceBusDeps,
+  { inboxPruneEveryMs = HOUR_MS }: { inboxPruneEveryMs?: number } = {},
+): Promise<ServiceBus> {
   const { name, schema, config, log, orm, kafka, admin, onShutdown } = deps;
   const names = await provisionFromConfig(admin, config);
   const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
@@ -69,7 +72,7 @@ export async function createServiceBus(deps: ServiceBusDeps): Promise<ServiceBus
     // Ids only need to outlive any redelivery, i.e. the topic's retention.
     runPeriodically(deps, {
       name: 'inbox-prune',
-      everyMs: HOUR_MS,
+      everyMs: inboxPruneEveryMs,
       run: async () => {
         const olderThan = new Date(Date.now() - 2 * config.KAFKA_TOPIC_RETENTION_MS);
         for (const inbox of inboxes) await inbox.prune(orm.em.fork(), olderThan);
