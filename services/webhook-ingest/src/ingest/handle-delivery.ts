@@ -1,5 +1,6 @@
 import type { CatalogEvent, EventFactory } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
+import { hasCode } from '@qbo/service-kit/errors';
 import { type EntityChange, groupByRealm, parseNotifications } from '../domain/notification.js';
 import { verifySignature } from '../domain/signature.js';
 import type { WebhookMetrics } from '../metrics.js';
@@ -137,5 +138,4 @@ function uniqueById(changes: readonly EntityChange[]): EntityChange[] {
   return [...byId.values()];
 }
 
-const isSchemaViolation = (err: unknown): boolean =>
-  err instanceof Error && (err as { code?: unknown }).code === 'event_schema_violation';
+const isSchemaViolation = (err: unknown): boolean => hasCode(err, 'event_schema_violation');
