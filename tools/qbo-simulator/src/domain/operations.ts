@@ -1,6 +1,6 @@
 import type { Company } from './company.js';
 import { isRecord } from './entities/common.js';
-import type { EntityDef, QboObject } from './entities/types.js';
+import type { EntityDef } from './entities/types.js';
 import { faults } from './fault.js';
 import { createRecord, deleteRecord, updateRecord, voidRecord, type WriteResult } from './writes.js';
 
