@@ -1,5 +1,6 @@
 /**
- * Where the client gets access tokens. The token service implements it over its internal API; the client
+ * Where the client gets access tokens, keyed by realm: a realm has at most one live connection, so the realm
+ * says whose grant to use. sync-service implements it over the token-service's internal API; the client
  * never sees a refresh token. A provider that fails throws: a QboError passes through as it is (a provider
  * that cannot reach the token service throws one with category `network`); any other error becomes an
  * `auth` QboError carrying the error's `code` (e.g. `invalid_grant`) and none of its message.

@@ -7,6 +7,7 @@
 import { createSimulator } from '@qbo/qbo-simulator';
 import { connect } from '@qbo/qbo-simulator/testing';
 import { createTestDatabase, waitFor } from '@qbo/testkit';
+import { storeRequestFor } from '@qbo/token-api/testing';
 import { clientFor, createBus, key, serviceEnv, startChild, tokenCalls } from '../testing/harness.js';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -60,16 +61,10 @@ try {
     const tokens = await connect(sim, realmId);
     const id = crypto.randomUUID();
     const now = sim.control.clock.now();
-    await client.storeCredentials(id, {
-      orgId: `bench-org-${i % 50}`,
-      realmId,
-      environment: 'sandbox',
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      accessTokenExpiresAt: new Date(now + 3_600_000).toISOString(),
-      refreshTokenExpiresAt: new Date(now + 8_726_400_000).toISOString(),
-      scopes: ['com.intuit.quickbooks.accounting'],
-    });
+    await client.storeCredentials(
+      id,
+      storeRequestFor({ ...tokens, realmId }, { orgId: `bench-org-${i % 50}`, now }),
+    );
     return { id, accessToken: tokens.accessToken };
   });
   print(`stored ${connections} connections in ${Math.round(performance.now() - t)} ms`);

@@ -14,6 +14,7 @@ import {
   testBrokers,
 } from '@qbo/testkit';
 import { createTokenServiceClient, type TokenServiceClient } from '@qbo/token-api';
+import { storeRequestFor } from '@qbo/token-api/testing';
 import type { TokenMetrics } from '../metrics.js';
 import type { Scheduler } from '../refresh/scheduler.js';
 import type { TokenManager } from '../refresh/token-manager.js';
@@ -147,16 +148,10 @@ export async function connectAndStore(
   const connectionId = existing?.connectionId ?? randomUUID();
   const orgId = existing?.orgId ?? `org-${randomBytes(4).toString('hex')}`;
   const now = sim.control.clock.now();
-  await client.storeCredentials(connectionId, {
-    orgId,
-    realmId: tokens.realmId,
-    environment: 'sandbox',
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    accessTokenExpiresAt: new Date(now + 3_600_000).toISOString(),
-    refreshTokenExpiresAt: new Date(now + 8_726_400_000).toISOString(),
-    scopes: ['com.intuit.quickbooks.accounting', 'openid'],
-  });
+  await client.storeCredentials(
+    connectionId,
+    storeRequestFor(tokens, { orgId, now, scopes: ['com.intuit.quickbooks.accounting', 'openid'] }),
+  );
   return { connectionId, orgId, ...tokens };
 }
 

@@ -1,0 +1,46 @@
+import type { SimulatorControl } from '@qbo/qbo-simulator';
+import { startSimulatorProcess } from '@qbo/qbo-simulator/testing';
+
+export type Counters = ReturnType<SimulatorControl['counters']>;
+
+/** The simulator as its own process, driven only through its HTTP control API, as another Intuit would be. */
+export interface SimulatorUnderTest {
+  url: string;
+  realmIds: string[];
+  /** Calls per realm and endpoint, counted by the simulator itself. */
+  counters(): Promise<Counters>;
+  /** The next consent approves this realm. */
+  approveNext(realmId: string): Promise<void>;
+  /** Ends the realm's live access tokens: the next API call with one gets 401. */
+  expireAccessTokens(realmId: string): Promise<void>;
+  /** The user disconnected the app: refreshes get invalid_grant, API calls 401. */
+  revoke(realmId: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSimulator(args: readonly string[]): Promise<SimulatorUnderTest> {
+  const sim = await startSimulatorProcess(['--port', '0', '--control', '--consent', 'auto', ...args]);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${sim.url}/_sim${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw new Error(`simulator ${method} ${path}: ${response.status}`);
+    return response.status === 204 ? undefined : response.json();
+  };
+  const companies = (await call('GET', '/companies')) as { realmId: string }[];
+  return {
+    url: sim.url,
+    realmIds: companies.map((c) => c.realmId),
+    counters: async () => (await call('GET', '/counters')) as Counters,
+    approveNext: async (realmId) => void (await call('POST', '/consent', { decision: 'approve', realmId })),
+    expireAccessTokens: async (realmId) => void (await call('POST', '/tokens/expire', { realmId })),
+    revoke: async (realmId) => void (await call('POST', `/companies/${realmId}/revoke`, {})),
+    stop: () => sim.stop(),
+  };
+}
+
+/** Calls to one endpoint across realms (a refresh with a token the simulator no longer knows has no realm). */
+export const callsTo = (counters: Counters, endpoint: string): number =>
+  Object.values(counters).reduce((sum, endpoints) => sum + (endpoints[endpoint]?.calls ?? 0), 0);
