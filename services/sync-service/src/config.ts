@@ -22,7 +22,7 @@ export const configSchema = z
     /** The entities mirrored, by QuickBooks name; each must be declared in src/domain/entities.ts. */
     SYNC_ENTITIES: env
       .list()
-      .default([...DEFAULT_SYNC_ENTITIES].join(','))
+      .default([...DEFAULT_SYNC_ENTITIES])
       .pipe(
         z
           .array(z.string())

@@ -15,6 +15,10 @@ export interface SimulatorUnderTest {
   expireAccessTokens(realmId: string): Promise<void>;
   /** The user disconnected the app: refreshes get invalid_grant, API calls 401. */
   revoke(realmId: string): Promise<void>;
+  /** A change made in QuickBooks: create, update (sparse), delete, void or merge; returns the object. */
+  change(realmId: string, request: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Each company's live record counts per entity. */
+  companies(): Promise<{ realmId: string; counts: Record<string, number> }[]>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +41,9 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
     approveNext: async (realmId) => void (await call('POST', '/consent', { decision: 'approve', realmId })),
     expireAccessTokens: async (realmId) => void (await call('POST', '/tokens/expire', { realmId })),
     revoke: async (realmId) => void (await call('POST', `/companies/${realmId}/revoke`, {})),
+    change: async (realmId, request) =>
+      (await call('POST', `/companies/${realmId}/changes`, request)) as Record<string, unknown>,
+    companies: async () => (await call('GET', '/companies')) as { realmId: string; counts: Record<string, number> }[],
     stop: () => sim.stop(),
   };
 }
