@@ -15,6 +15,7 @@ const files = globSync([
   'libs/*/dist/**/*.test.js',
   'services/*/dist/**/*.test.js',
   'tools/*/dist/**/*.test.js',
+  'examples/*/dist/**/*.test.js',
 ])
   .filter((f) => !unitOnly || !f.endsWith('.int.test.js'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))

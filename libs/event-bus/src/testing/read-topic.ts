@@ -33,3 +33,43 @@ export async function readTopic(
     await consumer.disconnect();
   }
 }
+
+/**
+ * Reads every message a topic holds now, from its earliest offset up to the end offsets taken at the start,
+ * raw. For compacted topics, whose offsets have holes: it stops on offsets, not on a count.
+ */
+export async function readToEnd(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<RawMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) {
+      if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high) - 1n);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const seen: RawMessage[] = [];
+  if (ends.size === 0) return seen;
+  const last = new Map<number, bigint>();
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const end = ends.get(partition);
+        if (end === undefined || BigInt(message.offset) > end) return;
+        seen.push({ partition, message });
+        last.set(partition, BigInt(message.offset));
+      },
+    });
+    await waitFor(() => [...ends].every(([p, end]) => last.get(p) === end), {
+      timeoutMs,
+      what: `the end offsets of ${topic}`,
+    });
+    return seen;
+  } finally {
+    await consumer.disconnect();
+  }
+}
