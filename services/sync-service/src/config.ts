@@ -42,7 +42,11 @@ export const configSchema = z
     /** How long an org's lease lives without a heartbeat; a crashed run is resumed after it. */
     SYNC_LEASE_TTL_MS: env.positiveInt(30 * SECOND_MS),
     /** How far behind Intuit's clock cursors stay, for changes Intuit's CDC shows late. */
-    SYNC_CURSOR_MARGIN_MS: z.coerce.number().int().min(0).default(60 * SECOND_MS),
+    SYNC_CURSOR_MARGIN_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(60 * SECOND_MS),
     /** CDC is used while the cursor is younger than this (Intuit's limit is 30 days). */
     SYNC_CDC_WINDOW_MS: env.positiveInt(29 * DAY_MS),
     SYNC_MAX_CONCURRENT_RUNS: env.positiveInt(4),

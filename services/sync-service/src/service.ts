@@ -50,7 +50,9 @@ export const service: ServiceDefinition<Config> = {
     const entities = declsFor(config.SYNC_ENTITIES);
 
     const redis = new Redis(config.REDIS_URL.reveal(), { maxRetriesPerRequest: 1, lazyConnect: false });
-    redis.on('error', (err: Error) => log.warn({ errorCode: (err as { code?: string }).code }, 'redis error'));
+    redis.on('error', (err: Error) =>
+      log.warn({ errorCode: (err as { code?: string }).code }, 'redis error'),
+    );
     onShutdown({ name: 'redis', phase: phase.connections, run: async () => void (await redis.quit()) });
     const apiLog = createApiLogWriter({ store: mikroOrmApiLogStore(orm), log });
     onShutdown({ name: 'api-log', phase: phase.producers, run: () => apiLog.close() });

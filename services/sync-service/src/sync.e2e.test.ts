@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AnyEnvelope } from '@qbo/events';
-import { callsTo, type Counters, type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
+import {
+  type Counters,
+  callsTo,
+  type SimulatorUnderTest,
+  startSimulator,
+} from './testing/simulator-control.js';
 import { newOrg, type SyncStack, startSyncStack, topics } from './testing/sync-stack.js';
 
 const SIX = ['Customer', 'Vendor', 'Item', 'Account', 'Invoice', 'Payment'];
@@ -47,12 +52,18 @@ describe('sync-service against the simulator', () => {
     const upserts = log.filter((e) => e.type === 'RecordUpserted');
     for (const entity of SIX) {
       const ids = new Set(
-        upserts.filter((e) => (e.data as { entity: string }).entity === entity).map((e) => (e.data as { entityId: string }).entityId),
+        upserts
+          .filter((e) => (e.data as { entity: string }).entity === entity)
+          .map((e) => (e.data as { entityId: string }).entityId),
       );
       assert.equal(ids.size, expected[entity], `${entity}: every record on the change log`);
     }
     const seqs = log.map((e) => BigInt((e.data as { seq: string }).seq));
-    assert.deepEqual(seqs, seqs.map((_, i) => BigInt(i + 1)), 'sequence numbers contiguous from 1');
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => BigInt(i + 1)),
+      'sequence numbers contiguous from 1',
+    );
     assert.equal(log[0]?.type, 'RecordSnapshotStarted');
     assert.equal(log.at(-1)?.type, 'RecordSnapshotCompleted');
 

@@ -24,7 +24,12 @@ export interface FeedEventsOptions {
  * ordered log, and the outbox writes each record's latest state (or a tombstone) to the compacted topic in the
  * same transaction.
  */
-export function createFeedWriter({ outbox, events, maxMessageBytes, now = () => new Date() }: FeedEventsOptions): FeedWriter {
+export function createFeedWriter({
+  outbox,
+  events,
+  maxMessageBytes,
+  now = () => new Date(),
+}: FeedEventsOptions): FeedWriter {
   return {
     async write(em, entries) {
       if (entries.length === 0) return;

@@ -1,4 +1,4 @@
-import type { SimulatorControl } from '@qbo/qbo-simulator';
+import type { FaultRuleInput, SimulatorControl } from '@qbo/qbo-simulator';
 import { startSimulatorProcess } from '@qbo/qbo-simulator/testing';
 
 export type Counters = ReturnType<SimulatorControl['counters']>;
@@ -19,6 +19,7 @@ export interface SimulatorUnderTest {
   change(realmId: string, request: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Each company's live record counts per entity. */
   companies(): Promise<{ realmId: string; counts: Record<string, number> }[]>;
+  addFault(rule: FaultRuleInput): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,7 +44,9 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
     revoke: async (realmId) => void (await call('POST', `/companies/${realmId}/revoke`, {})),
     change: async (realmId, request) =>
       (await call('POST', `/companies/${realmId}/changes`, request)) as Record<string, unknown>,
-    companies: async () => (await call('GET', '/companies')) as { realmId: string; counts: Record<string, number> }[],
+    companies: async () =>
+      (await call('GET', '/companies')) as { realmId: string; counts: Record<string, number> }[],
+    addFault: async (rule) => void (await call('POST', '/faults', rule)),
     stop: () => sim.stop(),
   };
 }

@@ -37,7 +37,9 @@ export interface SyncStack {
     timeoutMs?: number,
   ): Promise<RunRow>;
   /** Every message on a topic of this stack, decoded, from the beginning to its current end. */
-  readAll(topic: string): Promise<{ key: string | null; value: AnyEnvelope | null; headers: Record<string, string> }[]>;
+  readAll(
+    topic: string,
+  ): Promise<{ key: string | null; value: AnyEnvelope | null; headers: Record<string, string> }[]>;
   stop(): Promise<void>;
 }
 

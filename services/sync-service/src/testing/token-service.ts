@@ -75,9 +75,6 @@ export async function storeGrant(
   const grant = await connect({ url: sim.url });
   if (grant.realmId !== realmId) throw new Error(`consent gave realm ${grant.realmId}, not ${realmId}`);
   const connectionId = randomUUID();
-  await tokens.storeCredentials(
-    connectionId,
-    storeRequestFor(grant, { orgId }),
-  );
+  await tokens.storeCredentials(connectionId, storeRequestFor(grant, { orgId }));
   return { connectionId, accessToken: grant.accessToken, refreshToken: grant.refreshToken };
 }

@@ -54,6 +54,9 @@ describe('token provider over the real token-service', () => {
     const replicas = [replica(realmId, connectionId), replica(realmId, connectionId)];
     await customers(replicas[0] as QboClient, realmId, 0);
     await sim.expireAccessTokens(realmId);
+    // Intuit's token endpoint takes its time: every call holds the old token before the refresh lands, so
+    // all twenty are refused, and their twenty rejections meet one refresh in flight.
+    await sim.addFault({ kind: 'latency', endpoint: 'token', latencyMs: 1_000, times: 1 });
     const before = await sim.counters();
 
     const results = await Promise.allSettled(

@@ -95,13 +95,15 @@ describe('token provider over the token-service API', () => {
     }
   });
 
-  it('reports a refresh that Intuit cannot do for now as a retryable server failure', async () => {
-    const { api, provider } = setup();
-    api.fail('conn-1', new TokenServiceError('refresh_unavailable', 'x', { retryAfterMs: 7000 }));
-    const err = await failure(provider.refreshAfterRejection(REALM, 'access-conn-1-v1'));
-    assert.equal(err.category, 'server');
-    assert.equal(err.code, 'refresh_unavailable');
-    assert.equal(err.retryable, true);
+  it("reports the platform's own trouble as retryable, never as the customer's grant", async () => {
+    for (const code of ['refresh_unavailable', 'app_credentials_rejected', 'unauthenticated'] as const) {
+      const { api, provider } = setup();
+      api.fail('conn-1', new TokenServiceError(code, `token-service refresh: 503 ${code}`));
+      const err = await failure(provider.refreshAfterRejection(REALM, 'access-conn-1-v1'));
+      assert.equal(err.category, 'server');
+      assert.equal(err.code, code);
+      assert.equal(err.retryable, true);
+    }
   });
 
   it('refuses a realm no connection holds, naming it, without asking the token-service', async () => {

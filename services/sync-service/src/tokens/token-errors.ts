@@ -2,25 +2,26 @@ import { type Category, QboError } from '@qbo/qbo-client';
 import type { TokenServiceError } from '@qbo/token-api';
 
 /**
- * What each token-service failure means to a QuickBooks call, exhaustively, as TokenProvider's contract asks:
- * not reaching the token-service is `network`; Intuit failing the refresh for a while, or the token-service
- * failing, is `server` (both retried later); every answer that no retry will change (a dead or disconnected
- * grant, an unknown connection, our own credential refused) is `auth`, and the run stops for that connection.
+ * What each token-service failure means to a QuickBooks call, exhaustively, as TokenProvider's contract asks.
+ * `auth` is kept for a connection that has no usable grant until the customer reconnects (a run that meets it
+ * stops for good); not reaching the token-service is `network`; everything else is the platform's own trouble
+ * (Intuit failing refreshes for a while, the app's or this service's credentials refused, a bug), which says
+ * nothing about the customer's grant, so it is `server`: retried later, and over once an operator acts.
  */
 const categoryOf: Record<TokenServiceError['code'], Category> = {
   unreachable: 'network',
   timeout: 'network',
-  refresh_unavailable: 'server',
-  internal_error: 'server',
-  bad_response: 'server',
   reauthorization_required: 'auth',
   connection_disconnected: 'auth',
   connection_not_found: 'auth',
   connection_conflict: 'auth',
-  app_credentials_rejected: 'auth',
-  unauthenticated: 'auth',
-  invalid_request: 'auth',
-  payload_too_large: 'auth',
+  refresh_unavailable: 'server',
+  app_credentials_rejected: 'server',
+  unauthenticated: 'server',
+  internal_error: 'server',
+  bad_response: 'server',
+  invalid_request: 'server',
+  payload_too_large: 'server',
 };
 
 /**
