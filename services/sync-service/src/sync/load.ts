@@ -59,6 +59,7 @@ export async function completeLoad(
  */
 export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOptions): Promise<PageCounts> {
   let until = state.until;
+  const counts = new Map<string, number>();
   const snapshot = { runId: state.snapshotRunId, generation: state.generation };
   if (until === null) {
     let estimate = 0;
@@ -72,6 +73,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
           : {}),
       });
       estimate += count.totalCount ?? 0;
+      if (count.totalCount !== undefined) counts.set(decl.name, count.totalCount);
       intuitNow ??= instantOf(count.time);
     }
     if (intuitNow === undefined) throw new MissingTimeError();
@@ -115,7 +117,8 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
   for (const decl of s.decls) {
     const checkpoint = checkpoints.get(decl.name) ?? { entity: decl.name, cursor: null, done: false };
     if (checkpoint.done) continue;
-    for await (const batch of readWindow(s.query, decl, checkpoint.cursor, until, opts)) {
+    const window = { ...opts, atMost: counts.get(decl.name) };
+    for await (const batch of readWindow(s.query, decl, checkpoint.cursor, until, window)) {
       const counts = await s.write(async (em) => {
         const c = await applyRecords(em, s.feed, {
           target: s.target,

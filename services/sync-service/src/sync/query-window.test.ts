@@ -16,10 +16,11 @@ async function readAll(
   from: number | null,
   until: number,
   pageSize = 100,
+  atMost?: number,
 ) {
   const seen = new Map<string, number>();
   const cursors: (number | null)[] = [];
-  for await (const batch of readWindow(fake.query, decl, from, until, { pageSize })) {
+  for await (const batch of readWindow(fake.query, decl, from, until, { pageSize, atMost })) {
     for (const r of batch.rows) seen.set(String(r.Id), lastUpdatedOf(r) as number);
     cursors.push(batch.cursor);
   }
@@ -109,5 +110,19 @@ describe('readWindow', () => {
     assert.equal(cursor, T0 + 100 * S);
     const { seen } = await readAll(fake, invoice, cursor, T0 + 1_000 * S);
     assert.equal(seen.size, 201, 'records 100–300: the cursor second is read again');
+  });
+});
+
+describe('readWindow with a count', () => {
+  it('does not ask for the page after a full one once it has read as many records as were counted', async () => {
+    const calls = async (atMost?: number) => {
+      const fake = createFakeQbo({ now: () => T0 + 1_000 * S });
+      for (let i = 1; i <= 100; i++) fake.put('Invoice', { Id: String(i), lastUpdated: T0 + i * S });
+      const { seen } = await readAll(fake, invoice, null, T0 + 1_000 * S, 100, atMost);
+      assert.equal(seen.size, 100);
+      return fake.calls.length;
+    };
+    assert.equal(await calls(), 2, 'without a count, an exact page needs a second query to end');
+    assert.equal(await calls(100), 1, 'with it, one');
   });
 });

@@ -17,6 +17,12 @@ export interface WindowBatch {
 
 export interface WindowOptions {
   pageSize: number;
+  /**
+   * How many records the window held at most when it was counted (records only ever leave a window whose end
+   * is in the past): once that many distinct records were read, a full page is known to be the last, and
+   * the empty page that would prove it is not asked for.
+   */
+  atMost?: number | undefined;
   /** How often a tie group that shrank while it was paged is paged again before the run gives up. */
   maxTieAttempts?: number;
 }
@@ -44,9 +50,10 @@ export async function* readWindow(
   decl: EntityDecl,
   from: number | null,
   until: number,
-  { pageSize, maxTieAttempts = 5 }: WindowOptions,
+  { pageSize, maxTieAttempts = 5, atMost }: WindowOptions,
 ): AsyncGenerator<WindowBatch> {
   let cursor = from;
+  const read = new Set<string>();
   for (;;) {
     const page = await query({
       entity: decl.name,
@@ -56,7 +63,8 @@ export async function* readWindow(
       maxResults: pageSize,
     });
     const rows = page.rows;
-    if (rows.length < pageSize) {
+    for (const r of rows) read.add(String(r.Id));
+    if (rows.length < pageSize || (atMost !== undefined && read.size >= atMost)) {
       yield { rows, cursor, done: true };
       return;
     }

@@ -17,6 +17,12 @@ export interface SimulatorUnderTest {
   revoke(realmId: string): Promise<void>;
   /** A change made in QuickBooks: create, update (sparse), delete, void or merge; returns the object. */
   change(realmId: string, request: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Many changes in one request, all stamped with one LastUpdatedTime second when `at` is given. */
+  bulk(
+    realmId: string,
+    changes: readonly Record<string, unknown>[],
+    at?: string,
+  ): Promise<{ applied: number; at: string; ids: string[] }>;
   /** Each company's live record counts per entity. */
   companies(): Promise<{ realmId: string; counts: Record<string, number> }[]>;
   addFault(rule: FaultRuleInput): Promise<void>;
@@ -44,6 +50,12 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
     revoke: async (realmId) => void (await call('POST', `/companies/${realmId}/revoke`, {})),
     change: async (realmId, request) =>
       (await call('POST', `/companies/${realmId}/changes`, request)) as Record<string, unknown>,
+    bulk: async (realmId, changes, at) =>
+      (await call('POST', `/companies/${realmId}/changes/bulk`, { changes, ...(at ? { at } : {}) })) as {
+        applied: number;
+        at: string;
+        ids: string[];
+      },
     companies: async () =>
       (await call('GET', '/companies')) as { realmId: string; counts: Record<string, number> }[],
     addFault: async (rule) => void (await call('POST', '/faults', rule)),

@@ -1,7 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createTestBus, createTestProducer, type TestBus } from '@qbo/event-bus/testing';
-import { type AnyEnvelope, ConnectionEstablished, createEventFactory, topics } from '@qbo/events';
+import {
+  type AnyEnvelope,
+  ConnectionEstablished,
+  createEventFactory,
+  EntityChangeNotified,
+  RequestSync,
+  topics,
+} from '@qbo/events';
 import {
   createTestDatabase,
   type ServiceProcess,
@@ -30,17 +37,33 @@ export interface SyncStack {
   startReplica(env?: Record<string, string>): Promise<ServiceProcess>;
   /** Connects a realm for an org as auth-service would; resolves with the connection id. */
   connect(realmId: string, orgId: string): Promise<string>;
+  /** Publishes a `RequestSync` command, as any platform service may. */
+  requestSync(orgId: string, connectionId: string, mode: 'incremental' | 'full' | 'reconciliation'): Promise<void>;
+  /** Publishes, in one send, what webhook-ingest would for Intuit's notifications of these records. */
+  notify(orgId: string, realmId: string, changes: readonly NotifiedChange[]): Promise<void>;
   /** Waits until a run of the company reaches `status` and returns its row. */
   waitForRun(
     realmId: string,
     match: { mode?: string; status: 'completed' | 'failed'; after?: Date },
     timeoutMs?: number,
   ): Promise<RunRow>;
+  /** Waits until the service has processed an event received after `since` (its inbox). */
+  waitForInbox(since: Date, timeoutMs?: number): Promise<void>;
+  /** Waits until the relay has published every outbox row written so far. */
+  drained(timeoutMs?: number): Promise<void>;
   /** Every message on a topic of this stack, decoded, from the beginning to its current end. */
   readAll(
     topic: string,
   ): Promise<{ key: string | null; value: AnyEnvelope | null; headers: Record<string, string> }[]>;
   stop(): Promise<void>;
+}
+
+export interface NotifiedChange {
+  entity: string;
+  entityId: string;
+  operation: 'Create' | 'Update' | 'Delete' | 'Merge' | 'Void';
+  lastUpdated: string;
+  deletedId?: string;
 }
 
 export interface RunRow {
@@ -59,7 +82,7 @@ export interface RunRow {
 export const SYNC_TEST_ENV = {
   SYNC_POLL_MS: '100',
   SYNC_LEASE_TTL_MS: '3000',
-  SYNC_WEBHOOK_DEBOUNCE_MS: '300',
+  SYNC_WEBHOOK_DEBOUNCE_MS: '1000',
   SYNC_CURSOR_MARGIN_MS: '0',
   SYNC_RETRY_BASE_MS: '200',
   SYNC_INTERVAL_MS: '3600000',
@@ -73,6 +96,8 @@ export async function startSyncStack(sim: SimulatorUnderTest): Promise<SyncStack
   const credential = tokens.credential;
   const replicas: ServiceProcess[] = [];
   const events = createEventFactory({ source: 'auth-service' });
+  const commands = createEventFactory({ source: 'test-client' });
+  const webhooks = createEventFactory({ source: 'webhook-ingest' });
 
   const stack: SyncStack = {
     sim,
@@ -119,6 +144,28 @@ export async function startSyncStack(sim: SimulatorUnderTest): Promise<SyncStack
       );
       return connectionId;
     },
+    async requestSync(orgId, connectionId, mode) {
+      await producer.publish(
+        commands(RequestSync, { orgId, data: { connectionId, mode, reason: 'test' } }),
+      );
+    },
+    async notify(orgId, realmId, changes) {
+      await producer.publish(
+        changes.map((change) =>
+          webhooks(EntityChangeNotified, {
+            orgId,
+            realmId,
+            data: {
+              notificationId: randomUUID(),
+              format: 'cloudevents',
+              realmId,
+              ...change,
+              receivedAt: new Date().toISOString(),
+            },
+          }),
+        ),
+      );
+    },
     async waitForRun(realmId, match, timeoutMs = 90_000) {
       let found: RunRow | undefined;
       await waitFor(
@@ -136,6 +183,26 @@ export async function startSyncStack(sim: SimulatorUnderTest): Promise<SyncStack
         { timeoutMs, intervalMs: 100, what: `a ${match.mode ?? ''} run ${match.status} for ${realmId}` },
       );
       return found as RunRow;
+    },
+    async waitForInbox(since, timeoutMs = 30_000) {
+      await waitFor(
+        async () => {
+          const rows = await db.query('select 1 from sync.inbox where processed_at >= $1 limit 1', [since]);
+          return rows.length > 0;
+        },
+        { timeoutMs, intervalMs: 50, what: 'the event processed' },
+      );
+    },
+    async drained(timeoutMs = 60_000) {
+      await waitFor(
+        async () => {
+          const rows = await db.query<{ n: number }>(
+            'select count(*)::int as n from sync.outbox where sent_at is null',
+          );
+          return rows[0]?.n === 0;
+        },
+        { timeoutMs, intervalMs: 100, what: 'the outbox published' },
+      );
     },
     async readAll(topic) {
       return readToEnd(bus, topic);
