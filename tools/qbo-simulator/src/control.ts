@@ -1,23 +1,25 @@
 import type { ConsentDecision, Core } from './core.js';
 import type { Company } from './domain/company.js';
-import { entityDef } from './domain/entities/registry.js';
 import type { EntityName, QboObject } from './domain/entities/types.js';
+
+export type { ChangeRequest };
+
+import { applyChange, type ChangeRequest } from './control-changes.js';
 import { faults } from './domain/fault.js';
 import { realmIdFor, type SeedCounts, seedCompany, splitRecords } from './domain/seed.js';
-import { createRecord, deleteRecord, mergeRecords, updateRecord, voidRecord } from './domain/writes.js';
+import type { WriteResult } from './domain/writes.js';
 import type { FaultRule, FaultRuleInput } from './faults/fault-rules.js';
 import type { LimitPolicy } from './limits/rate-limiter.js';
 import type { SeedRequest } from './options.js';
+import type { Policies } from './policies.js';
 import { createRandom } from './random.js';
 import type { Delivery, WebhookTarget } from './webhooks/dispatcher.js';
 
-/** A data change made "in QuickBooks" (by a user, not through the API): it fires webhooks like any other. */
-export type ChangeRequest =
-  | { op: 'create'; entity: EntityName; data: QboObject }
-  | { op: 'update'; entity: EntityName; id: string; data: QboObject }
-  | { op: 'delete'; entity: EntityName; id: string }
-  | { op: 'void'; entity: EntityName; id: string }
-  | { op: 'merge'; entity: EntityName; id: string; into: string };
+export interface BulkChangeResult {
+  applied: number;
+  at: string;
+  ids: string[];
+}
 
 export interface CompanySummary {
   realmId: string;
@@ -30,6 +32,13 @@ export interface SimulatorControl {
   createCompany(input?: { realmId?: string; name?: string }): CompanySummary;
   companies(): CompanySummary[];
   change(realmId: string, request: ChangeRequest): QboObject;
+  /**
+   * Many changes stamped with one instant (`at`, else now), so one LastUpdatedTime second holds them all:
+   * a bulk edit or import. They fire webhooks together. Stops at the first failure, keeping earlier ones.
+   */
+  changes(realmId: string, requests: readonly ChangeRequest[], at?: number): BulkChangeResult;
+  policies(): Policies;
+  setPolicies(policies: Partial<Policies>): Policies;
   /** The user disconnected the app in QuickBooks: refresh gets invalid_grant, API calls 401. */
   revokeRealm(realmId: string): number;
   /** Ends live access tokens now, for one realm or all. */
@@ -75,11 +84,6 @@ export function createControl(core: Core): SimulatorControl {
     if (!c) throw faults.notFound();
     return c;
   };
-  const defOf = (entity: string) => {
-    const def = entityDef(entity);
-    if (!def) throw faults.invalidProperty(`Unknown entity ${entity}`);
-    return def;
-  };
 
   return {
     seed({ seed, companies, records, counts }) {
@@ -107,53 +111,28 @@ export function createControl(core: Core): SimulatorControl {
     },
     companies: () => realms.all().map(summary),
     change(realmId, request) {
-      const c = company(realmId);
-      const def = defOf(request.entity);
-      const now = clock.now();
-      const current = (id: string) => {
-        const row = c.find(def.name, id);
-        if (!row || row.deleted) throw faults.notFound();
-        return row.data;
-      };
-      let result: ReturnType<typeof createRecord>;
-      switch (request.op) {
-        case 'create':
-          result = createRecord(c, def, request.data, now);
-          break;
-        case 'update': {
-          const data = current(request.id);
-          result = updateRecord(
-            c,
-            def,
-            { ...request.data, Id: request.id, SyncToken: data.SyncToken, sparse: true },
-            now,
-          );
-          break;
-        }
-        case 'delete': {
-          const data = current(request.id);
-          result =
-            def.kind === 'name-list'
-              ? updateRecord(
-                  c,
-                  def,
-                  { Id: request.id, SyncToken: data.SyncToken, sparse: true, Active: false },
-                  now,
-                )
-              : deleteRecord(c, def, { Id: request.id, SyncToken: data.SyncToken }, now);
-          break;
-        }
-        case 'void': {
-          const data = current(request.id);
-          result = voidRecord(c, def, { Id: request.id, SyncToken: data.SyncToken }, now);
-          break;
-        }
-        case 'merge':
-          result = mergeRecords(c, def, request.id, request.into, now);
-          break;
-      }
+      const result = applyChange(company(realmId), request, clock.now(), core.policies);
       realms.publish(result.events);
       return result.body;
+    },
+    changes(realmId, requests, at = clock.now()) {
+      const c = company(realmId);
+      const results: WriteResult[] = [];
+      try {
+        for (const request of requests) results.push(applyChange(c, request, at, core.policies));
+      } finally {
+        realms.publish(results.flatMap((r) => r.events));
+      }
+      return {
+        applied: results.length,
+        at: new Date(at).toISOString(),
+        ids: results.map((r) => String(r.body.Id)),
+      };
+    },
+    policies: () => core.policies,
+    setPolicies(policies) {
+      Object.assign(core.policies, policies);
+      return core.policies;
     },
     revokeRealm: (realmId) => core.oauth.revokeRealm(realmId),
     expireAccessTokens: (realmId) => core.oauth.expireAccessTokens(realmId, clock.now()),

@@ -11,6 +11,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type SimulatorOptions,
 } from './options.js';
+import { DEFAULT_POLICIES, type Policies } from './policies.js';
 import { DEFAULT_WEBHOOK_POLICY, WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export type ConsentDecision = { decision: 'approve'; realmId?: string } | { decision: 'deny' };
@@ -27,6 +28,8 @@ export interface Core {
   consent: 'auto' | 'page';
   /** Decisions queued by the control API for the next authorizations. */
   consentQueue: ConsentDecision[];
+  /** Choices between behaviours Intuit has not settled; changed through the control API. */
+  policies: Policies;
   requestTimeoutMs: number;
   maxBodyBytes: number;
   baseUrl: () => string;
@@ -62,6 +65,7 @@ export function createCore(options: SimulatorOptions, baseUrl: () => string): Co
     webhooks,
     consent: options.consent ?? 'auto',
     consentQueue: [],
+    policies: { ...DEFAULT_POLICIES, ...options.policies },
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     baseUrl,

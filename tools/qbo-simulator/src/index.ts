@@ -1,10 +1,11 @@
-export type { ChangeRequest, CompanySummary, SimulatorControl } from './control.js';
+export type { BulkChangeResult, ChangeRequest, CompanySummary, SimulatorControl } from './control.js';
 export type { ChangeEvent, ChangeOperation } from './domain/company.js';
 export { ENTITY_NAMES, type EntityName } from './domain/entities/types.js';
-export type { FaultKind, FaultRule, FaultRuleInput } from './faults/fault-rules.js';
+export type { FaultKind, FaultRule, FaultRuleInput, PoisonCode } from './faults/fault-rules.js';
 export type { LimitPolicy, ThrottleReason } from './limits/rate-limiter.js';
 export type { OAuthApp, TokenPolicy } from './oauth/authorization-server.js';
 export { DEFAULT_APP, type SeedRequest, type SimulatorOptions } from './options.js';
+export { DEFAULT_POLICIES, type Policies } from './policies.js';
 export { createSimulator, type Simulator } from './simulator.js';
 export type { Delivery, WebhookPolicy, WebhookTarget } from './webhooks/dispatcher.js';
 export { signPayload } from './webhooks/sign.js';

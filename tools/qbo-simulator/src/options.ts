@@ -2,6 +2,7 @@ import type { Logger } from '@qbo/service-kit';
 import type { SeedCounts } from './domain/seed.js';
 import type { LimitPolicy } from './limits/rate-limiter.js';
 import type { OAuthApp, TokenPolicy } from './oauth/authorization-server.js';
+import type { Policies } from './policies.js';
 import type { WebhookPolicy, WebhookTarget } from './webhooks/dispatcher.js';
 
 export interface SeedRequest {
@@ -25,6 +26,8 @@ export interface SimulatorOptions {
   apps?: OAuthApp[];
   tokens?: Partial<TokenPolicy>;
   limits?: Partial<LimitPolicy>;
+  /** Which of two behaviours to serve where Intuit's is not settled (see policies.ts). */
+  policies?: Partial<Policies>;
   seed?: SeedRequest;
   webhooks?: Partial<WebhookPolicy> & { targets?: WebhookTarget[] };
   /** `auto` approves at once (tests); `page` shows a consent page (the demo). */

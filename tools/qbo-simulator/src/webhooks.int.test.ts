@@ -134,3 +134,29 @@ test('delivers only to apps connected to the realm when the target names an app'
   sim.control.change(realmId, { op: 'update', entity: 'Customer', id: '1', data: { Notes: 'seen' } });
   await waitFor(() => receiver.received.length === 1, { what: 'a delivery to the connected app' });
 });
+
+test('reports a merge with deletedId (legacy) and data.deletedid (CloudEvents), and a void as Void', async () => {
+  const { receiver, sim, realmIds } = await setUp([], 'both');
+  sim.control.change(realmIds[0], { op: 'merge', entity: 'Customer', id: '2', into: '1' });
+  sim.control.change(realmIds[0], { op: 'void', entity: 'Invoice', id: '1' });
+  await waitFor(() => receiver.received.length === 2, { what: 'a legacy and a CloudEvents delivery' });
+  const bodies = receiver.received.map((r) => JSON.parse(r.raw.toString()) as unknown);
+  const legacy = bodies.find((b) => !Array.isArray(b)) as {
+    eventNotifications: {
+      dataChangeEvent: { entities: { name: string; id: string; operation: string; deletedId?: string }[] };
+    }[];
+  };
+  const cloud = bodies.find((b) => Array.isArray(b)) as {
+    type: string;
+    intuitentityid: string;
+    data?: Record<string, string>;
+  }[];
+  const entities = legacy.eventNotifications[0]?.dataChangeEvent.entities ?? [];
+  const merge = entities.find((e) => e.operation === 'Merge');
+  assert.deepEqual([merge?.name, merge?.id, merge?.deletedId], ['Customer', '1', '2']);
+  assert.ok(entities.some((e) => e.name === 'Invoice' && e.id === '1' && e.operation === 'Void'));
+  const merged = cloud.find((e) => e.type === 'qbo.customer.merged.v1');
+  assert.equal(merged?.intuitentityid, '1');
+  assert.deepEqual(merged?.data, { deletedid: '2' });
+  assert.ok(cloud.some((e) => e.type === 'qbo.invoice.voided.v1' && e.intuitentityid === '1'));
+});

@@ -3,14 +3,15 @@ import type { Company } from './company.js';
 import { entityDef } from './entities/registry.js';
 import type { EntityDef, Row } from './entities/types.js';
 import { faults } from './fault.js';
+import { assertReadable, type PoisonCheck } from './poison.js';
 import { rowJson } from './query/execute.js';
 
 export const CDC_MAX_DAYS = 30;
 export const CDC_MAX_OBJECTS = 1000;
 const DAY = 86_400_000;
 
-/** Entities Intuit's CDC refuses (qbo-api-facts §3); named so the refusal matches. */
-const UNSUPPORTED = ['journalcode', 'taxagency', 'timeactivity', 'taxcode', 'taxrate'];
+/** Entities Intuit's CDC refuses that the simulator does not serve at all (qbo-api-facts §3). */
+const UNSUPPORTED = ['journalcode', 'taxagency', 'timeactivity', 'taxrate'];
 
 export interface CdcRequest {
   entities: string | undefined;
@@ -22,7 +23,12 @@ export interface CdcRequest {
  * within the last 30 days; at most 1000 objects in all, silently cut, no paging. Groups follow the
  * requested entity order, each by LastUpdatedTime with deleted stubs after live objects.
  */
-export function changeDataCapture(company: Company, request: CdcRequest, now: number): string {
+export function changeDataCapture(
+  company: Company,
+  request: CdcRequest,
+  now: number,
+  poison?: PoisonCheck,
+): string {
   if (!request.entities) throw faults.required('entities');
   if (!request.changedSince) throw faults.required('changedSince');
   const since = parseQboTime(request.changedSince);
@@ -39,8 +45,9 @@ export function changeDataCapture(company: Company, request: CdcRequest, now: nu
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    if (UNSUPPORTED.includes(name.toLowerCase())) throw faults.unsupportedOperation(`cdc for ${name}`);
     const def = entityDef(name);
+    if (UNSUPPORTED.includes(name.toLowerCase()) || def?.cdc === false)
+      throw faults.unsupportedOperation(`cdc for ${name}`);
     if (!def)
       throw faults.invalidProperty(`Property Name:entities ${name} specified is unsupported or invalid`);
     if (!defs.includes(def)) defs.push(def);
@@ -61,6 +68,7 @@ export function changeDataCapture(company: Company, request: CdcRequest, now: nu
     const shown = all.slice(0, Math.max(0, budget));
     budget -= shown.length;
     if (shown.length === 0) break;
+    assertReadable(shown, poison);
     const totalCount = shown.length < all.length ? `,"totalCount":${all.length}` : '';
     groups.push(
       `{"${def.name}":[${shown.map(rowJson).join(',')}],"startPosition":1,"maxResults":${shown.length}${totalCount}}`,

@@ -1,5 +1,11 @@
 import { ENTITY_DEFS } from './entities/registry.js';
-import { ENTITY_NAMES, type EntityLookup, type EntityName, type Row } from './entities/types.js';
+import {
+  ENTITY_NAMES,
+  type EntityLookup,
+  type EntityName,
+  type NameScope,
+  type Row,
+} from './entities/types.js';
 import { EntityTable } from './table.js';
 
 export type ChangeOperation = 'Create' | 'Update' | 'Delete' | 'Merge' | 'Void' | 'Emailed';
@@ -21,8 +27,6 @@ export interface StoredResponse {
   body: string;
 }
 
-type NameScope = 'party' | 'item' | 'account';
-
 /** One QuickBooks company (realm): its records, the indexes writes check, and its idempotency memory. */
 export class Company {
   readonly realmId: string;
@@ -31,12 +35,11 @@ export class Company {
   readonly tables: Readonly<Record<EntityName, EntityTable>>;
   /** invoiceId → paymentId → amount applied. */
   readonly applied = new Map<string, Map<string, number>>();
-  readonly requests = new Map<string, StoredResponse>();
-  readonly #names: Record<NameScope, Map<string, Row>> = {
-    party: new Map(),
-    item: new Map(),
-    account: new Map(),
-  };
+  /** Answers by `requestid`; a pending promise holds the id while the first request runs. */
+  readonly requests = new Map<string, Promise<StoredResponse>>();
+  readonly #names = new Map<NameScope, Map<string, Row>>();
+  /** Records created by earlier items of the batch being run: later items must not see them (§5). */
+  hidden: Set<Row> | undefined;
   #docNumber = 1000;
 
   constructor(realmId: string, name: string, createdMs: number) {
@@ -51,6 +54,21 @@ export class Company {
 
   find(entity: EntityName, id: string): Row | undefined {
     return this.tables[entity].get(id);
+  }
+
+  /** `find` as a write or query in a batch sees it: records earlier items created are not there yet. */
+  visible(entity: EntityName, id: string): Row | undefined {
+    const row = this.tables[entity].get(id);
+    return row && this.hidden?.has(row) ? undefined : row;
+  }
+
+  #scope(scope: NameScope): Map<string, Row> {
+    let names = this.#names.get(scope);
+    if (!names) {
+      names = new Map();
+      this.#names.set(scope, names);
+    }
+    return names;
   }
 
   appliedToInvoice(invoiceId: string, exceptPaymentId?: string): number {
@@ -72,7 +90,7 @@ export class Company {
 
   lookup(now: number): EntityLookup {
     return {
-      find: (entity, id) => this.find(entity, id),
+      find: (entity, id) => this.visible(entity, id),
       appliedToInvoice: (invoiceId, except) => this.appliedToInvoice(invoiceId, except),
       nextDocNumber: () => this.nextDocNumber(),
       now,
@@ -83,13 +101,13 @@ export class Company {
   nameOwner(entity: EntityName, name: unknown): Row | undefined {
     const unique = ENTITY_DEFS[entity].unique;
     if (!unique || typeof name !== 'string') return undefined;
-    return this.#names[unique.scope].get(name.toLowerCase());
+    return this.#scope(unique.scope).get(name.toLowerCase());
   }
 
   indexName(row: Row, previous: unknown): void {
     const unique = ENTITY_DEFS[row.entity].unique;
     if (!unique) return;
-    const names = this.#names[unique.scope];
+    const names = this.#scope(unique.scope);
     if (typeof previous === 'string' && names.get(previous.toLowerCase()) === row)
       names.delete(previous.toLowerCase());
     const current = row.data[unique.field];

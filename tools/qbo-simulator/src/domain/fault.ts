@@ -71,6 +71,9 @@ export const faults = {
   businessValidation: (detail: string) =>
     validation('6000', 'A business validation error has occurred while processing your request', detail),
   queryParse: (detail: string) => validation('4000', 'Error parsing query', `QueryParserError: ${detail}`),
+  /** What a record the current minor version cannot serialise does to any page that holds it (sync-research §1.10). */
+  queryProcessing: (detail: string) =>
+    validation('4002', 'Error processing query', `QueryProcessingError: ${detail}`),
   queryInvalid: (detail: string) => validation('4001', 'Invalid query', `QueryValidationError: ${detail}`),
   unsupportedOperation: (operation: string) =>
     validation('500', 'Unsupported Operation', `Operation ${operation} is not supported.`),

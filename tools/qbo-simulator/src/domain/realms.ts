@@ -1,4 +1,5 @@
 import { type ChangeEvent, Company } from './company.js';
+import { seedTaxCodes } from './tax-codes.js';
 
 export type ChangeListener = (events: readonly ChangeEvent[]) => void;
 
@@ -19,6 +20,7 @@ export class Realms {
     const existing = this.#companies.get(realmId);
     if (existing) return existing;
     const company = new Company(realmId, name, now);
+    seedTaxCodes(company, now);
     this.#companies.set(realmId, company);
     return company;
   }

@@ -7,7 +7,9 @@ import { invoiceDefaults } from './entities/invoice.js';
 import type { EntityName, QboObject, Row } from './entities/types.js';
 import { address, CHART, FAMILY, GIVEN, GOODS, TRADES, uniqueName } from './seed-data.js';
 
-export type SeedCounts = Partial<Record<EntityName, number>>;
+/** The entities seeding fills; the others start empty (Account gets the chart, TaxCode two codes). */
+export const SEEDED_ENTITIES = ['Customer', 'Vendor', 'Item', 'Invoice', 'Payment'] as const;
+export type SeedCounts = Partial<Record<(typeof SEEDED_ENTITIES)[number], number>>;
 
 const DAY = 86_400_000;
 /** How `records` per company splits across entities when counts are not given one by one. */

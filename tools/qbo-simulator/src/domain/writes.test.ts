@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { aStockedCompany, create, T0 } from '../testing/builders.js';
+import { aStockedCompany, create, faultOf, T0 } from '../testing/builders.js';
 import { ENTITY_DEFS } from './entities/registry.js';
-import { isQboFault, type QboFault } from './fault.js';
 import { deleteRecord, mergeRecords, updateRecord, voidRecord } from './writes.js';
-
-const faultOf = (fn: () => unknown): QboFault => {
-  try {
-    fn();
-  } catch (err) {
-    if (isQboFault(err)) return err;
-    throw err;
-  }
-  assert.fail('expected a fault');
-};
 
 const invoiceFor = (stock: ReturnType<typeof aStockedCompany>, qty = 2) =>
   create(stock.company, 'Invoice', {

@@ -1,6 +1,8 @@
+import { DEFAULT_POLICIES, type Policies } from '../policies.js';
 import { formatMetaTime } from '../qbo-time.js';
 import type { ChangeEvent, ChangeOperation, Company } from './company.js';
-import { cents, isRecord } from './entities/common.js';
+import { cents, isRecord, withActiveSuffix } from './entities/common.js';
+import { nameOf, relinkRefs } from './entities/refs.js';
 import type { EntityDef, EntityName, QboObject, Row } from './entities/types.js';
 import { faults } from './fault.js';
 import { adjustCustomerBalances, contributionOf, paymentLinks, relinkPayment } from './links.js';
@@ -47,7 +49,7 @@ function envelope(
 function current(company: Company, def: EntityDef, input: QboObject): Row {
   if (input.Id === undefined || input.Id === '') throw faults.required('Id');
   if (input.SyncToken === undefined || input.SyncToken === '') throw faults.required('SyncToken');
-  const row = company.find(def.name, String(input.Id));
+  const row = company.visible(def.name, String(input.Id));
   if (!row || row.deleted) throw faults.notFound();
   if (String(input.SyncToken) !== row.data.SyncToken) throw faults.stale();
   return row;
@@ -83,7 +85,13 @@ function afterTransactionWrite(
   return relinkPayment(company, row.id, paymentLinks(beforeData), after, now);
 }
 
+/** Read-only entities (TaxCode) refuse every write. */
+function checkWritable(def: EntityDef, operation: string): void {
+  if (!def.apiWritable) throw faults.unsupportedOperation(operation);
+}
+
 export function createRecord(company: Company, def: EntityDef, input: QboObject, now: number): WriteResult {
+  checkWritable(def, 'Create');
   checkProperties(def, input);
   const data = def.normalize(pickWritable(def, input), company.lookup(now), undefined);
   checkName(company, def, data, undefined);
@@ -102,6 +110,7 @@ export function createRecord(company: Company, def: EntityDef, input: QboObject,
  * fields sent (qbo-api-facts §4.3). Either way the SyncToken must match and grows by exactly one.
  */
 export function updateRecord(company: Company, def: EntityDef, input: QboObject, now: number): WriteResult {
+  checkWritable(def, 'Update');
   checkProperties(def, input);
   const row = current(company, def, input);
   const sparse = input.sparse === true || input.sparse === 'true';
@@ -134,7 +143,7 @@ export function updateRecord(company: Company, def: EntityDef, input: QboObject,
 
 /** Transactions only: the record becomes a tombstone that CDC reports as `status: "Deleted"`. */
 export function deleteRecord(company: Company, def: EntityDef, input: QboObject, now: number): WriteResult {
-  if (def.kind === 'name-list') throw faults.unsupportedOperation('Delete');
+  if (!def.deletable) throw faults.unsupportedOperation('Delete');
   const row = current(company, def, input);
   if (def.name === 'Invoice' && (company.applied.get(row.id)?.size ?? 0) > 0) {
     throw faults.businessValidation(
@@ -157,7 +166,15 @@ export function deleteRecord(company: Company, def: EntityDef, input: QboObject,
 const zeroLine = (line: unknown) =>
   isRecord(line) && typeof line.Amount === 'number' ? { ...line, Amount: 0 } : line;
 
-/** Void keeps the record but zeroes its amounts and notes it (qbo-api-facts §4.3). */
+/** Amounts a void zeroes, wherever the entity has them. */
+const VOIDED_AMOUNTS = ['TotalAmt', 'Balance', 'UnappliedAmt', 'HomeTotalAmt', 'HomeBalance', 'Amount'];
+/** Payments lose their lines (the links to what they paid); other transactions keep zero-amount lines. */
+const DROPS_LINES: readonly EntityName[] = ['Payment', 'BillPayment'];
+
+/**
+ * Void keeps the record but zeroes its amounts and notes it; there is no status field (qbo-api-facts §4.3,
+ * sync-research §1.7).
+ */
 export function voidRecord(company: Company, def: EntityDef, input: QboObject, now: number): WriteResult {
   if (!def.canVoid) throw faults.unsupportedOperation('Void');
   const row = current(company, def, input);
@@ -165,28 +182,59 @@ export function voidRecord(company: Company, def: EntityDef, input: QboObject, n
   const beforeContribution = contributionOf(row);
   const note =
     typeof row.data.PrivateNote === 'string' && row.data.PrivateNote !== '' ? row.data.PrivateNote : '';
-  const lines = Array.isArray(row.data.Line) ? row.data.Line.map(zeroLine) : row.data.Line;
-  const amounts =
-    def.name === 'Invoice'
-      ? { TotalAmt: 0, Balance: 0 }
-      : { TotalAmt: 0, UnappliedAmt: 0, Line: [] as QboObject[] };
-  const voided: QboObject = {
-    ...row.data,
-    Line: lines,
-    ...amounts,
-    PrivateNote: note.startsWith('Voided') ? note : note === '' ? 'Voided' : `Voided - ${note}`,
-    SyncToken: String(Number(row.data.SyncToken) + 1),
-    MetaData: { ...(row.data.MetaData as QboObject), LastUpdatedTime: formatMetaTime(now) },
-  };
-  company.tables[def.name].replace(row, voided, now);
+  const amounts = Object.fromEntries(
+    VOIDED_AMOUNTS.filter((k) => typeof row.data[k] === 'number').map((k) => [k, 0]),
+  );
+  const lines = Array.isArray(row.data.Line)
+    ? { Line: DROPS_LINES.includes(def.name) ? [] : row.data.Line.map(zeroLine) }
+    : {};
+  const voidedNote = note.startsWith('Voided') ? note : note === '' ? 'Voided' : `Voided - ${note}`;
+  newVersion(company, row, { ...row.data, ...lines, ...amounts, PrivateNote: voidedNote }, now);
   const events = [event(company, def.name, row.id, 'Void', now)];
   events.push(...afterTransactionWrite(company, row, beforeData, beforeContribution, now));
   return { entity: def.name, body: row.data, events };
 }
 
+/** A new version of a row: SyncToken + 1 and LastUpdatedTime now. */
+function newVersion(company: Company, row: Row, data: QboObject, now: number): void {
+  company.tables[row.entity].replace(
+    row,
+    {
+      ...data,
+      SyncToken: String(Number(row.data.SyncToken) + 1),
+      MetaData: { ...(row.data.MetaData as QboObject), LastUpdatedTime: formatMetaTime(now) },
+    },
+    now,
+  );
+}
+
+/** Every record that names `from` through a `*Ref` now names `into` (refs.ts says which refs point where). */
+function relinkAll(company: Company, def: EntityDef, from: Row, into: Row, policy: MergePolicy, now: number) {
+  const events: ChangeEvent[] = [];
+  const target = { id: into.id, name: nameOf(into.data) };
+  for (const table of Object.values(company.tables)) {
+    for (const row of table.idOrder) {
+      if (row.deleted || row === from || row === into) continue;
+      const { data, changed } = relinkRefs(row.data, def.name, from.id, target);
+      if (!changed) continue;
+      if (policy.mergeRelink === 'silent') {
+        table.replace(row, data, undefined);
+        continue;
+      }
+      newVersion(company, row, data, now);
+      events.push(event(company, row.entity, row.id, 'Update', now));
+    }
+  }
+  return events;
+}
+
+export type MergePolicy = Pick<Policies, 'mergeLoser' | 'mergeRelink'>;
+
 /**
  * What a user's merge in QuickBooks does to a name list (no API call does this): the merged-away record
- * disappears, transactions that named it now name the survivor, and one Merge event carries both ids.
+ * goes (a tombstone, or inactive: `policy.mergeLoser`), records that named it name the survivor
+ * (`policy.mergeRelink` says whether they become new versions), its balance moves to the survivor, and one
+ * Merge event carries both ids (qbo-api-facts §7.3, §7.4; sync-research §1.8, §6).
  */
 export function mergeRecords(
   company: Company,
@@ -194,50 +242,40 @@ export function mergeRecords(
   fromId: string,
   intoId: string,
   now: number,
+  policy: MergePolicy = DEFAULT_POLICIES,
 ): WriteResult {
-  if (def.kind !== 'name-list' || fromId === intoId) throw faults.unsupportedOperation('Merge');
+  if (def.kind !== 'name-list' || !def.apiWritable || fromId === intoId)
+    throw faults.unsupportedOperation('Merge');
   const from = company.find(def.name, fromId);
   const into = company.find(def.name, intoId);
   if (!from || from.deleted || !into || into.deleted) throw faults.notFound();
-  const events: ChangeEvent[] = [];
-  if (def.name === 'Customer') {
-    for (const entity of ['Invoice', 'Payment'] as const) {
-      const table = company.tables[entity];
-      for (const row of table.idOrder) {
-        const ref = row.data.CustomerRef as { value?: string } | undefined;
-        if (row.deleted || ref?.value !== fromId) continue;
-        table.replace(
-          row,
-          {
-            ...row.data,
-            CustomerRef: { value: intoId, name: into.data.DisplayName },
-            SyncToken: String(Number(row.data.SyncToken) + 1),
-            MetaData: { ...(row.data.MetaData as QboObject), LastUpdatedTime: formatMetaTime(now) },
-          },
-          now,
-        );
-        events.push(event(company, entity, row.id, 'Update', now));
-      }
-    }
-  }
+  const events = relinkAll(company, def, from, into, policy, now);
   const fromName = def.unique ? from.data[def.unique.field] : undefined;
   const fromBalance = Number(from.data.Balance ?? 0);
-  company.tables[def.name].replace(
-    from,
-    { domain: 'QBO', status: 'Deleted', Id: from.id, MetaData: { LastUpdatedTime: formatMetaTime(now) } },
-    now,
-    true,
-  );
+  if (policy.mergeLoser === 'deleted') {
+    company.tables[def.name].replace(
+      from,
+      { domain: 'QBO', status: 'Deleted', Id: from.id, MetaData: { LastUpdatedTime: formatMetaTime(now) } },
+      now,
+      true,
+    );
+  } else {
+    const field = def.unique?.field;
+    const name = field && typeof from.data[field] === 'string' ? (from.data[field] as string) : undefined;
+    const renamed = field && name !== undefined ? { [field]: withActiveSuffix(name, false) } : {};
+    const zero = typeof from.data.Balance === 'number' ? { Balance: 0 } : {};
+    const zeroJobs = typeof from.data.BalanceWithJobs === 'number' ? { BalanceWithJobs: 0 } : {};
+    newVersion(company, from, { ...from.data, ...renamed, ...zero, ...zeroJobs, Active: false }, now);
+  }
   company.indexName(from, fromName);
   const balance = cents(Number(into.data.Balance ?? 0) + fromBalance);
-  company.tables[def.name].replace(
+  newVersion(
+    company,
     into,
     {
       ...into.data,
       ...(typeof into.data.Balance === 'number' ? { Balance: balance } : {}),
       ...(typeof into.data.BalanceWithJobs === 'number' ? { BalanceWithJobs: balance } : {}),
-      SyncToken: String(Number(into.data.SyncToken) + 1),
-      MetaData: { ...(into.data.MetaData as QboObject), LastUpdatedTime: formatMetaTime(now) },
     },
     now,
   );

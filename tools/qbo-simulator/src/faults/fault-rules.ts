@@ -1,6 +1,7 @@
 /**
  * Faults a test arms per realm and endpoint: an HTTP status with Intuit's body, added latency, a hang past
- * the 120-second request timeout, a dropped connection, or `invalid_grant` from the token endpoint.
+ * the 120-second request timeout, a dropped connection, or `invalid_grant` from the token endpoint. A
+ * `poison` rule is not per request: it makes one record unreadable until it is removed.
  */
 export const FAULT_KINDS = [
   '429',
@@ -13,6 +14,7 @@ export const FAULT_KINDS = [
   'timeout',
   'drop',
   'invalid_grant',
+  'poison',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -26,7 +28,17 @@ export interface FaultRuleInput {
   times?: number;
   /** For `latency`. */
   latencyMs?: number;
+  /** For `poison`: the record (entity name, any case, and Id) and the fault every read of it gets. */
+  entity?: string;
+  recordId?: string;
+  code?: PoisonCode;
 }
+
+/** 4002 QueryProcessingError (HTTP 400) or 10000 SystemFault (HTTP 500), as real companies answer (sync-research §1.10). */
+export type PoisonCode = '4002' | '10000';
+
+/** Which fault, if any, reading this record answers. */
+export type PoisonCheck = (entity: string, id: string) => PoisonCode | undefined;
 
 export interface FaultRule extends FaultRuleInput {
   id: number;
@@ -35,7 +47,7 @@ export interface FaultRule extends FaultRuleInput {
 
 export interface FaultPlan {
   latencyMs: number;
-  outcome: Exclude<FaultKind, 'latency'> | undefined;
+  outcome: Exclude<FaultKind, 'latency' | 'poison'> | undefined;
 }
 
 const matches = (rule: FaultRule, realmId: string | undefined, endpoint: string) =>
@@ -76,13 +88,25 @@ export class FaultInjector {
   ): FaultPlan {
     const plan: FaultPlan = { latencyMs: 0, outcome: undefined };
     for (const rule of this.#rules) {
-      if (!matches(rule, realmId, endpoint) || !allowed(rule.kind)) continue;
+      if (rule.kind === 'poison' || !matches(rule, realmId, endpoint) || !allowed(rule.kind)) continue;
       if (rule.kind !== 'latency' && plan.outcome !== undefined) continue;
       if (rule.kind === 'latency') plan.latencyMs += rule.latencyMs ?? 0;
-      else plan.outcome = rule.kind;
+      else plan.outcome = rule.kind as FaultPlan['outcome'];
       if (rule.remaining !== undefined) rule.remaining--;
     }
     this.#rules = this.#rules.filter((r) => r.remaining === undefined || r.remaining > 0);
     return plan;
+  }
+
+  /** The poison rules armed for a realm, as a check queries, CDC, batch and reads apply to each record. */
+  poison(realmId: string): PoisonCheck | undefined {
+    const rules = this.#rules.filter(
+      (r) => r.kind === 'poison' && (r.realmId === undefined || r.realmId === realmId),
+    );
+    if (rules.length === 0) return undefined;
+    return (entity, id) => {
+      const rule = rules.find((r) => r.recordId === id && r.entity?.toLowerCase() === entity.toLowerCase());
+      return rule ? (rule.code ?? '4002') : undefined;
+    };
   }
 }

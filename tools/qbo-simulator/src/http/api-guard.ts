@@ -3,7 +3,7 @@ import type { Core } from '../core.js';
 import { faults } from '../domain/fault.js';
 import type { ApiEnv } from './env.js';
 import { DROPPED, injectFaults } from './faults.js';
-import { sendFault, sendUnauthorized } from './respond.js';
+import { sendFault, sendThrottled, sendUnauthorized } from './respond.js';
 
 /** The endpoint name counters and faults use, from the path after `/v3/company/{realmId}/`. */
 export function apiEndpoint(method: string, rest: string): string {
@@ -51,7 +51,7 @@ export function apiGuard(core: Core, signal: AbortSignal): MiddlewareHandler<Api
       if (!admission.ok) {
         core.counters.throttled(realmId, endpoint, admission.reason);
         status = 429;
-        return sendFault(c, faults.throttled(), now);
+        return sendThrottled(c, now, core.policies.throttleFormat);
       }
       try {
         // Injected latency is time spent processing: the request holds its in-flight slot meanwhile.

@@ -16,6 +16,7 @@ import { PAYLOAD_TOO_LARGE_HTML, sendFault } from './respond.js';
 import { batchRoute } from './routes/batch.js';
 import { cdcRoute } from './routes/cdc.js';
 import { companyInfoRoute } from './routes/company-info.js';
+import { unknownResourceRoute } from './routes/entity-path.js';
 import { queryRoutes } from './routes/query.js';
 import { readEntityRoutes } from './routes/read-entity.js';
 import { writeEntityRoute } from './routes/write-entity.js';
@@ -62,6 +63,7 @@ export function createApp({ core, control, signal }: AppOptions): Hono<ApiEnv> {
   companyInfoRoute(app, core);
   readEntityRoutes(app, core);
   writeEntityRoute(app, core);
+  unknownResourceRoute(app);
 
   app.notFound((c) => c.text('Not Found', 404));
   app.onError((err, c) => {

@@ -9,6 +9,7 @@ import {
   PAYLOAD_TOO_LARGE_HTML,
   sendFault,
   sendJson,
+  sendThrottled,
   UNAVAILABLE_HTML,
 } from './respond.js';
 
@@ -58,7 +59,7 @@ export async function injectFaults(
       return c.html(GATEWAY_TIMEOUT_HTML, 504);
     case '429':
       return surface === 'api'
-        ? sendFault(c, faults.throttled(), now)
+        ? sendThrottled(c, now, core.policies.throttleFormat)
         : sendJson(c, 429, '{"error":"rate_limit_exceeded"}');
     case '500':
       return surface === 'api'

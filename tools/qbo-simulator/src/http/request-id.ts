@@ -1,4 +1,5 @@
 import type { Core } from '../core.js';
+import type { StoredResponse } from '../domain/company.js';
 import { faults, isQboFault } from '../domain/fault.js';
 import type { ApiContext } from './env.js';
 import { faultJson, sendJson } from './respond.js';
@@ -11,7 +12,7 @@ export async function idempotent(
   c: ApiContext,
   core: Core,
   maxLength: number,
-  run: () => Promise<{ status: number; body: string }>,
+  run: () => Promise<StoredResponse>,
 ): Promise<Response> {
   const company = c.get('company');
   const requestId = c.req.query('requestid');
@@ -21,15 +22,25 @@ export async function idempotent(
     );
     return sendJson(c, fault.status, faultJson(fault, core.clock.now()));
   }
-  const stored = requestId === undefined ? undefined : company.requests.get(requestId);
-  if (stored) return sendJson(c, stored.status, stored.body);
-  let answer: { status: number; body: string };
+  if (requestId === undefined) return send(c, await answerOf(core, run));
+  // The id is claimed before the first await, so a concurrent request with the same id waits for this
+  // one's answer instead of running again (check and store never straddle an await).
+  const pending = company.requests.get(requestId);
+  if (pending) return send(c, await pending);
+  const answer = answerOf(core, run);
+  company.requests.set(requestId, answer);
+  answer.catch(() => company.requests.delete(requestId));
+  return send(c, await answer);
+}
+
+const send = (c: ApiContext, answer: StoredResponse) => sendJson(c, answer.status, answer.body);
+
+/** Runs the request once; an Intuit fault is an answer too, and is replayed like one. */
+async function answerOf(core: Core, run: () => Promise<StoredResponse>): Promise<StoredResponse> {
   try {
-    answer = await run();
+    return await run();
   } catch (err) {
     if (!isQboFault(err)) throw err;
-    answer = { status: err.status, body: faultJson(err, core.clock.now()) };
+    return { status: err.status, body: faultJson(err, core.clock.now()) };
   }
-  if (requestId !== undefined) company.requests.set(requestId, answer);
-  return sendJson(c, answer.status, answer.body);
 }

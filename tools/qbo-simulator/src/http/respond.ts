@@ -19,6 +19,38 @@ export const faultJson = (fault: QboFault, now: number) =>
 export const sendFault = (c: Context, fault: QboFault, now: number) =>
   sendJson(c, fault.status, faultJson(fault, now));
 
+/** Whether the request asks for XML (an Accept naming XML and not JSON), as Intuit answers it then (§2.2). */
+export const wantsXml = (c: Context) => {
+  const accept = c.req.header('accept')?.toLowerCase() ?? '';
+  return accept.includes('xml') && !accept.includes('json');
+};
+
+const xmlText = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** A fault as Intuit's XML: `<IntuitResponse><Fault type="…"><Error code="…">` (qbo-api-facts §2.2, §6.2). */
+export function faultXml(fault: QboFault, now: number): string {
+  const errors = fault.errors
+    .map(
+      (e) =>
+        `<Error code="${xmlText(e.code)}"${e.element ? ` element="${xmlText(e.element)}"` : ''}><Message>${xmlText(e.Message)}</Message><Detail>${xmlText(e.Detail)}</Detail></Error>`,
+    )
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="${formatResponseTime(now)}"><Fault type="${fault.type}">${errors}</Fault></IntuitResponse>`;
+}
+
+/**
+ * Intuit's throttle fault (3001, type SERVICE, no rate-limit headers): in XML when the request asks for
+ * XML, or always under the `throttleFormat: 'xml'` policy (throttles historically came back as XML even to
+ * JSON requests); JSON otherwise.
+ */
+export function sendThrottled(c: Context, now: number, format: 'accept' | 'xml') {
+  const fault = faults.throttled();
+  if (format === 'xml' || wantsXml(c)) {
+    return c.body(faultXml(fault, now), 429, { 'content-type': 'application/xml;charset=UTF-8' });
+  }
+  return sendFault(c, fault, now);
+}
+
 /**
  * The gateway's 401 (qbo-api-facts §6.1): lower-case keys, nulls, epoch-ms `time`, and `www-authenticate`.
  * The detail names a public handle of the token, never the token.

@@ -7,6 +7,12 @@ export interface LimitPolicy {
   concurrentPerRealmApp: number;
   batchPerMinutePerRealmApp: number;
   batchPerMinutePerRealm: number;
+  /**
+   * Whether a throttled request still uses up its place in the windows. Intuit does not say; by default it
+   * does not (the 501st request in a minute fails and the next minute starts clean). `true` makes a client
+   * that keeps retrying into a 429 extend its own throttle.
+   */
+  countThrottled: boolean;
 }
 
 export const DEFAULT_LIMITS: LimitPolicy = {
@@ -16,6 +22,7 @@ export const DEFAULT_LIMITS: LimitPolicy = {
   concurrentPerRealmApp: 10,
   batchPerMinutePerRealmApp: 40,
   batchPerMinutePerRealm: 120,
+  countThrottled: false,
 };
 
 export type ThrottleReason =
@@ -49,8 +56,7 @@ class Window {
 
 /**
  * Sliding windows on the simulator clock (so tests can step through a minute), plus an in-flight count on
- * real time. A throttled request is not counted, so the 501st request in a minute fails and the next
- * minute starts clean.
+ * real time. A throttled request is not counted unless `countThrottled` is set.
  */
 export class RateLimiter {
   policy: LimitPolicy;
@@ -71,30 +77,16 @@ export class RateLimiter {
   }
 
   admit(realmId: string, clientId: string, isBatch: boolean, now: number): Admission {
-    const p = this.policy;
     const app = `${realmId}|${clientId}`;
-    if (p.enabled) {
-      if (this.#window(`m|${realmId}`).count(now, 60_000) >= p.perMinutePerRealm)
-        return { ok: false, reason: 'per-minute' };
-      if (this.#window(`s|${app}`).count(now, 1_000) >= p.perSecondPerRealmApp)
-        return { ok: false, reason: 'per-second' };
-      if ((this.#inFlight.get(app) ?? 0) >= p.concurrentPerRealmApp)
-        return { ok: false, reason: 'concurrent' };
-      if (isBatch) {
-        if (this.#window(`ba|${app}`).count(now, 60_000) >= p.batchPerMinutePerRealmApp) {
-          return { ok: false, reason: 'batch-per-minute-app' };
-        }
-        if (this.#window(`br|${realmId}`).count(now, 60_000) >= p.batchPerMinutePerRealm) {
-          return { ok: false, reason: 'batch-per-minute-realm' };
-        }
-      }
-    }
+    const refused = this.#refusal(realmId, app, isBatch, now);
+    if (refused && !this.policy.countThrottled) return { ok: false, reason: refused };
     this.#window(`m|${realmId}`).add(now);
     this.#window(`s|${app}`).add(now);
     if (isBatch) {
       this.#window(`ba|${app}`).add(now);
       this.#window(`br|${realmId}`).add(now);
     }
+    if (refused) return { ok: false, reason: refused };
     this.#inFlight.set(app, (this.#inFlight.get(app) ?? 0) + 1);
     let released = false;
     return {
@@ -107,6 +99,19 @@ export class RateLimiter {
         else this.#inFlight.set(app, n);
       },
     };
+  }
+
+  #refusal(realmId: string, app: string, isBatch: boolean, now: number): ThrottleReason | undefined {
+    const p = this.policy;
+    if (!p.enabled) return undefined;
+    if (this.#window(`m|${realmId}`).count(now, 60_000) >= p.perMinutePerRealm) return 'per-minute';
+    if (this.#window(`s|${app}`).count(now, 1_000) >= p.perSecondPerRealmApp) return 'per-second';
+    if ((this.#inFlight.get(app) ?? 0) >= p.concurrentPerRealmApp) return 'concurrent';
+    if (isBatch && this.#window(`ba|${app}`).count(now, 60_000) >= p.batchPerMinutePerRealmApp)
+      return 'batch-per-minute-app';
+    if (isBatch && this.#window(`br|${realmId}`).count(now, 60_000) >= p.batchPerMinutePerRealm)
+      return 'batch-per-minute-realm';
+    return undefined;
   }
 
   /** Requests of a realm (all apps) admitted and not yet answered. */

@@ -258,7 +258,7 @@ export class AuthorizationServer {
     this.#access.set(access, {
       grant,
       expiresAt: now + this.policy.accessTokenSeconds * 1000,
-      handle: `AB0${Math.floor(now / 1000)}${randomBytes(12).toString('hex')}`,
+      handle: tokenHandle(now),
     });
     const body: Record<string, unknown> = {
       token_type: 'bearer',
@@ -330,4 +330,16 @@ export class AuthorizationServer {
     }
     return n;
   }
+}
+
+/**
+ * The 50-character `AB0<epoch seconds><letters and digits>` value Intuit's 401 detail echoes
+ * (`Token expired: AB01730024136mqEof…`, qbo-api-facts §6.1): the same shape, but not the token.
+ */
+function tokenHandle(now: number): string {
+  const tail = randomBytes(48)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 37);
+  return `AB0${Math.floor(now / 1000)}${tail}`;
 }

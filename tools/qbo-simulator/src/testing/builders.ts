@@ -1,6 +1,9 @@
+import assert from 'node:assert/strict';
 import { Company } from '../domain/company.js';
 import { ENTITY_DEFS } from '../domain/entities/registry.js';
 import type { EntityName, QboObject } from '../domain/entities/types.js';
+import { isQboFault, type QboFault } from '../domain/fault.js';
+import { seedTaxCodes } from '../domain/tax-codes.js';
 import { createRecord, type WriteResult } from '../domain/writes.js';
 
 export const T0 = Date.parse('2026-03-01T12:00:00Z');
@@ -24,4 +27,28 @@ export function aStockedCompany(customers: number, now = T0) {
   for (let i = 1; i <= customers; i++)
     create(company, 'Customer', { DisplayName: `Customer ${i}` }, now + i * 1000);
   return { company, item, income };
+}
+
+/** The QboFault `fn` throws; fails the test when it throws nothing. */
+export function faultOf(fn: () => unknown): QboFault {
+  try {
+    fn();
+  } catch (err) {
+    if (isQboFault(err)) return err;
+    throw err;
+  }
+  return assert.fail('expected a fault');
+}
+
+/** A stocked company (income account 1, item, customer 1) with a bank account 2, an expense account 3, a vendor and tax codes. */
+export function aBookkeepingCompany() {
+  const stock = aStockedCompany(1);
+  seedTaxCodes(stock.company, T0);
+  for (const [Name, AccountType] of [
+    ['Checking', 'Bank'],
+    ['Advertising', 'Expense'],
+  ] as const)
+    create(stock.company, 'Account', { Name, AccountType });
+  const vendor = create(stock.company, 'Vendor', { DisplayName: 'Paper Co' }).body;
+  return { ...stock, vendor, checking: '2', advertising: '3' };
 }

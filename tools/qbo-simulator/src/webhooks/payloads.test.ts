@@ -28,6 +28,25 @@ test('writes CloudEvents as an array with Intuit extension attributes', () => {
   assert.deepEqual(first?.data, {});
 });
 
+test('names a merged-away id in data.deletedid and leaves data out of an update, as Intuit documents', () => {
+  const update: ChangeEvent = {
+    realmId: '1',
+    entity: 'SalesReceipt',
+    id: '9',
+    operation: 'Update',
+    updatedMs: at,
+  };
+  const [, merge, updated] = JSON.parse(cloudEventsPayload([...events, update], 'intuit.abc=')) as Record<
+    string,
+    unknown
+  >[];
+  assert.equal(merge?.type, 'qbo.customer.merged.v1');
+  assert.equal(merge?.intuitentityid, '7');
+  assert.deepEqual(merge?.data, { deletedid: '6' });
+  assert.equal(updated?.type, 'qbo.salesreceipt.updated.v1');
+  assert.equal('data' in (updated ?? {}), false);
+});
+
 test('signs so that a receiver holding the verifier token can verify the raw bytes', () => {
   const body = legacyPayload('1', events);
   const given = Buffer.from(signPayload('verifier-token', body), 'base64');

@@ -34,9 +34,16 @@ const VERBS: Record<ChangeOperation, string> = {
   Emailed: 'emailed',
 };
 
+/** `data` as Intuit's data-objects page shows it: the merged-away id in lower-case `deletedid` on a merge, none on an update. */
+function dataOf(e: ChangeEvent): { data?: Record<string, string> } {
+  if (e.deletedId) return { data: { deletedid: e.deletedId } };
+  return e.operation === 'Update' ? {} : { data: {} };
+}
+
 /**
- * CloudEvents payload (qbo-api-facts §7.4): a JSON array, one event per change, realms may mix. How a merge
- * names the merged-away id is undocumented; it is put in `data.deletedId`.
+ * CloudEvents payload (qbo-api-facts §7.4): a JSON array, one event per change, realms may mix. A merge
+ * names the survivor in `intuitentityid` and the merged-away id in `data.deletedid`; an update event
+ * carries no `data` key at all.
  */
 export function cloudEventsPayload(events: readonly ChangeEvent[], appSource: string): string {
   return JSON.stringify(
@@ -49,7 +56,7 @@ export function cloudEventsPayload(events: readonly ChangeEvent[], appSource: st
       time: formatCloudEventTime(e.updatedMs),
       intuitentityid: e.id,
       intuitaccountid: e.realmId,
-      data: e.deletedId ? { deletedId: e.deletedId } : {},
+      ...dataOf(e),
     })),
   );
 }

@@ -1,6 +1,6 @@
 import { faults } from '../fault.js';
 import { compact, fields, isRecord, USD, withActiveSuffix } from './common.js';
-import type { EntityDef } from './types.js';
+import type { EntityDeclaration } from './declare.js';
 
 /** AccountType → [Classification, default AccountSubType] (qbo-api-facts §4.2). */
 export const ACCOUNT_TYPES: Readonly<Record<string, readonly [string, string]>> = {
@@ -21,10 +21,10 @@ export const ACCOUNT_TYPES: Readonly<Record<string, readonly [string, string]>> 
   'Other Expense': ['Expense', 'OtherMiscellaneousExpense'],
 };
 
-export const account: EntityDef = {
+export const account: EntityDeclaration = {
   name: 'Account',
-  path: 'account',
   kind: 'name-list',
+  required: ['Name', 'AccountType'],
   fields: fields([
     ['Name', 'string'],
     ['Active', 'boolean'],
@@ -49,7 +49,6 @@ export const account: EntityDef = {
   ],
   readOnly: ['Classification', 'CurrentBalance', 'CurrentBalanceWithSubAccounts', 'FullyQualifiedName'],
   unique: { field: 'Name', scope: 'account' },
-  canVoid: false,
   normalize(input, _lookup, existing) {
     const name = typeof input.Name === 'string' ? input.Name.trim() : '';
     if (name === '') throw faults.required('Name');

@@ -1,10 +1,9 @@
 import { fields } from './common.js';
-import { normalizeParty } from './party.js';
-import type { EntityDef } from './types.js';
+import type { EntityDeclaration } from './declare.js';
+import { normalizeParty, PARTY_NAME_FIELDS } from './party.js';
 
-export const customer: EntityDef = {
+export const customer: EntityDeclaration = {
   name: 'Customer',
-  path: 'customer',
   kind: 'name-list',
   fields: fields([
     ['DisplayName', 'string'],
@@ -20,12 +19,7 @@ export const customer: EntityDef = {
     ['BalanceWithJobs', 'number'],
   ]),
   writable: [
-    'DisplayName',
-    'Title',
-    'GivenName',
-    'MiddleName',
-    'FamilyName',
-    'Suffix',
+    ...PARTY_NAME_FIELDS,
     'CompanyName',
     'PrintOnCheckName',
     'Active',
@@ -50,7 +44,6 @@ export const customer: EntityDef = {
   ],
   readOnly: ['FullyQualifiedName', 'Balance', 'BalanceWithJobs', 'Level'],
   unique: { field: 'DisplayName', scope: 'party' },
-  canVoid: false,
   normalize(input, _lookup, existing) {
     const party = normalizeParty(input);
     const balance = typeof existing?.data.Balance === 'number' ? existing.data.Balance : 0;

@@ -1,7 +1,8 @@
 import { addDays, formatPacificDate } from '../../qbo-time.js';
 import { faults } from '../fault.js';
 import { asNumber, cents, compact, fields, isRecord, resolveRef, USD } from './common.js';
-import type { EntityDef, EntityLookup, QboObject } from './types.js';
+import type { EntityDeclaration } from './declare.js';
+import type { EntityLookup, QboObject } from './types.js';
 
 const displayName = (d: QboObject) => d.DisplayName;
 const itemName = (d: QboObject) => d.Name;
@@ -78,10 +79,10 @@ export const invoiceDefaults = () => ({
   TxnTaxDetail: { TotalTax: 0 },
 });
 
-export const invoice: EntityDef = {
+export const invoice: EntityDeclaration = {
   name: 'Invoice',
-  path: 'invoice',
   kind: 'transaction',
+  required: ['CustomerRef'],
   fields: fields([
     ['DocNumber', 'string'],
     ['TxnDate', 'date'],
@@ -116,7 +117,7 @@ export const invoice: EntityDef = {
     'TrackingNum',
   ],
   readOnly: ['TotalAmt', 'Balance', 'LinkedTxn', 'HomeBalance'],
-  canVoid: true,
+  voidable: true,
   normalize(input, lookup, existing) {
     if (input.CustomerRef === undefined) throw faults.required('CustomerRef');
     const customerRef = resolveRef(lookup, 'Customer', input.CustomerRef, 'CustomerRef', displayName);

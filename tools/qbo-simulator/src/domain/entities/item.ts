@@ -1,14 +1,15 @@
 import { faults } from '../fault.js';
 import { asNumber, compact, fields, resolveRef, withActiveSuffix } from './common.js';
-import type { EntityDef, QboObject } from './types.js';
+import type { EntityDeclaration } from './declare.js';
+import type { QboObject } from './types.js';
 
 const TYPES = ['Inventory', 'NonInventory', 'Service', 'Category', 'Group'];
 const accountName = (d: QboObject) => d.Name;
 
-export const item: EntityDef = {
+export const item: EntityDeclaration = {
   name: 'Item',
-  path: 'item',
   kind: 'name-list',
+  required: ['Name'],
   fields: fields([
     ['Name', 'string'],
     ['Active', 'boolean'],
@@ -40,7 +41,6 @@ export const item: EntityDef = {
   ],
   readOnly: ['FullyQualifiedName', 'Level'],
   unique: { field: 'Name', scope: 'item' },
-  canVoid: false,
   normalize(input, lookup) {
     const name = typeof input.Name === 'string' ? input.Name.trim() : '';
     if (name === '') throw faults.required('Name');

@@ -4,6 +4,9 @@ import type { QboObject } from './types.js';
 
 const NAME_PARTS = ['Title', 'GivenName', 'MiddleName', 'FamilyName', 'Suffix'] as const;
 
+/** The writable name properties Customer, Vendor and Employee share. */
+export const PARTY_NAME_FIELDS = ['DisplayName', ...NAME_PARTS] as const;
+
 /**
  * What Customer and Vendor share: DisplayName from the name parts when absent (create needs DisplayName or
  * a name part), PrintOnCheckName defaulting to it, and the inactive suffix.

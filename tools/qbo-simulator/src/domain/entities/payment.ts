@@ -1,7 +1,8 @@
 import { formatPacificDate } from '../../qbo-time.js';
 import { faults } from '../fault.js';
 import { asNumber, cents, compact, fields, isRecord, resolveRef, USD } from './common.js';
-import type { EntityDef, EntityLookup, QboObject } from './types.js';
+import type { EntityDeclaration } from './declare.js';
+import type { EntityLookup, QboObject } from './types.js';
 
 const displayName = (d: QboObject) => d.DisplayName;
 
@@ -33,10 +34,10 @@ function normalizeLines(lines: unknown, lookup: EntityLookup): { lines: QboObjec
   return { lines: out, applied: cents(applied) };
 }
 
-export const payment: EntityDef = {
+export const payment: EntityDeclaration = {
   name: 'Payment',
-  path: 'payment',
   kind: 'transaction',
+  required: ['CustomerRef', 'TotalAmt'],
   fields: fields([
     ['TxnDate', 'date'],
     ['CustomerRef', 'ref'],
@@ -57,7 +58,7 @@ export const payment: EntityDef = {
     'ProcessPayment',
   ],
   readOnly: ['UnappliedAmt'],
-  canVoid: true,
+  voidable: true,
   normalize(input, lookup) {
     if (input.CustomerRef === undefined) throw faults.required('CustomerRef');
     if (input.TotalAmt === undefined) throw faults.required('TotalAmt');

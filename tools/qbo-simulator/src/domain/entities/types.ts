@@ -1,4 +1,30 @@
-export const ENTITY_NAMES = ['Customer', 'Vendor', 'Item', 'Account', 'Invoice', 'Payment'] as const;
+/** Every entity the simulator serves: the six first ones, then the rest in the order of issue 15's list. */
+export const ENTITY_NAMES = [
+  'Customer',
+  'Vendor',
+  'Item',
+  'Account',
+  'Invoice',
+  'Payment',
+  'Bill',
+  'BillPayment',
+  'JournalEntry',
+  'Estimate',
+  'SalesReceipt',
+  'CreditMemo',
+  'RefundReceipt',
+  'Purchase',
+  'Deposit',
+  'Transfer',
+  'VendorCredit',
+  'PurchaseOrder',
+  'Employee',
+  'Class',
+  'Department',
+  'Term',
+  'PaymentMethod',
+  'TaxCode',
+] as const;
 export type EntityName = (typeof ENTITY_NAMES)[number];
 
 /** An entity as the API shows it: plain JSON, ids as strings, amounts as numbers, empty fields omitted. */
@@ -28,12 +54,23 @@ export interface Row {
 }
 
 export interface EntityLookup {
+  /** A record by id, as this write may see it (a batch item does not see earlier items' creates). */
   find(entity: EntityName, id: string): Row | undefined;
   /** Amount applied to an invoice by payments other than `exceptPaymentId`. */
   appliedToInvoice(invoiceId: string, exceptPaymentId?: string): number;
   nextDocNumber(): string;
   now: number;
 }
+
+export type NameScope =
+  | 'party'
+  | 'item'
+  | 'account'
+  | 'class'
+  | 'department'
+  | 'term'
+  | 'paymentmethod'
+  | 'taxcode';
 
 export interface EntityDef {
   name: EntityName;
@@ -46,8 +83,14 @@ export interface EntityDef {
   writable: readonly string[];
   readOnly: readonly string[];
   /** The property that must be unique, and the namespace it is unique in. */
-  unique?: { field: 'DisplayName' | 'Name'; scope: 'party' | 'item' | 'account' };
+  unique?: { field: 'DisplayName' | 'Name'; scope: NameScope };
   canVoid: boolean;
+  /** Transactions can be deleted (a tombstone stays for CDC); name lists only made inactive. */
+  deletable: boolean;
+  /** False for read-only entities (TaxCode): every write answers Unsupported Operation. */
+  apiWritable: boolean;
+  /** Whether CDC serves the entity (qbo-api-facts §3 lists the ones it refuses). */
+  cdc: boolean;
   /** Fills defaults and derived fields of a create or update; throws a QboFault for invalid input. */
   normalize(input: QboObject, lookup: EntityLookup, existing: Row | undefined): QboObject;
 }

@@ -1,10 +1,9 @@
 import { fields } from './common.js';
-import { normalizeParty } from './party.js';
-import type { EntityDef } from './types.js';
+import type { EntityDeclaration } from './declare.js';
+import { normalizeParty, PARTY_NAME_FIELDS } from './party.js';
 
-export const vendor: EntityDef = {
+export const vendor: EntityDeclaration = {
   name: 'Vendor',
-  path: 'vendor',
   kind: 'name-list',
   fields: fields([
     ['DisplayName', 'string'],
@@ -18,12 +17,7 @@ export const vendor: EntityDef = {
     ['Balance', 'number'],
   ]),
   writable: [
-    'DisplayName',
-    'Title',
-    'GivenName',
-    'MiddleName',
-    'FamilyName',
-    'Suffix',
+    ...PARTY_NAME_FIELDS,
     'CompanyName',
     'PrintOnCheckName',
     'Active',
@@ -45,7 +39,6 @@ export const vendor: EntityDef = {
   ],
   readOnly: ['Balance'],
   unique: { field: 'DisplayName', scope: 'party' },
-  canVoid: false,
   normalize(input, _lookup, existing) {
     return {
       Vendor1099: false,

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { aStockedCompany, create, T0 } from '../../testing/builders.js';
+import { aStockedCompany, create, faultOf, T0 } from '../../testing/builders.js';
 import { ENTITY_DEFS } from '../entities/registry.js';
-import { isQboFault, type QboFault } from '../fault.js';
 import { updateRecord } from '../writes.js';
 import { executeQuery, queryResponseJson } from './execute.js';
 
@@ -11,16 +10,6 @@ const answer = (company: ReturnType<typeof aStockedCompany>['company'], query: s
 
 const ids = (response: Record<string, unknown>) =>
   ((response.Customer as { Id: string }[] | undefined) ?? []).map((c) => c.Id);
-
-const faultOf = (fn: () => unknown): QboFault => {
-  try {
-    fn();
-  } catch (err) {
-    if (isQboFault(err)) return err;
-    throw err;
-  }
-  assert.fail('expected a fault');
-};
 
 describe('query language', () => {
   test('reads keywords, entity and property names in any case', () => {
@@ -177,5 +166,52 @@ describe('query language', () => {
     const { company } = aStockedCompany(1);
     const r = answer(company, 'select Id, DisplayName from Customer');
     assert.deepEqual(r.Customer, [{ Id: '1', DisplayName: 'Customer 1', domain: 'QBO', sparse: true }]);
+  });
+  test('reads CURRENT_DATE as today in US-Pacific time', () => {
+    const { company } = aStockedCompany(0);
+    const receipt = (TxnDate: string) =>
+      create(company, 'Transfer', {
+        FromAccountRef: { value: '1' },
+        ToAccountRef: { value: '1' },
+        Amount: 1,
+        TxnDate,
+      });
+    receipt('2026-02-28');
+    receipt('2026-03-01');
+    receipt('2026-03-02');
+    // T0 is 2026-03-01T12:00Z: 04:00 in Pacific time, the same date.
+    const r = JSON.parse(
+      queryResponseJson(
+        executeQuery(company, 'select * from Transfer where TxnDate = CURRENT_DATE', { now: T0 }),
+      ),
+    ) as { Transfer: { TxnDate: string }[] };
+    assert.deepEqual(
+      r.Transfer.map((t) => t.TxnDate),
+      ['2026-03-01'],
+    );
+  });
+
+  test("matches an absent property with ' ', the query language's null", () => {
+    const { company } = aStockedCompany(2);
+    create(company, 'Customer', { DisplayName: 'Acme', CompanyName: 'Acme Inc' });
+    assert.deepEqual(ids(answer(company, "select * from Customer where CompanyName = ' '")), ['1', '2']);
+  });
+
+  test('pages at the edges: STARTPOSITION 0 reads as 1, MAXRESULTS 1000 is allowed, a negative is a parse error', () => {
+    const { company } = aStockedCompany(3);
+    assert.deepEqual(ids(answer(company, 'select * from Customer startposition 0 maxresults 2')), ['1', '2']);
+    assert.equal(ids(answer(company, 'select * from Customer maxresults 1000')).length, 3);
+    assert.deepEqual(answer(company, 'select * from Customer startposition 4'), {});
+    const negative = faultOf(() => executeQuery(company, 'select * from Customer startposition -1'));
+    assert.equal(negative.errors[0]?.code, '4000');
+  });
+
+  test('fails a page holding a poisoned record and serves the others', () => {
+    const { company } = aStockedCompany(5);
+    const poison = (entity: string, id: string) => (entity === 'Customer' && id === '4' ? '4002' : undefined);
+    const fault = faultOf(() => executeQuery(company, 'select * from Customer', { poison }));
+    assert.equal(fault.errors[0]?.code, '4002');
+    assert.equal(executeQuery(company, 'select * from Customer maxresults 3', { poison }).kind, 'rows');
+    assert.equal(executeQuery(company, 'select count(*) from Customer', { poison }).kind, 'count');
   });
 });

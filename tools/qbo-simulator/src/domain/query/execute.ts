@@ -2,6 +2,7 @@ import type { Company } from '../company.js';
 import { entityDef } from '../entities/registry.js';
 import type { EntityDef, FieldSpec, QboObject, Row } from '../entities/types.js';
 import { faults } from '../fault.js';
+import { assertReadable, type PoisonCheck } from '../poison.js';
 import type { EntityTable } from '../table.js';
 import { type Key, keyOf, reader, resolveField } from './fields.js';
 import { type Condition, type ParsedQuery, parseQuery } from './parse.js';
@@ -34,10 +35,15 @@ function likeMatcher(pattern: string): (value: string) => boolean {
   return (value) => regex.test(value);
 }
 
+/** `' '` (a space in quotes) is how the query language writes null (qbo-api-facts §2.4). */
+const isNull = (literal: Condition['values'][number] | undefined) =>
+  literal?.kind === 'string' && literal.value === ' ';
+
 function compile(def: EntityDef, condition: Condition): Predicate {
   const spec = resolveField(def, condition.field, 'filter') as FieldSpec;
   const read = reader(spec);
   const { op } = condition;
+  if (op === '=' && isNull(condition.values[0])) return (row) => read(row) === undefined;
   if (spec.type === 'id' && op !== '=' && op !== 'IN') {
     throw faults.queryInvalid(`Operator ${op} is not supported for property ${spec.path}`);
   }
@@ -166,7 +172,12 @@ function collect(walk: Walk, matches: Predicate, skip: number, limit: number): R
   return out;
 }
 
-export function runQuery(company: Company, parsed: ParsedQuery): QueryAnswer {
+export interface QueryOptions {
+  /** Records a page must not contain (poison faults). */
+  poison?: PoisonCheck | undefined;
+}
+
+export function runQuery(company: Company, parsed: ParsedQuery, options: QueryOptions = {}): QueryAnswer {
   const def = entityDef(parsed.entity);
   if (!def) throw faults.queryInvalid(`Entity ${parsed.entity} is not supported`);
   if (parsed.maxResults !== undefined && parsed.maxResults > MAX_RESULTS) {
@@ -177,7 +188,8 @@ export function runQuery(company: Company, parsed: ParsedQuery): QueryAnswer {
   if (def.kind === 'name-list' && !parsed.where.some((c) => c.field.toLowerCase() === 'active')) {
     predicates.push((row) => row.data.Active === true);
   }
-  const matches: Predicate = (row) => !row.deleted && predicates.every((p) => p(row));
+  const hidden = company.hidden;
+  const matches: Predicate = (row) => !row.deleted && !hidden?.has(row) && predicates.every((p) => p(row));
   const table = company.tables[def.name];
 
   if (parsed.select.kind === 'count') {
@@ -235,11 +247,16 @@ export function runQuery(company: Company, parsed: ParsedQuery): QueryAnswer {
     );
     rows = sorted.slice(skip, skip + limit);
   }
+  assertReadable(rows, options.poison);
   return { kind: 'rows', def, startPosition, rows, fields: projection as FieldSpec[] | undefined, names };
 }
 
-export function executeQuery(company: Company, text: string): QueryAnswer {
-  return runQuery(company, parseQuery(text));
+export function executeQuery(
+  company: Company,
+  text: string,
+  options: QueryOptions & { now?: number } = {},
+): QueryAnswer {
+  return runQuery(company, parseQuery(text, options.now), options);
 }
 
 export const rowJson = (row: Row): string => {

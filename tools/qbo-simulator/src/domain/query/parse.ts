@@ -1,3 +1,4 @@
+import { formatPacificDate } from '../../qbo-time.js';
 import { faults } from '../fault.js';
 import { encountered, type Token, tokenize } from './tokenize.js';
 
@@ -29,7 +30,7 @@ const OPERATORS = new Set(['=', '<', '>', '<=', '>=']);
  * Intuit's query language (qbo-api-facts §2.4): one entity, `*`, `COUNT(*)` or a field list, conditions
  * joined by AND only, ORDERBY (or ORDER BY), STARTPOSITION and MAXRESULTS. Keywords are case-insensitive.
  */
-export function parseQuery(text: string): ParsedQuery {
+export function parseQuery(text: string, now: number = Date.now()): ParsedQuery {
   const tokens = tokenize(text);
   let pos = 0;
   const peek = (): Token => tokens[pos] as Token;
@@ -49,9 +50,10 @@ export function parseQuery(text: string): ParsedQuery {
     if (t.kind !== 'IDENTIFIER') throw fail(t);
     return t.text;
   };
+  // STARTPOSITION and MAXRESULTS take an unsigned integer: `-1` is a parse error at the number.
   const integer = () => {
     const t = next();
-    if (t.kind !== 'NUMBER' || !/^-?\d+$/.test(t.text)) throw fail(t);
+    if (t.kind !== 'NUMBER' || !/^\d+$/.test(t.text)) throw fail(t);
     return Number(t.text);
   };
   const literal = (): Literal => {
@@ -59,6 +61,8 @@ export function parseQuery(text: string): ParsedQuery {
     if (t.kind === 'STRING') return { kind: 'string', value: t.text };
     if (t.kind === 'NUMBER') return { kind: 'number', value: Number(t.text), text: t.text };
     if (isWord(t, 'TRUE') || isWord(t, 'FALSE')) return { kind: 'boolean', value: isWord(t, 'TRUE') };
+    // CURRENT_DATE is today in the company's time zone (US-Pacific here, as MetaData is), as a date.
+    if (isWord(t, 'CURRENT_DATE')) return { kind: 'string', value: formatPacificDate(now) };
     throw fail(t);
   };
 

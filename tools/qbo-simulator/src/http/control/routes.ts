@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SimulatorControl } from '../../control.js';
 import { isQboFault } from '../../domain/fault.js';
 import {
+  bulkChangesSchema,
   changeSchema,
   clockSchema,
   companySchema,
@@ -10,6 +11,7 @@ import {
   defined,
   faultSchema,
   limitsSchema,
+  policiesSchema,
   seedSchema,
   targetSchema,
 } from './schemas.js';
@@ -53,6 +55,13 @@ export function controlRoutes(control: SimulatorControl): Hono {
     const request = await body(c, changeSchema);
     return c.json(control.change(c.req.param('realmId'), request));
   });
+  app.post('/companies/:realmId/changes/bulk', async (c) => {
+    const { at, changes } = await body(c, bulkChangesSchema);
+    const instant = at === undefined ? undefined : typeof at === 'number' ? at : Date.parse(at);
+    return c.json(control.changes(c.req.param('realmId'), changes, instant));
+  });
+  app.get('/policies', (c) => c.json(control.policies()));
+  app.post('/policies', async (c) => c.json(control.setPolicies(defined(await body(c, policiesSchema)))));
   app.post('/companies/:realmId/revoke', (c) =>
     c.json({ revoked: control.revokeRealm(c.req.param('realmId')) }),
   );

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { ENTITY_NAMES } from '../../domain/entities/types.js';
+import { SEEDED_ENTITIES } from '../../domain/seed.js';
 import { FAULT_KINDS } from '../../faults/fault-rules.js';
 
 const entity = z.enum(ENTITY_NAMES);
-const counts = z.partialRecord(entity, z.number().int().min(0).max(1_000_000));
+// Only the entities seeding fills: a count for another would be silently ignored.
+const counts = z.partialRecord(z.enum(SEEDED_ENTITIES), z.number().int().min(0).max(1_000_000));
 
 export const seedSchema = z.object({
   seed: z.number().int(),
@@ -28,12 +30,35 @@ export const changeSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('merge'), entity, id: z.string(), into: z.string() }),
 ]);
 
-export const faultSchema = z.object({
-  kind: z.enum(FAULT_KINDS),
-  realmId: z.string().optional(),
-  endpoint: z.string().optional(),
-  times: z.number().int().min(1).optional(),
-  latencyMs: z.number().int().min(0).optional(),
+export const faultSchema = z
+  .object({
+    kind: z.enum(FAULT_KINDS),
+    realmId: z.string().optional(),
+    endpoint: z.string().optional(),
+    times: z.number().int().min(1).optional(),
+    latencyMs: z.number().int().min(0).optional(),
+    entity: entity.optional(),
+    recordId: z.string().min(1).optional(),
+    code: z.enum(['4002', '10000']).optional(),
+  })
+  .refine((f) => f.kind !== 'poison' || (f.entity !== undefined && f.recordId !== undefined), {
+    message: 'a poison fault needs entity and recordId',
+  });
+
+export const bulkChangesSchema = z.object({
+  /** The one instant every change is stamped with: epoch ms or ISO text; now when absent. */
+  at: z
+    .union([z.number(), z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'not a date-time')])
+    .optional(),
+  changes: z.array(changeSchema).min(1).max(10_000),
+});
+
+export const policiesSchema = z.object({
+  mergeLoser: z.enum(['deleted', 'inactive']).optional(),
+  mergeRelink: z.enum(['touch', 'silent']).optional(),
+  entityUrlCase: z.enum(['lowercase', 'any']).optional(),
+  batchOverflow: z.enum(['truncate', 'fault']).optional(),
+  throttleFormat: z.enum(['accept', 'xml']).optional(),
 });
 
 export const clockSchema = z.object({
@@ -49,6 +74,7 @@ export const limitsSchema = z.object({
   concurrentPerRealmApp: z.number().int().min(1).optional(),
   batchPerMinutePerRealmApp: z.number().int().min(1).optional(),
   batchPerMinutePerRealm: z.number().int().min(1).optional(),
+  countThrottled: z.boolean().optional(),
 });
 
 export const targetSchema = z.object({

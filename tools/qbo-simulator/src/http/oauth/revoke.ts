@@ -17,7 +17,7 @@ async function tokenOf(text: string, contentType: string | undefined): Promise<s
   return new URLSearchParams(text).get('token') ?? undefined;
 }
 
-/** `POST /v2/oauth2/tokens/revoke`: either token ends the grant; 200 with an empty body (§1.6). */
+/** `POST /v2/oauth2/tokens/revoke`: either token ends the grant; 200 with an empty body, 400 for an unknown token (§1.6). */
 export function revokeRoute(app: Hono, core: Core, signal: AbortSignal): void {
   app.post(OAUTH_PATHS.revoke, async (c) => {
     const text = await c.req.text();
@@ -36,7 +36,11 @@ export function revokeRoute(app: Hono, core: Core, signal: AbortSignal): void {
       core.counters.record(undefined, 'revoke', 400);
       return sendJson(c, 400, '{"error":"invalid_request"}');
     }
-    core.oauth.revoke(client, token);
+    // An unknown token (or another app's) is a failure, answered 400 as Intuit does (§1.6).
+    if (!core.oauth.revoke(client, token)) {
+      core.counters.record(undefined, 'revoke', 400);
+      return sendJson(c, 400, '{"error":"invalid_token","error_description":"Token invalid"}');
+    }
     core.counters.record(undefined, 'revoke', 200);
     return c.body(null, 200);
   });

@@ -8,10 +8,12 @@ import { sendJson, withTime } from '../respond.js';
 export function cdcRoute(app: Hono<ApiEnv>, core: Core): void {
   app.get('/v3/company/:realmId/cdc', (c) => {
     const now = core.clock.now();
+    const company = c.get('company');
     const json = changeDataCapture(
-      c.get('company'),
+      company,
       { entities: c.req.query('entities'), changedSince: c.req.query('changedSince') },
       now,
+      core.faults.poison(company.realmId),
     );
     return sendJson(c, 200, withTime('CDCResponse', json, now));
   });

@@ -10,8 +10,11 @@ import { sendJson, withTime } from '../respond.js';
  */
 export function queryRoutes(app: Hono<ApiEnv>, core: Core): void {
   const answer = (company: ApiEnv['Variables']['company'], text: string) => {
-    const json = queryResponseJson(executeQuery(company, text));
-    return withTime('QueryResponse', json, core.clock.now());
+    const now = core.clock.now();
+    const json = queryResponseJson(
+      executeQuery(company, text, { now, poison: core.faults.poison(company.realmId) }),
+    );
+    return withTime('QueryResponse', json, now);
   };
   app.get('/v3/company/:realmId/query', (c) =>
     sendJson(c, 200, answer(c.get('company'), c.req.query('query') ?? '')),
