@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AnyEnvelope } from '@qbo/events';
+import { mirrorDifferences } from './testing/compare.js';
 import {
   type Counters,
   callsTo,
@@ -112,6 +113,25 @@ describe('sync-service against the simulator', () => {
       seqs.map((_, i) => BigInt(i + 1)),
       'sequence numbers contiguous from 1',
     );
+    assert.deepEqual(
+      await mirrorDifferences(stack, sim, realmId, SIX),
+      [],
+      'the mirror equals the simulator',
+    );
+    const hashes = new Map(
+      upserts.map((e) => {
+        const d = e.data as { entity: string; entityId: string; contentHash: string };
+        return [`${d.entity}/${d.entityId}`, d.contentHash];
+      }),
+    );
+    const mirror = await stack.db.query<{ key: string; content_hash: string }>(
+      `select entity || '/' || entity_id as key, content_hash from sync.mirror_record where realm_id = $1`,
+      [realmId],
+    );
+    assert.ok(
+      mirror.every((r) => hashes.get(r.key) === r.content_hash),
+      'each record as mirrored on the log',
+    );
     assert.equal(log[0]?.type, 'RecordSnapshotStarted');
     assert.equal(log.at(-1)?.type, 'RecordSnapshotCompleted');
 
@@ -147,7 +167,10 @@ describe('sync-service against the simulator', () => {
 
   it('finds all of 2,500 changes to one entity, beyond the CDC cap', async () => {
     const ids = await mirrorIds(a.realmId, 'Invoice', 2_500);
-    await sim.bulk(a.realmId, ids.map((id) => update('Invoice', id, `cap-${id}`)));
+    await sim.bulk(
+      a.realmId,
+      ids.map((id) => update('Invoice', id, `cap-${id}`)),
+    );
     const d = await delta(a, () => stack.requestSync(a.orgId, a.connectionId, 'incremental'));
     assert.equal(d.run.upserted, 2_500);
     const rows = await stack.db.query<{ n: number }>(
@@ -180,7 +203,10 @@ describe('sync-service against the simulator', () => {
 
   it('serves 50 notifications within the debounce window with one CDC call', async () => {
     const ids = await mirrorIds(a.realmId, 'Customer', 50);
-    const result = await sim.bulk(a.realmId, ids.map((id) => update('Customer', id, `hook-${id}`)));
+    const result = await sim.bulk(
+      a.realmId,
+      ids.map((id) => update('Customer', id, `hook-${id}`)),
+    );
     const d = await delta(a, () =>
       stack.notify(
         a.orgId,
@@ -191,6 +217,11 @@ describe('sync-service against the simulator', () => {
     assert.equal(d.cdc, 1);
     assert.equal(d.query + d.read, 0);
     assert.equal(d.run.upserted, 50);
+    assert.deepEqual(
+      await mirrorDifferences(stack, sim, a.realmId, SIX),
+      [],
+      'the mirror equals the simulator',
+    );
   });
 });
 

@@ -38,7 +38,11 @@ export interface SyncStack {
   /** Connects a realm for an org as auth-service would; resolves with the connection id. */
   connect(realmId: string, orgId: string): Promise<string>;
   /** Publishes a `RequestSync` command, as any platform service may. */
-  requestSync(orgId: string, connectionId: string, mode: 'incremental' | 'full' | 'reconciliation'): Promise<void>;
+  requestSync(
+    orgId: string,
+    connectionId: string,
+    mode: 'incremental' | 'full' | 'reconciliation',
+  ): Promise<void>;
   /** Publishes, in one send, what webhook-ingest would for Intuit's notifications of these records. */
   notify(orgId: string, realmId: string, changes: readonly NotifiedChange[]): Promise<void>;
   /** Waits until a run of the company reaches `status` and returns its row. */
@@ -145,9 +149,7 @@ export async function startSyncStack(sim: SimulatorUnderTest): Promise<SyncStack
       return connectionId;
     },
     async requestSync(orgId, connectionId, mode) {
-      await producer.publish(
-        commands(RequestSync, { orgId, data: { connectionId, mode, reason: 'test' } }),
-      );
+      await producer.publish(commands(RequestSync, { orgId, data: { connectionId, mode, reason: 'test' } }));
     },
     async notify(orgId, realmId, changes) {
       await producer.publish(
