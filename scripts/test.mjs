@@ -1,15 +1,20 @@
-// Runs the compiled test files with Node's test runner. Integration tests (`*.int.test.js`) need the local
-// Kafka broker: when none answers, this starts one for the run and stops it afterwards.
+// Runs the compiled test files with Node's test runner. Three kinds, told apart by name:
+//   *.test.ts       unit tests: in-memory fakes only, no broker, database or child process
+//   *.int.test.ts   integration tests: real Kafka, Postgres, Redis, the simulator over HTTP
+//   *.e2e.test.ts   whole-service tests: a service (or the whole stack) started as it runs, on the same
+// Integration and whole-service tests need the local Kafka broker: when none answers, this starts one for the
+// run and stops it afterwards.
 //   node scripts/test.mjs            every test
-//   node scripts/test.mjs --unit     unit tests only (no broker, no database)
+//   node scripts/test.mjs --unit     unit tests only
 //   node scripts/test.mjs <filter>   only files whose path contains <filter>
 import { spawnSync } from 'node:child_process';
-import { globSync } from 'node:fs';
+import { existsSync, globSync } from 'node:fs';
 import { answers, brokerAddress, start, stop } from '../tools/local-kafka/dist/index.js';
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const filters = args.filter((a) => !a.startsWith('--'));
+const needsInfrastructure = (f) => /\.(int|e2e)\.test\.js$/.test(f);
 
 const files = globSync([
   'libs/*/dist/**/*.test.js',
@@ -17,7 +22,9 @@ const files = globSync([
   'tools/*/dist/**/*.test.js',
   'examples/*/dist/**/*.test.js',
 ])
-  .filter((f) => !unitOnly || !f.endsWith('.int.test.js'))
+  // A compiled test whose source was renamed or removed is left behind in dist/ by tsc: not a test any more.
+  .filter((f) => existsSync(f.replace('/dist/', '/src/').replace(/\.js$/, '.ts')))
+  .filter((f) => !unitOnly || !needsInfrastructure(f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
@@ -25,7 +32,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const needsKafka = files.some((f) => f.endsWith('.int.test.js'));
+const needsKafka = files.some(needsInfrastructure);
 const address = process.env.KAFKA_BROKERS ?? brokerAddress();
 let startedHere = false;
 if (needsKafka && !(await answers(address))) {

@@ -6,30 +6,28 @@ export interface SimulatorTokens {
   refreshToken: string;
 }
 
-export interface SimulatorTokenProvider extends TokenProvider {
-  /** Refresh requests this provider sent to the token endpoint. */
-  readonly refreshes: number;
-}
-
 /**
  * A token provider for tests that refreshes for real against the simulator's token endpoint, the way the
  * token service does: single-flight per realm, and compare-and-refresh so callers holding a token that was
- * already replaced get the new one without another refresh.
+ * already replaced get the new one without another refresh. With `compareAndRefresh: false` every
+ * `refreshAfterRejection` sends its own refresh request, so the simulator's token-endpoint counter counts
+ * the client's calls exactly.
  */
 export function createSimulatorTokenProvider({
   url,
   clientId = 'sim-client-id',
   clientSecret = 'sim-client-secret',
   connections,
+  compareAndRefresh = true,
 }: {
   url: string;
   clientId?: string;
   clientSecret?: string;
   connections: SimulatorTokens[];
-}): SimulatorTokenProvider {
+  compareAndRefresh?: boolean;
+}): TokenProvider {
   const current = new Map(connections.map((c) => [c.realmId, { ...c }]));
   const inFlight = new Map<string, Promise<string>>();
-  let refreshes = 0;
   const basic = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
 
   const connection = (realmId: string) => {
@@ -40,7 +38,6 @@ export function createSimulatorTokenProvider({
 
   async function refresh(realmId: string): Promise<string> {
     const c = connection(realmId);
-    refreshes++;
     const response = await fetch(`${url}/oauth2/v1/tokens/bearer`, {
       method: 'POST',
       headers: {
@@ -60,13 +57,11 @@ export function createSimulatorTokenProvider({
   }
 
   return {
-    get refreshes() {
-      return refreshes;
-    },
     async getAccessToken(realmId) {
       return connection(realmId).accessToken;
     },
     async refreshAfterRejection(realmId, rejectedToken) {
+      if (!compareAndRefresh) return refresh(realmId);
       const running = inFlight.get(realmId);
       if (running) return running;
       const c = connection(realmId);

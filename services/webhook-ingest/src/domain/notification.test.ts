@@ -126,7 +126,24 @@ describe('parseNotifications', () => {
     ]);
   });
 
-  it('reads the merged-away id of a CloudEvents merge from data.deletedId', () => {
+  it('reads the merged-away id of a CloudEvents merge from data.deletedid, as Intuit documents it', () => {
+    const merge = JSON.stringify([
+      {
+        specversion: '1.0',
+        id: 'merge-2-Customer-7',
+        type: 'qbo.customer.merged.v1',
+        time: '2025-09-10T21:31:25.179Z',
+        intuitaccountid: '310687',
+        intuitentityid: '7',
+        data: { deletedid: '27' },
+      },
+    ]);
+    const result = parseNotifications(merge);
+    assert.ok(result.ok);
+    assert.equal(result.changes[0]?.deletedId, '27');
+  });
+
+  it('reads the merged-away id of a CloudEvents merge from data.deletedId too', () => {
     const merge = JSON.stringify([
       {
         specversion: '1.0',

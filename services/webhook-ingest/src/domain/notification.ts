@@ -58,8 +58,9 @@ const cloudEventSchema = z.object({
   intuitentityid: id,
   deletedid: id.optional(),
   intuitdeletedid: id.optional(),
-  // Where a merge names the merged-away id is undocumented; seen in `data.deletedId` too.
-  data: z.object({ deletedId: id.optional() }).optional(),
+  // Intuit documents a merge's merged-away id as `data.deletedid` (lower case, unlike legacy `deletedId`,
+  // which some senders copy): https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks/data-objects
+  data: z.object({ deletedid: id.optional(), deletedId: id.optional() }).optional(),
 });
 const cloudEventsSchema = z.array(cloudEventSchema).min(1);
 
@@ -139,7 +140,8 @@ export function parseNotifications(body: string): ParseResult {
       const [, entity = '', verb = ''] = event.type.split('.');
       const operation = verbs[verb];
       if (!operation) return { ok: false, reason: `unknown event verb in type ${event.type}` };
-      const deletedId = event.deletedid ?? event.intuitdeletedid ?? event.data?.deletedId;
+      const deletedId =
+        event.data?.deletedid ?? event.data?.deletedId ?? event.deletedid ?? event.intuitdeletedid;
       changes.push({
         eventId: event.id,
         realmId: event.intuitaccountid,

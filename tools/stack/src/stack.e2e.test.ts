@@ -3,17 +3,25 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { serverUrl, testBrokers, uniqueName } from '@qbo/testkit';
+import { readToEnd, serverUrl, testBrokers, uniqueName } from '@qbo/testkit';
 import pg from 'pg';
 
 describe('npm start (the stack command)', () => {
   it('brings up the simulator and every service, tells the demo story end to end, then stops all with exit 0', async () => {
     const database = uniqueName('test_stack').replace(/-/g, '_');
+    // Topics of this run only, so what token-service published can be counted afterwards.
+    const topicPrefix = `${uniqueName('stack')}.`;
     const child = spawn(
       process.execPath,
       [fileURLToPath(new URL('cli.js', import.meta.url)), '--demo', '--once', '--free-ports'],
       {
-        env: { ...process.env, QBO_DATABASE: database, KAFKA_BROKERS: testBrokers().join(',') },
+        env: {
+          ...process.env,
+          QBO_DATABASE: database,
+          KAFKA_BROKERS: testBrokers().join(','),
+          KAFKA_TOPIC_PREFIX: topicPrefix,
+          KAFKA_TOPIC_PARTITIONS: '3',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -43,6 +51,22 @@ describe('npm start (the stack command)', () => {
         assert.match(output, new RegExp(`^\\s+${name}\\s+http://127\\.0\\.0\\.1:\\d+\\s+ok$`, 'm'));
         assert.match(output, new RegExp(`\\[${name}\\] .*shutdown complete.*"exitCode":0`));
       }
+
+      // "Refreshed it once", counted where token-service records each refresh it stored: its TokenRotated
+      // events on the tokens topic, of which this run wrote every one.
+      const connectionId = /\[demo\] connection (\S+) is active/.exec(output)?.[1];
+      const versions = /credential version (\d+) → (\d+)\)/.exec(output);
+      const rotated = (await readToEnd(`${topicPrefix}qbo.tokens.v1`))
+        .map(
+          ({ message }) =>
+            JSON.parse(String(message.value)) as { type: string; data: Record<string, unknown> },
+        )
+        .filter((e) => e.type === 'TokenRotated');
+      assert.deepEqual(
+        rotated.map((e) => [e.data.connectionId, e.data.credentialVersion]),
+        [[connectionId, Number(versions?.[2])]],
+        'one refresh stored, the one the demo reports',
+      );
     } finally {
       const admin = new pg.Client({ connectionString: serverUrl() });
       await admin.connect();
