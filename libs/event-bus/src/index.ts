@@ -42,7 +42,6 @@ export {
   provisionFromConfig,
   provisionTopics,
 } from './provision.js';
-export { runConsumer, runOutboxRelay } from './run-in-service.js';
 export { createSerde } from './serde/create-serde.js';
 export { createJsonSerde } from './serde/json-serde.js';
 export { createRegistrySerde, type RegistrySerdeOptions, subjectOf } from './serde/registry-serde.js';
@@ -50,3 +49,11 @@ export { DecodeError, type DecodeErrorCode, type Serde } from './serde/serde.js'
 export { createTopicNames, type TopicNames } from './topic-names.js';
 export { createTracedEventFactory } from './traced-event-factory.js';
 export { currentTraceparent, parentContext, parseTraceparent } from './tracing.js';
+export { consumerGroupId } from './wiring/group-id.js';
+export { runConsumer, runOutboxRelay } from './wiring/run-in-service.js';
+export {
+  type ConsumeOptions,
+  createServiceBus,
+  type ServiceBus,
+  type ServiceBusDeps,
+} from './wiring/service-bus.js';

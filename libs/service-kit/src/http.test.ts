@@ -37,6 +37,12 @@ describe('http app', () => {
     app.get('/crash', () => {
       throw new Error('upstream said access_token=abc123');
     });
+    app.get('/upstream', () => {
+      throw Object.assign(new Error('Intuit said 429'), { code: '3001', status: 429 });
+    });
+    app.get('/internal', () => {
+      throw new AppError('tampered', 'sealed value for connection abc123 failed to open');
+    });
     const conflict = await app.request('/conflict');
     assert.equal(conflict.status, 409);
     assert.equal(conflict.headers.get('content-type'), 'application/problem+json');
@@ -50,5 +56,40 @@ describe('http app', () => {
     assert.equal(crash.status, 500);
     const body = await crash.text();
     assert.doesNotMatch(body, /abc123|upstream|stack/);
+    const upstream = await app.request('/upstream');
+    assert.equal(upstream.status, 500, "another party's status is not passed on");
+    assert.equal(((await upstream.json()) as { code: string }).code, 'internal_error');
+    const internal = await app.request('/internal');
+    assert.equal(internal.status, 500);
+    assert.deepEqual(await internal.json(), {
+      type: 'about:blank',
+      title: 'Internal error',
+      status: 500,
+      code: 'internal_error',
+    });
+  });
+
+  it('writes the Retry-After and WWW-Authenticate an error asks for, and keeps headers set before the throw', async () => {
+    const app = createHttpApp({ log, readiness: createReadiness({ checks: {}, timeoutMs: 100 }) });
+    app.get('/busy', (c) => {
+      c.header('cache-control', 'no-store');
+      throw new AppError('refresh_unavailable', 'Try again later', { status: 503, retryAfterSeconds: 7 });
+    });
+    app.get('/who', () => {
+      throw new AppError('unauthenticated', 'A credential is required', {
+        status: 401,
+        authenticate: 'Bearer',
+      });
+    });
+    const busy = await app.request('/busy');
+    assert.equal(busy.status, 503);
+    assert.equal(busy.headers.get('retry-after'), '7');
+    assert.equal(busy.headers.get('cache-control'), 'no-store');
+    assert.equal(busy.headers.get('content-type'), 'application/problem+json');
+    const who = await app.request('/who');
+    assert.equal(who.status, 401);
+    assert.equal(who.headers.get('www-authenticate'), 'Bearer');
+    assert.equal(who.headers.get('retry-after'), null);
+    assert.equal(((await who.json()) as { code: string }).code, 'unauthenticated');
   });
 });

@@ -3,7 +3,7 @@ import { serve } from '@hono/node-server';
 import { trace } from '@opentelemetry/api';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { toProblem } from './errors.js';
+import { AppError, isAppError, problemHeaders, toProblem } from './errors.js';
 import type { Readiness } from './readiness.js';
 
 export interface HttpAppOptions {
@@ -12,8 +12,9 @@ export interface HttpAppOptions {
 }
 
 /**
- * A Hono app with the probes every service answers and one error edge: every thrown error becomes a
- * problem+json body without a stack trace; unexpected ones are logged.
+ * A Hono app with the probes every service answers and the one error edge: every problem+json response is
+ * written here, from a thrown error (an AppError's code, status, `Retry-After` and `WWW-Authenticate`; an
+ * unexpected one as a logged 500 without a stack trace or message).
  */
 export function createHttpApp({ log, readiness }: HttpAppOptions): Hono {
   const app = new Hono();
@@ -34,15 +35,14 @@ export function createHttpApp({ log, readiness }: HttpAppOptions): Hono {
     return c.json(report, report.status === 'ok' ? 200 : 503);
   });
 
-  app.notFound((c) =>
-    c.json({ type: 'about:blank', title: 'Not found', status: 404, code: 'not_found' }, 404, {
-      'content-type': 'application/problem+json',
-    }),
-  );
+  app.notFound((c) => {
+    const err = new AppError('not_found', 'Not found', { status: 404 });
+    return c.json(toProblem(err), 404, problemHeaders(err));
+  });
   app.onError((err, c) => {
     const problem = toProblem(err);
-    if (problem.status >= 500) log.error({ err, path: c.req.routePath }, 'request failed');
-    return c.json(problem, problem.status as 500, { 'content-type': 'application/problem+json' });
+    if (!isAppError(err) || err.status === 500) log.error({ err, path: c.req.routePath }, 'request failed');
+    return c.json(problem, problem.status as 500, problemHeaders(err));
   });
   return app;
 }

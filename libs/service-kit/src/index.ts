@@ -7,10 +7,20 @@ export {
   serviceEnvShape,
 } from './config.js';
 export { type DatabaseOptions, databaseCheck, Migration, type MikroORM, openDatabase } from './database.js';
-export { AppError, isAppError, type Problem, toProblem } from './errors.js';
+export {
+  AppError,
+  type AppErrorOptions,
+  errorCode,
+  hasCode,
+  isAppError,
+  type Problem,
+  problemHeaders,
+  toProblem,
+} from './errors.js';
 export { createHttpApp, type RunningServer, startHttpServer } from './http.js';
 export { createKafka, kafkaCheck } from './kafka.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { type PeriodicJob, runPeriodically } from './periodic.js';
 export {
   type Check,
   createReadiness,
@@ -22,4 +32,5 @@ export { isSecretKey, REDACTED, redactDeep, scrubString } from './redact.js';
 export { Secret } from './secret.js';
 export { type RunningService, runService, type ServiceDefinition, type ServiceDeps } from './service.js';
 export { createShutdown, phase, type Shutdown, type ShutdownStep } from './shutdown.js';
+export { execute, query, type SqlContext } from './sql.js';
 export type { Telemetry } from './telemetry.js';

@@ -14,6 +14,10 @@ import { createShutdown, phase, type Shutdown, type ShutdownStep } from './shutd
 import type { Telemetry } from './telemetry.js';
 
 export interface ServiceDeps<C extends ServiceConfig> {
+  /** The service's name (its consumer groups, event source and logs carry it). */
+  name: string;
+  /** The Postgres schema it owns. */
+  schema: string;
   config: C;
   log: Logger;
   orm: MikroORM;
@@ -97,7 +101,17 @@ export async function runService<C extends ServiceConfig>(
       timeoutMs: config.READINESS_TIMEOUT_MS,
     });
     const app = createHttpApp({ log, readiness });
-    await def.wire?.({ config, log, orm, kafka, admin, app, onShutdown: (step) => shutdown.add(step) });
+    await def.wire?.({
+      name: def.name,
+      schema: def.schema,
+      config,
+      log,
+      orm,
+      kafka,
+      admin,
+      app,
+      onShutdown: (step) => shutdown.add(step),
+    });
 
     const server = await startHttpServer(app, { host: config.HOST, port: config.PORT });
     shutdown.add({

@@ -271,7 +271,7 @@ describe('attacks on the connect flow: two replicas as processes, simulator as I
     const setCookie = res.headers.get('set-cookie') ?? '';
     assert.match(
       setCookie,
-      /^qbo_connect=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
+      /^qbo_connect=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Max-Age=600; Path=\/; HttpOnly; SameSite=Lax$/,
     );
   });
 

@@ -4,7 +4,7 @@ describeServiceLifecycle({
   service: 'auth-service',
   schema: 'auth',
   root: new URL('..', import.meta.url),
-  extraSteps: ['tokens-consumer', 'outbox-relay', 'redis'],
+  extraSteps: ['status-view-consumer', 'inbox-prune', 'outbox-relay', 'redis'],
   env: {
     KAFKA_TOPIC_PREFIX: `lifecycle-${process.pid}.`,
     QBO_CLIENT_ID: 'lifecycle-client',

@@ -4,7 +4,7 @@ describeServiceLifecycle({
   service: 'sync-service',
   schema: 'sync',
   root: new URL('..', import.meta.url),
-  extraSteps: ['sync-consumer', 'sync-worker', 'outbox-relay', 'api-log', 'redis'],
+  extraSteps: ['sync-consumer', 'inbox-prune', 'sync-worker', 'outbox-relay', 'api-log', 'redis'],
   env: {
     // Nothing is synced in this suite, so the token-service is never asked; start-up must not need it.
     TOKEN_SERVICE_URL: 'http://127.0.0.1:9',

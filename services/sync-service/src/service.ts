@@ -1,37 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createEventConsumer,
-  createInbox,
-  createOutbox,
-  createSerde,
-  createTracedEventFactory,
-  exactlyOnce,
-  provisionFromConfig,
-  runConsumer,
-  runOutboxRelay,
-} from '@qbo/event-bus';
-import {
-  budgetLimits,
-  createApiLogWriter,
-  createBudget,
-  createQboClient,
-  createRedisBudgetStore,
-  mikroOrmApiLogStore,
-} from '@qbo/qbo-client';
+import { createServiceBus, exactlyOnce } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
-import { createTokenServiceClient } from '@qbo/token-api';
-import { Redis } from 'ioredis';
 import { type Config, configSchema } from './config.js';
 import { declsFor } from './domain/entities.js';
+import { createIntuitClient } from './intuit/client.js';
 import { syncHandlers } from './kafka/handlers.js';
 import { createFeedWriter } from './store/feed-events.js';
 import { migrations } from './store/migrations.js';
-import { type Em, query } from './store/sql.js';
+import type { Em } from './store/sql.js';
 import { createRunner } from './sync/runner.js';
 import { createWorker } from './sync/worker.js';
-import { createTokenApiProvider } from './tokens/token-api-provider.js';
-
-const GROUP = 'sync-service';
 
 /**
  * The sync: consumers record what should be synced (connections, notifications, commands), the worker claims
@@ -42,44 +20,14 @@ export const service: ServiceDefinition<Config> = {
   schema: 'sync',
   configSchema,
   migrations,
-  async wire({ config, log, orm, kafka, admin, onShutdown }) {
-    const names = await provisionFromConfig(admin, config);
-    const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
-    const events = createTracedEventFactory({ source: 'sync-service' });
-    const outbox = createOutbox({ schema: 'sync', maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES });
+  async wire(deps) {
+    const { config, log, orm, onShutdown } = deps;
+    const bus = await createServiceBus(deps);
+    const { events } = bus;
+    const outbox = bus.outbox();
     const entities = declsFor(config.SYNC_ENTITIES);
 
-    const redis = new Redis(config.REDIS_URL.reveal(), { maxRetriesPerRequest: 1, lazyConnect: false });
-    redis.on('error', (err: Error) =>
-      log.warn({ errorCode: (err as { code?: string }).code }, 'redis error'),
-    );
-    onShutdown({ name: 'redis', phase: phase.connections, run: async () => void (await redis.quit()) });
-    const apiLog = createApiLogWriter({ store: mikroOrmApiLogStore(orm), log });
-    onShutdown({ name: 'api-log', phase: phase.producers, run: () => apiLog.close() });
-
-    const credential = config.TOKEN_SERVICE_CREDENTIAL;
-    const qbo = createQboClient({
-      baseUrl: config.QBO_API_BASE_URL,
-      tokens: createTokenApiProvider({
-        tokens: createTokenServiceClient({
-          baseUrl: config.TOKEN_SERVICE_URL,
-          credential: () => credential.reveal(),
-        }),
-        connectionOf: async (realmId) => {
-          const rows = await query<{ connection_id: string }>(
-            orm.em.fork() as unknown as Em,
-            `select connection_id::text from sync_target where realm_id = $1 and status = 'active'`,
-            [realmId],
-          );
-          return rows[0]?.connection_id;
-        },
-      }),
-      budget: createBudget({
-        store: createRedisBudgetStore({ redis, namespace: 'qbo-budget', limits: budgetLimits() }),
-      }),
-      apiLog,
-      log,
-    });
+    const qbo = createIntuitClient(config, deps);
 
     const runner = createRunner({
       orm,
@@ -103,31 +51,20 @@ export const service: ServiceDefinition<Config> = {
       orm,
       runner,
       log,
-      holder: `${GROUP}:${randomUUID()}`,
+      holder: `sync-service:${randomUUID()}`,
       maxConcurrent: config.SYNC_MAX_CONCURRENT_RUNS,
       pollMs: config.SYNC_POLL_MS,
       leaseTtlMs: config.SYNC_LEASE_TTL_MS,
     });
 
-    runOutboxRelay(
-      { connectionString: config.DATABASE_URL, schema: 'sync', kafka, serde, log, names },
-      onShutdown,
-    );
-    const inbox = createInbox({ schema: 'sync', group: GROUP });
-    const consumer = createEventConsumer({
-      kafka,
-      groupId: `${config.KAFKA_TOPIC_PREFIX ?? ''}${GROUP}`,
-      serde,
-      log,
-      names,
-      handlers: syncHandlers({
+    bus.consume('sync', (inbox) =>
+      syncHandlers({
         once: (fn) => exactlyOnce(orm, inbox, (event, { em }) => fn(event as never, em as unknown as Em)),
         entities,
         debounceMs: config.SYNC_WEBHOOK_DEBOUNCE_MS,
         log,
       }),
-    });
-    runConsumer(consumer, 'sync-consumer', onShutdown);
+    );
     worker.start();
     onShutdown({ name: 'sync-worker', phase: phase.consumers, run: () => worker.stop() });
   },

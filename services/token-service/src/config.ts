@@ -1,7 +1,7 @@
 import { eventBusEnvShape } from '@qbo/event-bus';
-import { env, Secret, serviceEnvShape } from '@qbo/service-kit';
+import { env, hasCode, Secret, serviceEnvShape } from '@qbo/service-kit';
 import { z } from 'zod';
-import { type KeyRing, KeyRingError, parseKeyRing } from './domain/key-ring.js';
+import { type KeyRing, parseKeyRing } from './domain/key-ring.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -94,7 +94,7 @@ export const configSchema = z
     try {
       parseKeyRing(c.TOKEN_KEYS.reveal(), c.TOKEN_ACTIVE_KEY_ID);
     } catch (err) {
-      if (!(err instanceof KeyRingError)) throw err;
+      if (!hasCode(err, 'invalid_key_ring')) throw err;
       ctx.addIssue({ code: 'custom', path: ['TOKEN_KEYS'], message: err.message });
     }
   });

@@ -5,7 +5,7 @@ describeServiceLifecycle({
   service: 'token-service',
   schema: 'token',
   root: new URL('..', import.meta.url),
-  extraSteps: ['disconnect-consumer', 'scheduler', 'inbox-prune', 'outbox-relay'],
+  extraSteps: ['disconnect-consumer', 'inbox-prune', 'scheduler', 'outbox-relay'],
   env: {
     TOKEN_SERVICE_CREDENTIALS: 'lifecycle-service-credential',
     TOKEN_KEYS: `k1:${randomBytes(32).toString('base64')}`,

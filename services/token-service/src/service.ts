@@ -1,25 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  createEventConsumer,
-  createInbox,
-  createOutbox,
-  createSerde,
-  createTracedEventFactory,
-  exactlyOnce,
-  provisionFromConfig,
-  runConsumer,
-  runOutboxRelay,
-} from '@qbo/event-bus';
+import { createServiceBus } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
-import { type Config, type CrashPoint, configSchema, keyRingOf, oauthEndpoints } from './config.js';
-import { parseKeyRing } from './domain/key-ring.js';
+import { type Config, configSchema } from './config.js';
+import { crashHook } from './crash.js';
 import { tokenRoutes } from './http/routes.js';
-import { createTokenEndpoint } from './intuit/token-endpoint.js';
+import { disconnectHandlers } from './kafka/on-connection-disconnected.js';
 import type { TokenMetrics } from './metrics.js';
 import { createScheduler, type Scheduler } from './refresh/scheduler.js';
+import { tokenManagerSettings } from './refresh/settings.js';
 import { createTokenManager, type TokenManager } from './refresh/token-manager.js';
 import { migrations } from './store/migrations.js';
-import type { Em } from './store/sql.js';
+import { keyRingInUse } from './vault/key-ring-in-use.js';
 import { createVault } from './vault/vault.js';
 
 export interface TokenServiceOptions {
@@ -32,8 +22,6 @@ export interface TokenServiceOptions {
   onWired?: (internals: { tokens: TokenManager; scheduler: Scheduler }) => void;
 }
 
-const GROUP = 'token-service';
-
 export function createTokenService({
   now = Date.now,
   random = Math.random,
@@ -45,68 +33,22 @@ export function createTokenService({
     schema: 'token',
     configSchema,
     migrations,
-    async wire({ config, log, orm, kafka, admin, app, onShutdown }) {
-      let ring = keyRingOf(config);
-      if (!ring) {
-        // Only with TOKEN_ALLOW_EPHEMERAL_KEY=true, never in production (config refuses both otherwise): tokens
-        // stored now become unreadable at the next start, acceptable for a throwaway local run and nothing else.
-        log.warn(
-          'TOKEN_KEYS is not set: using an EPHEMERAL key; every credential stored by this process is lost when it stops',
-        );
-        ring = parseKeyRing(`ephemeral:${randomBytes(32).toString('base64')}`, 'ephemeral');
-      }
-      // Which key sealed how many data keys: an id missing from the ring makes those rows unreadable, and a
-      // retired id with no rows left may be removed from the ring.
-      const byKid = await orm.em
-        .getConnection()
-        .execute<{ kid: string; n: string }[]>(
-          "select split_part(sealed_key, '.', 2) as kid, count(*) as n from data_key group by 1",
-        );
-      const missing = byKid.filter((r) => !ring?.get(r.kid)).map((r) => r.kid);
-      if (missing.length > 0)
-        log.error({ missing }, 'data keys sealed by key ids missing from TOKEN_KEYS cannot be opened');
-      log.info({ dataKeysByKid: Object.fromEntries(byKid.map((r) => [r.kid, Number(r.n)])) }, 'vault keys');
-      const names = await provisionFromConfig(admin, config);
-      const serde = createSerde({ registryUrl: config.SCHEMA_REGISTRY_URL });
-
-      const crashAt = config.TOKEN_TEST_CRASH_AT;
-      const crash = (point: CrashPoint) => {
-        if (crashAt !== point) return;
-        log.warn({ point }, 'test crash point reached; exiting');
-        process.exit(137);
-      };
-      const endpoints = oauthEndpoints(config);
-      const clientSecret = config.QBO_CLIENT_SECRET;
+    // Shutdown order: HTTP drains, the disconnect consumer leaves its group, the scheduler finishes its batch,
+    // then the outbox relay sends what they wrote.
+    async wire(deps) {
+      const { config, log, orm, app, onShutdown } = deps;
+      const ring = await keyRingInUse(config, orm, log);
+      const bus = await createServiceBus(deps);
       const tokens = createTokenManager({
         orm,
         vault: createVault(ring),
-        intuit: createTokenEndpoint({
-          tokenUrl: endpoints.token,
-          revokeUrl: endpoints.revoke,
-          clientId: config.QBO_CLIENT_ID,
-          clientSecret: () => clientSecret.reveal(),
-          timeoutMs: config.QBO_TOKEN_TIMEOUT_MS,
-        }),
-        outbox: createOutbox({ schema: 'token' }),
-        events: createTracedEventFactory({ source: 'token-service' }),
+        outbox: bus.outbox(),
+        events: bus.events,
         log,
         now,
         random,
-        clientFingerprint: createHash('sha256')
-          .update(`qbo-app:${config.QBO_CLIENT_ID}:${clientSecret.reveal()}`)
-          .digest('hex')
-          .slice(0, 24),
-        marginMs: config.TOKEN_REFRESH_MARGIN_MS,
-        activeWindowMs: config.TOKEN_ACTIVE_WINDOW_MS,
-        keepAliveMs: config.TOKEN_KEEPALIVE_INTERVAL_MS,
-        reconnectLeadMs: config.RECONNECT_SOON_LEAD_MS,
-        backoff: {
-          initialMs: config.REFRESH_BACKOFF_INITIAL_MS,
-          maxMs: config.REFRESH_BACKOFF_MAX_MS,
-          jitter: 0.5,
-        },
-        lockTimeoutMs: config.QBO_TOKEN_TIMEOUT_MS * 2 + 5_000,
-        crash,
+        crash: crashHook(config, log),
+        ...tokenManagerSettings(config),
         ...(metrics ? { metrics } : {}),
       });
 
@@ -115,34 +57,9 @@ export function createTokenService({
         tokens,
         credentials: () => accepted,
         defaultMinValidityMs: config.TOKEN_REFRESH_MARGIN_MS,
-        log,
       });
 
-      runOutboxRelay(
-        { connectionString: config.DATABASE_URL, schema: 'token', kafka, serde, log, names },
-        onShutdown,
-      );
-
-      const inbox = createInbox({ schema: 'token', group: GROUP });
-      const consumer = createEventConsumer({
-        kafka,
-        groupId: `${config.KAFKA_TOPIC_PREFIX ?? ''}${GROUP}`,
-        serde,
-        log,
-        names,
-        handlers: {
-          ConnectionDisconnected: exactlyOnce(orm, inbox, async (event, { em }) => {
-            const shredded = await tokens.shred(
-              em as unknown as Em,
-              event.data.connectionId,
-              event.orgId,
-              event.data.revokedAtIntuit,
-            );
-            if (shredded) log.info({ connectionId: event.data.connectionId }, 'credentials shredded');
-          }),
-        },
-      });
-      runConsumer(consumer, 'disconnect-consumer', onShutdown);
+      bus.consume('disconnect', disconnectHandlers({ orm, tokens, log }));
 
       const scheduler = createScheduler({
         tokens,
@@ -153,14 +70,6 @@ export function createTokenService({
       });
       scheduler.start();
       onShutdown({ name: 'scheduler', phase: phase.consumers, run: () => scheduler.stop() });
-      // Inbox rows only need to outlive any redelivery, i.e. the topic's retention.
-      const prune = setInterval(() => {
-        inbox
-          .prune(orm.em.fork(), new Date(Date.now() - 2 * config.KAFKA_TOPIC_RETENTION_MS))
-          .catch((err: unknown) => log.warn({ err }, 'inbox prune failed'));
-      }, 3_600_000);
-      prune.unref();
-      onShutdown({ name: 'inbox-prune', phase: phase.consumers, run: () => clearInterval(prune) });
       onWired?.({ tokens, scheduler });
     },
   };

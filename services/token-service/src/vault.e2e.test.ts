@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ServiceProcess } from '@qbo/testkit';
 import { TokenServiceError } from '@qbo/token-api';
-import { open, sealedKid } from './domain/envelope.js';
 import { parseKeyRing } from './domain/key-ring.js';
+import { open, sealedKid } from './domain/sealing.js';
 import {
   type Collector,
   type Connected,

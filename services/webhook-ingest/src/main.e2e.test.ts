@@ -4,5 +4,5 @@ describeServiceLifecycle({
   service: 'webhook-ingest',
   schema: 'webhook',
   root: new URL('..', import.meta.url),
-  extraSteps: ['dedupe-records', 'connections-consumer', 'producer'],
+  extraSteps: ['dedupe-records', 'realm-orgs-consumer', 'producer'],
 });

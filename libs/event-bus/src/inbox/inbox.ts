@@ -1,5 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { AnyEnvelope } from '@qbo/events';
+import { execute } from '@qbo/service-kit';
 import type { EventHandler, HandlerContext } from '../consumer/handlers.js';
 import { executeInTransaction, table } from '../sql.js';
 
@@ -32,12 +33,10 @@ export function createInbox({ schema, group }: InboxOptions): Inbox {
       return result.numAffectedRows === 1n;
     },
     async prune(em, olderThan) {
-      const result = await em.execute<{ affectedRows: number }>(
-        `delete from ${inbox} where consumer_group = ? and processed_at < ?`,
-        [group, olderThan.toISOString()],
-        'run',
-      );
-      return result.affectedRows;
+      return execute(em, `delete from ${inbox} where consumer_group = $1 and processed_at < $2`, [
+        group,
+        olderThan,
+      ]);
     },
   };
 }

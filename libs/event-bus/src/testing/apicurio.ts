@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '@qbo/local-kafka';
+import { repoRoot } from '@qbo/testkit';
 
 /** Apicurio Registry 3.3.x, runnable from Maven Central's `all` tarball (a Quarkus fast-jar; in-memory H2 storage). */
 export const APICURIO_VERSION = '3.3.3';

@@ -1,3 +1,4 @@
+import { execute, type SqlContext } from '@qbo/service-kit';
 import type { ApiLogRow, ApiLogStore } from './row.js';
 
 const COLUMNS = [
@@ -26,9 +27,10 @@ const COLUMNS = [
 ] as const;
 
 const HEAD = `insert into qbo_api_log (${COLUMNS.map(([name]) => name).join(', ')}) values `;
-const TUPLE = `(${COLUMNS.map(() => '?').join(', ')})`;
+/** Row `i`'s placeholders, `$1…$22` for the first: the values travel as bound parameters. */
+const tuple = (i: number) => `(${COLUMNS.map((_, j) => `$${i * COLUMNS.length + j + 1}`).join(', ')})`;
 
-/** Runs one statement with `?` placeholders, as MikroORM's `connection.execute(sql, params)` does. */
+/** Runs one statement with `$1, $2, …` placeholders, as the service kit's `execute` does. */
 export type Execute = (sql: string, params: unknown[]) => Promise<unknown>;
 
 /** Inserts each batch as one multi-row statement into the `qbo_api_log` of the connection's schema. */
@@ -36,7 +38,7 @@ export function createSqlApiLogStore(execute: Execute): ApiLogStore {
   return {
     async insert(rows) {
       if (rows.length === 0) return;
-      const sql = HEAD + rows.map(() => TUPLE).join(', ');
+      const sql = HEAD + rows.map((_, i) => tuple(i)).join(', ');
       await execute(
         sql,
         rows.flatMap((row) => COLUMNS.map(([, value]) => value(row))),
@@ -45,10 +47,6 @@ export function createSqlApiLogStore(execute: Execute): ApiLogStore {
   };
 }
 
-interface OrmLike {
-  em: { getConnection(): { execute(sql: string, params: unknown[], method: 'run'): Promise<unknown> } };
-}
-
 /** The store over the service's MikroORM (opened by service-kit's `openDatabase`, whose search_path is its schema). */
-export const mikroOrmApiLogStore = (orm: OrmLike): ApiLogStore =>
-  createSqlApiLogStore((sql, params) => orm.em.getConnection().execute(sql, params, 'run'));
+export const mikroOrmApiLogStore = (orm: { em: SqlContext }): ApiLogStore =>
+  createSqlApiLogStore((sql, params) => execute(orm.em, sql, params));

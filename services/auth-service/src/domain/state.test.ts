@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   bindingCookie,
-  bindingCookieHeader,
   bindingCookieName,
+  bindingCookieOptions,
   cookieMatches,
   deriveKeys,
   fingerprint,
@@ -38,14 +38,14 @@ describe('state and browser binding', () => {
   });
 
   it('the binding cookie is __Host- prefixed, Secure, Path=/ unless it is the plain-http development cookie', () => {
-    assert.equal(
-      bindingCookieHeader('n.m', 600, true),
-      '__Host-qbo_connect=n.m; Path=/; Max-Age=600; HttpOnly; SameSite=Lax; Secure',
-    );
-    assert.equal(
-      bindingCookieHeader('', 0, false),
-      'qbo_connect=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax',
-    );
+    assert.deepEqual(bindingCookieOptions(600, true), {
+      path: '/',
+      maxAge: 600,
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: true,
+    });
+    assert.equal(bindingCookieOptions(0, false).secure, false);
     assert.equal(bindingCookieName(true), '__Host-qbo_connect');
     assert.equal(bindingCookieName(false), 'qbo_connect');
   });

@@ -42,17 +42,12 @@ export function bindingCookie(key: Buffer, stateHash: string): { value: string; 
  */
 export const bindingCookieName = (secure: boolean): string => (secure ? '__Host-qbo_connect' : 'qbo_connect');
 
-/** The Set-Cookie value; SameSite=Lax because the cookie must ride along on Intuit's top-level redirect. */
-export function bindingCookieHeader(value: string, maxAgeSeconds: number, secure: boolean): string {
-  return [
-    `${bindingCookieName(secure)}=${value}`,
-    'Path=/',
-    `Max-Age=${maxAgeSeconds}`,
-    'HttpOnly',
-    'SameSite=Lax',
-    ...(secure ? ['Secure'] : []),
-  ].join('; ');
-}
+/**
+ * The binding cookie's attributes (for Hono's `setCookie`): host-only, HttpOnly, and SameSite=Lax because the
+ * cookie must ride along on Intuit's top-level redirect back to us.
+ */
+export const bindingCookieOptions = (maxAgeSeconds: number, secure: boolean) =>
+  ({ path: '/', maxAge: maxAgeSeconds, httpOnly: true, sameSite: 'Lax', secure }) as const;
 
 /** Constant-time checks of the cookie's MAC and of its nonce against the stored hash. */
 export function cookieMatches(

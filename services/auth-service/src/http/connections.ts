@@ -1,11 +1,11 @@
 import type { Outbox } from '@qbo/event-bus';
 import { ConnectionDisconnected, type EventFactory } from '@qbo/events';
-import type { Logger, MikroORM } from '@qbo/service-kit';
-import { type TokenServiceClient, TokenServiceError } from '@qbo/token-api';
+import { AppError, errorCode, type Logger, type MikroORM } from '@qbo/service-kit';
+import type { TokenServiceClient } from '@qbo/token-api';
 import type { Context, Hono } from 'hono';
-import type { OrgVerifier } from '../auth/org-verifier.js';
+import type { OrgVerifier } from '../org-auth/org-verifier.js';
 import type { Connection, Connections } from '../store/connections.js';
-import { problem } from './respond.js';
+import { unauthenticated } from './respond.js';
 
 export interface ConnectionsDeps {
   orm: MikroORM;
@@ -37,24 +37,21 @@ export function connectionsRoutes(app: Hono, d: ConnectionsDeps): void {
   });
 
   const orgOf = async (c: Context) => (await d.verifier.verify(c.req.header('authorization')))?.orgId;
-  const unauthenticated = (c: Context) =>
-    problem(c, 401, 'unauthenticated', 'A valid org credential is required', {
-      'www-authenticate': 'Bearer',
-    });
-  const notFound = (c: Context) => problem(c, 404, 'connection_not_found', 'No such connection');
+  const notFound = () => new AppError('connection_not_found', 'No such connection', { status: 404 });
 
   app.get('/connections', async (c) => {
     const orgId = await orgOf(c);
-    if (!orgId) return unauthenticated(c);
+    if (!orgId) throw unauthenticated();
     return c.json({ connections: (await d.connections.list(orgId)).map(view) });
   });
 
   app.get('/connections/:id', async (c) => {
     const orgId = await orgOf(c);
-    if (!orgId) return unauthenticated(c);
+    if (!orgId) throw unauthenticated();
     const id = c.req.param('id');
     const found = UUID.test(id) ? await d.connections.get(orgId, id) : undefined;
-    return found ? c.json(view(found)) : notFound(c);
+    if (!found) throw notFound();
+    return c.json(view(found));
   });
 
   /**
@@ -63,10 +60,10 @@ export function connectionsRoutes(app: Hono, d: ConnectionsDeps): void {
    */
   app.delete('/connections/:id', async (c) => {
     const orgId = await orgOf(c);
-    if (!orgId) return unauthenticated(c);
+    if (!orgId) throw unauthenticated();
     const id = c.req.param('id');
     const found = UUID.test(id) ? await d.connections.get(orgId, id) : undefined;
-    if (!found) return notFound(c);
+    if (!found) throw notFound();
     if (found.status === 'disconnected') return c.json(view(found));
 
     let revokedAtIntuit = false;
@@ -75,7 +72,7 @@ export function connectionsRoutes(app: Hono, d: ConnectionsDeps): void {
     } catch (err) {
       // The disconnect goes ahead: the token-service shreds the credentials when the event reaches it.
       d.log.warn(
-        { connectionId: id, errorCode: err instanceof TokenServiceError ? err.code : 'unexpected' },
+        { connectionId: id, errorCode: errorCode(err) ?? 'unexpected' },
         'revoke through the token-service failed; disconnecting anyway',
       );
     }
@@ -101,6 +98,7 @@ export function connectionsRoutes(app: Hono, d: ConnectionsDeps): void {
     });
     d.log.info({ orgId, connectionId: id, revokedAtIntuit }, 'connection disconnected');
     const after = await d.connections.get(orgId, id);
-    return after ? c.json(view(after)) : notFound(c);
+    if (!after) throw notFound();
+    return c.json(view(after));
   });
 }

@@ -1,38 +1,18 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { AppError } from '@qbo/service-kit';
 import type { Context } from 'hono';
-
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 502 | 503;
-
-export const problem = (
-  c: Context,
-  status: ErrorStatus,
-  code: string,
-  title: string,
-  headers: Record<string, string> = {},
-) =>
-  c.json({ type: 'about:blank', title, status, code }, status, {
-    'content-type': 'application/problem+json',
-    ...headers,
-  });
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /**
- * A browser landing on the callback gets a small page; an API client gets problem+json. Neither repeats
- * anything the request carried (state, code, realm) nor a stack trace.
+ * A browser landing on the callback gets a small page; an API client gets the error thrown, for the kit's
+ * edge to write as problem+json. Neither repeats anything the request carried (state, code, realm) nor a
+ * stack trace.
  */
-export function refusal(
-  c: Context,
-  status: ErrorStatus,
-  code: string,
-  title: string,
-  headers: Record<string, string> = {},
-) {
-  if ((c.req.header('accept') ?? '').includes('text/html')) {
-    const body = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>QuickBooks connection</title></head><body><h1>QuickBooks connection not completed</h1><p>${escapeHtml(title)}</p><p>Error code: <code>${escapeHtml(code)}</code></p></body></html>`;
-    return c.html(body, status, headers);
-  }
-  return problem(c, status, code, title, headers);
+export function refusal(c: Context, err: AppError): Response {
+  if (!(c.req.header('accept') ?? '').includes('text/html')) throw err;
+  const body = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>QuickBooks connection</title></head><body><h1>QuickBooks connection not completed</h1><p>${escapeHtml(err.message)}</p><p>Error code: <code>${escapeHtml(err.code)}</code></p></body></html>`;
+  return c.html(body, err.status as 400);
 }
 
 /**
@@ -51,3 +31,10 @@ export function clientIp(c: Context, trustProxy: boolean): string {
     return 'unknown';
   }
 }
+
+/** The org credential is missing or not valid: 401 asking for a bearer token. */
+export const unauthenticated = (): AppError =>
+  new AppError('unauthenticated', 'A valid org credential is required', {
+    status: 401,
+    authenticate: 'Bearer',
+  });

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { AppError, query } from '@qbo/service-kit';
 import type { ConnectionStatus } from '../domain/status.js';
-import { query } from './sql.js';
 
 export interface Connection {
   id: string;
@@ -60,9 +60,13 @@ export interface GrantRecord {
 }
 
 /** A reconnect whose connection was disconnected between the callback's read and its write. */
-export class DisconnectedMeanwhile extends Error {
+export class DisconnectedMeanwhile extends AppError {
   constructor(readonly connectionId: string) {
-    super('the connection was disconnected meanwhile');
+    super(
+      'connection_disconnected_meanwhile',
+      'The connection was disconnected while it was being renewed. Start the connection again.',
+      { status: 409 },
+    );
     this.name = 'DisconnectedMeanwhile';
   }
 }
@@ -73,7 +77,7 @@ export function createConnections(fork: () => EntityManager) {
     async byOrgAndRealm(orgId: string, realmId: string): Promise<Connection | undefined> {
       const [row] = await query<Row>(
         fork(),
-        `select * from connection where org_id = ? and realm_id = ? and status <> 'disconnected'`,
+        `select * from connection where org_id = $1 and realm_id = $2 and status <> 'disconnected'`,
         [orgId, realmId],
       );
       return row ? toConnection(row) : undefined;
@@ -82,7 +86,7 @@ export function createConnections(fork: () => EntityManager) {
     async ownerOfRealm(realmId: string): Promise<string | undefined> {
       const [row] = await query<{ org_id: string }>(
         fork(),
-        `select org_id from connection where realm_id = ? and status <> 'disconnected'`,
+        `select org_id from connection where realm_id = $1 and status <> 'disconnected'`,
         [realmId],
       );
       return row?.org_id;
@@ -90,14 +94,14 @@ export function createConnections(fork: () => EntityManager) {
     async list(orgId: string): Promise<Connection[]> {
       const rows = await query<Row>(
         fork(),
-        'select * from connection where org_id = ? order by connected_at',
+        'select * from connection where org_id = $1 order by connected_at',
         [orgId],
       );
       return rows.map(toConnection);
     },
     /** Scoped by org: another org's id reads as absent. */
     async get(orgId: string, id: string): Promise<Connection | undefined> {
-      const [row] = await query<Row>(fork(), 'select * from connection where org_id = ? and id = ?', [
+      const [row] = await query<Row>(fork(), 'select * from connection where org_id = $1 and id = $2', [
         orgId,
         id,
       ]);
@@ -106,7 +110,7 @@ export function createConnections(fork: () => EntityManager) {
     async getById(em: EntityManager, id: string, lock = false): Promise<Connection | undefined> {
       const [row] = await query<Row>(
         em,
-        `select * from connection where id = ?${lock ? ' for update' : ''}`,
+        `select * from connection where id = $1${lock ? ' for update' : ''}`,
         [id],
       );
       return row ? toConnection(row) : undefined;
@@ -120,14 +124,14 @@ export function createConnections(fork: () => EntityManager) {
     async recordGrant(em: EntityManager, g: GrantRecord): Promise<ConnectionStatus | undefined> {
       const [before] = await query<{ status: ConnectionStatus }>(
         em,
-        'select status from connection where id = ? for update',
+        'select status from connection where id = $1 for update',
         [g.id],
       );
       const written = await query<{ id: string }>(
         em,
         `insert into connection
            (id, org_id, realm_id, environment, status, scopes, connected_at, connected_by, granted_at)
-         values (?, ?, ?, ?, 'active', ?::jsonb, ?, ?, ?)
+         values ($1, $2, $3, $4, 'active', $5::jsonb, $6, $7, $8)
          on conflict (id) do update set status = 'active', environment = excluded.environment,
            connected_by = excluded.connected_by,
            scopes = excluded.scopes, granted_at = excluded.granted_at, deactivation_reason = null,
@@ -151,8 +155,8 @@ export function createConnections(fork: () => EntityManager) {
     async markDisconnected(em: EntityManager, id: string, at: Date, revokedAtIntuit: boolean): Promise<void> {
       await query(
         em,
-        `update connection set status = 'disconnected', disconnected_at = ?, revoked_at_intuit = ?,
-           updated_at = now() where id = ?`,
+        `update connection set status = 'disconnected', disconnected_at = $1, revoked_at_intuit = $2,
+           updated_at = now() where id = $3`,
         [at.toISOString(), revokedAtIntuit, id],
       );
     },
@@ -160,8 +164,8 @@ export function createConnections(fork: () => EntityManager) {
     async recordSync(em: EntityManager, id: string, orgId: string, completedAt: Date): Promise<void> {
       await query(
         em,
-        `update connection set last_sync_at = greatest(coalesce(last_sync_at, ?::timestamptz), ?::timestamptz)
-         where id = ? and org_id = ?`,
+        `update connection set last_sync_at = greatest(coalesce(last_sync_at, $1::timestamptz), $2::timestamptz)
+         where id = $3 and org_id = $4`,
         [completedAt.toISOString(), completedAt.toISOString(), id, orgId],
       );
     },
@@ -173,7 +177,7 @@ export function createConnections(fork: () => EntityManager) {
     ): Promise<void> {
       await query(
         em,
-        'update connection set status = ?, deactivation_reason = ?, updated_at = now() where id = ?',
+        'update connection set status = $1, deactivation_reason = $2, updated_at = now() where id = $3',
         [status, deactivationReason, id],
       );
     },

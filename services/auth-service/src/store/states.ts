@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '@qbo/service-kit';
 import type { StoredState } from '../domain/callback.js';
-import { query } from './sql.js';
 
 export interface NewState {
   stateHash: string;
@@ -47,7 +47,7 @@ export function createStates(fork: () => EntityManager) {
         fork(),
         `insert into oauth_state
            (state_hash, org_id, user_id, nonce_hash, return_to, sealed_code_verifier, expires_at)
-         values (?, ?, ?, ?, ?, ?, ?)`,
+         values ($1, $2, $3, $4, $5, $6, $7)`,
         [
           s.stateHash,
           s.orgId,
@@ -60,7 +60,7 @@ export function createStates(fork: () => EntityManager) {
       );
     },
     async find(stateHash: string): Promise<StateRow | undefined> {
-      const [row] = await query<Row>(fork(), 'select * from oauth_state where state_hash = ?', [stateHash]);
+      const [row] = await query<Row>(fork(), 'select * from oauth_state where state_hash = $1', [stateHash]);
       return row ? toRow(row) : undefined;
     },
     /** Spends the state once: of two concurrent callbacks with it, exactly one gets true. */
@@ -68,7 +68,7 @@ export function createStates(fork: () => EntityManager) {
       const rows = await query(
         fork(),
         `update oauth_state set used_at = now()
-         where state_hash = ? and used_at is null and expires_at > now() returning state_hash`,
+         where state_hash = $1 and used_at is null and expires_at > now() returning state_hash`,
         [stateHash],
       );
       return rows.length === 1;

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { HttpBindings } from '@hono/node-server';
 import { serve } from '@hono/node-server';
+import { AppError, createHttpApp, createLogger, createReadiness } from '@qbo/service-kit';
 import {
   type ConnectionHealth,
   connectionIdParam,
@@ -11,7 +12,7 @@ import {
   type TokenApiErrorCode,
   verifyServiceCredential,
 } from '@qbo/token-api';
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
 
 export type DoubleMode = 'ok' | 'unavailable' | 'unreachable' | 'stores-unavailable';
 
@@ -56,22 +57,23 @@ export async function startTokenServiceDouble({
   const stores: TokenServiceDouble['stores'] = [];
   const revokes: string[] = [];
   let mode: DoubleMode = 'ok';
-  const app = new Hono<{ Bindings: HttpBindings }>();
-
-  const fail = (c: Context, status: 400 | 401 | 404 | 409 | 410 | 500 | 503, code: TokenApiErrorCode) =>
-    c.json({ type: 'about:blank', title: code, status, code }, status, {
-      'content-type': 'application/problem+json',
-    });
+  // The kit's app, so errors are written as the real service writes them.
+  const app = createHttpApp({
+    log: createLogger({ service: 'token-service-double', level: 'silent' }),
+    readiness: createReadiness({ checks: {}, timeoutMs: 1_000 }),
+  });
+  const fail = (status: 400 | 401 | 404 | 409 | 410 | 500 | 503, code: TokenApiErrorCode) =>
+    new AppError(code, code, { status });
 
   app.use(async (c, next) => {
     if (mode === 'unreachable') {
-      c.env.incoming.socket.destroy();
+      (c.env as HttpBindings).incoming.socket.destroy();
       return c.body(null, 500);
     }
     if (mode === 'unavailable' || (mode === 'stores-unavailable' && c.req.method === 'PUT'))
-      return fail(c, 503, 'internal_error');
+      throw fail(503, 'internal_error');
     if (!verifyServiceCredential(c.req.header('authorization'), [credential]))
-      return fail(c, 401, 'unauthenticated');
+      throw fail(401, 'unauthenticated');
     await next();
     return undefined;
   });
@@ -80,10 +82,10 @@ export async function startTokenServiceDouble({
   app.put(routes.credentials, async (c) => {
     const id = idOf(c);
     const body = storeCredentialsRequest.safeParse(await c.req.json().catch(() => undefined));
-    if (!id.success || !body.success) return fail(c, 400, 'invalid_request');
+    if (!id.success || !body.success) throw fail(400, 'invalid_request');
     const existing = byId.get(id.data);
     if (existing && (existing.orgId !== body.data.orgId || existing.realmId !== body.data.realmId))
-      return fail(c, 409, 'connection_conflict');
+      throw fail(409, 'connection_conflict');
     const changed =
       !existing || existing.refreshToken !== body.data.refreshToken || existing.status !== 'active';
     const version = changed ? (existing?.version ?? 0) + 1 : (existing?.version ?? 1);
@@ -95,9 +97,9 @@ export async function startTokenServiceDouble({
 
   app.get(routes.status, (c) => {
     const id = idOf(c);
-    if (!id.success) return fail(c, 400, 'invalid_request');
+    if (!id.success) throw fail(400, 'invalid_request');
     const s = byId.get(id.data);
-    if (!s) return fail(c, 404, 'connection_not_found');
+    if (!s) throw fail(404, 'connection_not_found');
     return c.json({
       connectionId: id.data,
       orgId: s.orgId,
@@ -115,11 +117,11 @@ export async function startTokenServiceDouble({
 
   const accessToken = (c: Context) => {
     const id = idOf(c);
-    if (!id.success) return fail(c, 400, 'invalid_request');
+    if (!id.success) throw fail(400, 'invalid_request');
     const s = byId.get(id.data);
-    if (!s) return fail(c, 404, 'connection_not_found');
-    if (s.status === 'disconnected') return fail(c, 410, 'connection_disconnected');
-    if (s.status === 'deactivated') return fail(c, 409, 'reauthorization_required');
+    if (!s) throw fail(404, 'connection_not_found');
+    if (s.status === 'disconnected') throw fail(410, 'connection_disconnected');
+    if (s.status === 'deactivated') throw fail(409, 'reauthorization_required');
     return c.json({
       connectionId: id.data,
       realmId: s.realmId,
@@ -131,15 +133,15 @@ export async function startTokenServiceDouble({
   app.get(routes.accessToken, accessToken);
   app.post(routes.refresh, async (c) => {
     if (!refreshRequest.safeParse(await c.req.json().catch(() => undefined)).success)
-      return fail(c, 400, 'invalid_request');
+      throw fail(400, 'invalid_request');
     return accessToken(c);
   });
 
   app.post(routes.revoke, async (c) => {
     const id = idOf(c);
-    if (!id.success) return fail(c, 400, 'invalid_request');
+    if (!id.success) throw fail(400, 'invalid_request');
     const s = byId.get(id.data);
-    if (!s) return fail(c, 404, 'connection_not_found');
+    if (!s) throw fail(404, 'connection_not_found');
     revokes.push(id.data);
     let revokedAtIntuit = false;
     const intuitRevokeUrl = double.intuitRevokeUrl;

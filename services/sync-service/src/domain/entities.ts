@@ -1,3 +1,4 @@
+import { AppError } from '@qbo/service-kit/errors';
 /**
  * The QuickBooks entities the sync mirrors, declared once. Name lists are never hard-deleted (Intuit makes them
  * inactive, and hides inactive rows from queries that do not name `Active`); transactions are deleted or voided
@@ -44,10 +45,9 @@ export const entityDecls: readonly EntityDecl[] = [
 
 export const DEFAULT_SYNC_ENTITIES = ['Customer', 'Vendor', 'Item', 'Account', 'Invoice', 'Payment'] as const;
 
-export class UnknownEntityError extends Error {
-  readonly code = 'unknown_entity';
+export class UnknownEntityError extends AppError {
   constructor(readonly names: readonly string[]) {
-    super(`not a declared QuickBooks entity: ${names.join(', ')}`);
+    super('unknown_entity', `not a declared QuickBooks entity: ${names.join(', ')}`, { status: 400 });
     this.name = 'UnknownEntityError';
   }
 }

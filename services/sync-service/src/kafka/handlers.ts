@@ -1,9 +1,10 @@
 import type { EventHandler, EventHandlers } from '@qbo/event-bus';
 import type { CatalogEvent } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
+import { execute } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { connectionStopped, connectionUsable, notice } from '../store/projection.js';
-import { type Em, execute } from '../store/sql.js';
+import type { Em } from '../store/sql.js';
 import { wantSync } from '../store/targets.js';
 
 type Of<T extends CatalogEvent['type']> = Extract<CatalogEvent, { type: T }>;

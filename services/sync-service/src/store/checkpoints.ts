@@ -1,5 +1,6 @@
+import { execute, query } from '@qbo/service-kit';
 import type { Target } from './feed.js';
-import { type Em, execute, query } from './sql.js';
+import type { Em } from './sql.js';
 
 export interface LoadCheckpoint {
   entity: string;

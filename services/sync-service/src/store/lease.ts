@@ -1,4 +1,5 @@
-import { type Em, execute, query } from './sql.js';
+import { AppError, execute, query } from '@qbo/service-kit';
+import type { Em } from './sql.js';
 
 /** A holder's claim on one org: every write of that org checks it in its own transaction. */
 export interface Lease {
@@ -7,11 +8,11 @@ export interface Lease {
   fencingToken: string;
 }
 
-export class FencedError extends Error {
-  readonly code = 'lease_lost';
-  readonly retryable = true;
+export class FencedError extends AppError {
   constructor(readonly orgId: string) {
-    super('this replica no longer holds the sync lease of the org; its write was refused');
+    super('lease_lost', 'this replica no longer holds the sync lease of the org; its write was refused', {
+      retryable: true,
+    });
     this.name = 'FencedError';
   }
 }

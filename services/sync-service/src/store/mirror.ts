@@ -1,8 +1,9 @@
 import type { QboObject } from '@qbo/qbo-client';
+import { execute, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { decideChange, type MirrorState, type RecordChange } from '../domain/record-change.js';
 import type { FeedEntry, FeedWriter, Origin, SnapshotRef, Target } from './feed.js';
-import { type Em, execute, query } from './sql.js';
+import type { Em } from './sql.js';
 
 export interface PageCounts {
   upserted: number;

@@ -1,4 +1,5 @@
-import { type Em, execute, query } from './sql.js';
+import { execute, query } from '@qbo/service-kit';
+import type { Em } from './sql.js';
 import type { TargetStatus } from './targets.js';
 
 export interface ConnectionFact {

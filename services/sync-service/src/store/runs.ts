@@ -1,5 +1,6 @@
+import { execute, query } from '@qbo/service-kit';
 import type { PageCounts } from './mirror.js';
-import { type Em, execute, query } from './sql.js';
+import type { Em } from './sql.js';
 
 export type RunMode = 'initial' | 'cdc' | 'query' | 'reconciliation';
 export type RunTrigger = 'connection' | 'schedule' | 'webhook' | 'command' | 'resume';

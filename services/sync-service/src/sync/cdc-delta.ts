@@ -1,4 +1,5 @@
 import type { QboObject } from '@qbo/qbo-client';
+import { AppError } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { instantOf } from '../domain/qbo-time.js';
 import type { CdcFn, QueryFn } from './ports.js';
@@ -17,11 +18,11 @@ export interface DeltaOutcome {
   reconcile: string[];
 }
 
-export class MissingTimeError extends Error {
-  readonly code = 'missing_time';
-  readonly retryable = true;
+export class MissingTimeError extends AppError {
   constructor() {
-    super('Intuit answered without its "time" field, so the cursor cannot advance');
+    super('missing_time', 'Intuit answered without its "time" field, so the cursor cannot advance', {
+      retryable: true,
+    });
     this.name = 'MissingTimeError';
   }
 }

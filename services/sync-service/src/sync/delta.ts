@@ -1,9 +1,10 @@
 import { isQboError } from '@qbo/qbo-client';
+import { execute, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { floorToSecond, instantOf } from '../domain/qbo-time.js';
 import { applyRecords, type PageCounts, type RecordHint } from '../store/mirror.js';
 import { addProgress } from '../store/runs.js';
-import { type Em, execute, query } from '../store/sql.js';
+import type { Em } from '../store/sql.js';
 import { type DeltaBatch, MissingTimeError, readChanges } from './cdc-delta.js';
 import { readWindow } from './query-window.js';
 import type { SyncSession } from './session.js';

@@ -1,8 +1,9 @@
+import { execute, query } from '@qbo/service-kit';
 import { floorToSecond, instantOf } from '../domain/qbo-time.js';
 import { loadCheckpoints, saveLoadCheckpoint, startLoadCheckpoints } from '../store/checkpoints.js';
 import { allocateSeq, applyRecords, type PageCounts } from '../store/mirror.js';
 import { addProgress, setEstimate } from '../store/runs.js';
-import { type Em, execute, query } from '../store/sql.js';
+import type { Em } from '../store/sql.js';
 import { MissingTimeError } from './cdc-delta.js';
 import { readWindow } from './query-window.js';
 import type { SyncSession } from './session.js';

@@ -1,4 +1,5 @@
 import type { QboObject, QueryParts } from '@qbo/qbo-client';
+import { AppError } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { floorToSecond, lastUpdatedOf } from '../domain/qbo-time.js';
 import type { QueryFn } from './ports.js';
@@ -27,11 +28,15 @@ export interface WindowOptions {
   maxTieAttempts?: number;
 }
 
-export class TieGroupUnstableError extends Error {
-  readonly code = 'tie_group_unstable';
-  readonly retryable = true;
+export class TieGroupUnstableError extends AppError {
   constructor(readonly second: number) {
-    super(`records of ${new Date(second).toISOString()} kept changing while they were paged`);
+    super(
+      'tie_group_unstable',
+      `records of ${new Date(second).toISOString()} kept changing while they were paged`,
+      {
+        retryable: true,
+      },
+    );
     this.name = 'TieGroupUnstableError';
   }
 }

@@ -1,9 +1,10 @@
 import type { QboObject } from '@qbo/qbo-client';
+import { query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { floorToSecond, instantOf, lastUpdatedOf } from '../domain/qbo-time.js';
 import { applyRecords, writeChanges } from '../store/mirror.js';
 import { addProgress } from '../store/runs.js';
-import { type Em, query } from '../store/sql.js';
+import type { Em } from '../store/sql.js';
 import { MissingTimeError } from './cdc-delta.js';
 import { readWindow, where } from './query-window.js';
 import type { SyncSession } from './session.js';

@@ -1,16 +1,14 @@
 import type { QboClient } from '@qbo/qbo-client';
-import type { MikroORM } from '@qbo/service-kit';
+import { AppError, type MikroORM, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import type { FeedWriter, Target } from '../store/feed.js';
 import { fence, type Lease } from '../store/lease.js';
-import { type Em, query } from '../store/sql.js';
+import type { Em } from '../store/sql.js';
 import type { CdcFn, QueryFn } from './ports.js';
 
-export class ConnectionStoppedError extends Error {
-  readonly code = 'connection_stopped';
-  readonly retryable = false;
-  constructor(readonly status: string) {
-    super(`the connection is ${status}; syncing stopped`);
+export class ConnectionStoppedError extends AppError {
+  constructor(readonly connectionStatus: string) {
+    super('connection_stopped', `the connection is ${connectionStatus}; syncing stopped`);
     this.name = 'ConnectionStoppedError';
   }
 }

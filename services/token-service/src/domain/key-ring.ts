@@ -1,4 +1,5 @@
-import type { SealingKey } from './envelope.js';
+import { AppError } from '@qbo/service-kit/errors';
+import type { SealingKey } from './sealing.js';
 
 /**
  * Key-encryption keys by id: one active key seals new values, the others only open old ones until every value
@@ -10,9 +11,10 @@ export interface KeyRing {
   kids(): string[];
 }
 
-export class KeyRingError extends Error {
+/** A key ring the configuration cannot be read as; the message names a key id at most, never a key. */
+export class KeyRingError extends AppError {
   constructor(message: string) {
-    super(message);
+    super('invalid_key_ring', message);
     this.name = 'KeyRingError';
   }
 }

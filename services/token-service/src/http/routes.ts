@@ -1,4 +1,4 @@
-import { AppError, isAppError, type Logger, toProblem } from '@qbo/service-kit';
+import { AppError } from '@qbo/service-kit';
 import {
   connectionIdParam,
   refreshRequest,
@@ -9,7 +9,7 @@ import {
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
-import { RetryLaterError, type TokenManager } from '../refresh/token-manager.js';
+import type { TokenManager } from '../refresh/token-manager.js';
 
 const invalid = (what: string) => new AppError('invalid_request', what, { status: 400 });
 
@@ -20,8 +20,9 @@ const MAX_MIN_VALIDITY_SECONDS = 3000;
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
- * The internal API of @qbo/token-api, behind the service credential. Errors are problem+json with the
- * contract's codes; a 503 carries `Retry-After`. No error says anything about a token.
+ * The internal API of @qbo/token-api, behind the service credential. Errors are thrown with the contract's
+ * codes, for the kit's edge to write as problem+json (a 503 with `Retry-After`). No error says anything about a
+ * token.
  */
 export function tokenRoutes(
   app: Hono,
@@ -29,20 +30,15 @@ export function tokenRoutes(
     tokens,
     credentials,
     defaultMinValidityMs,
-    log,
   }: {
     tokens: TokenManager;
     credentials: () => readonly string[];
     defaultMinValidityMs: number;
-    log: Logger;
   },
 ): void {
   app.use('/internal/*', async (c, next) => {
     if (!verifyServiceCredential(c.req.header('authorization'), credentials())) {
-      return problem(
-        c,
-        new AppError('unauthenticated', 'A valid service credential is required', { status: 401 }),
-      );
+      throw new AppError('unauthenticated', 'A valid service credential is required', { status: 401 });
     }
     return next();
   });
@@ -51,27 +47,20 @@ export function tokenRoutes(
     '/internal/*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        problem(
-          c,
-          new AppError('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes`, {
-            status: 413,
-          }),
-        ),
+      onError: () => {
+        throw new AppError('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes`, {
+          status: 413,
+        });
+      },
     }),
   );
 
   const handle =
     (fn: (c: Context, connectionId: string) => Promise<unknown>) =>
     async (c: Context): Promise<Response> => {
-      try {
-        const id = connectionIdParam.safeParse(c.req.param('connectionId'));
-        if (!id.success) throw invalid('The connection id is malformed');
-        return c.json(await fn(c, id.data), 200);
-      } catch (err) {
-        if (!isAppError(err)) log.error({ err, path: c.req.routePath }, 'request failed');
-        return problem(c, err);
-      }
+      const id = connectionIdParam.safeParse(c.req.param('connectionId'));
+      if (!id.success) throw invalid('The connection id is malformed');
+      return c.json(await fn(c, id.data), 200);
     };
 
   const body = async <S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> => {
@@ -119,11 +108,4 @@ export function tokenRoutes(
     routes.revoke,
     handle(async (_c, id) => tokens.revoke(id)),
   );
-}
-
-function problem(c: Context, err: unknown): Response {
-  const p = toProblem(err);
-  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
-  if (err instanceof RetryLaterError) headers['retry-after'] = String(err.retryAfterSeconds);
-  return c.json(p, p.status as 500, headers);
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '@qbo/service-kit';
-import { errorLabel, type TokenManager } from './token-manager.js';
+import { errorLabel } from './errors.js';
+import type { TokenManager } from './token-manager.js';
 
 export interface Scheduler {
   start(): void;

@@ -51,8 +51,20 @@ class Vault extends Migration {
   }
 }
 
+/**
+ * The disconnect consumer's inbox records, under the consumer's name since consumer groups follow one naming
+ * rule (`<service>.<consumer>`): the renamed group rereads the topic, and its inbox must still know what the
+ * old group did.
+ */
+class InboxGroupName extends Migration {
+  override up(): void {
+    this.addSql(`update inbox set consumer_group = 'disconnect' where consumer_group = 'token-service'`);
+  }
+}
+
 /** Applied in order at start-up into the `token` schema; append, never edit a released entry. */
 export const migrations: DatabaseOptions['migrations'] = [
   ...eventBusMigrations,
   { name: 'token-0001-vault', class: Vault },
+  { name: 'token-0002-inbox-group-name', class: InboxGroupName },
 ];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, seal, sealedKid } from '../domain/envelope.js';
 import type { KeyRing } from '../domain/key-ring.js';
+import { open, seal, sealedKid } from '../domain/sealing.js';
 
 export type TokenField = 'access_token' | 'refresh_token' | 'last_good_refresh_token';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from '@qbo/service-kit';
+import { AppError, type Logger } from '@qbo/service-kit';
 import type { Context, Hono } from 'hono';
 import type { HandleDelivery } from '../ingest/handle-delivery.js';
 import type { WebhookMetrics } from '../metrics.js';
@@ -14,10 +14,8 @@ export interface WebhookRouteDeps {
   deadlineMs: number;
 }
 
-const problem = (c: Context, status: 400 | 401 | 413 | 503, code: string, title: string) =>
-  c.json({ type: 'about:blank', title, status, code }, status, {
-    'content-type': 'application/problem+json',
-  });
+const problem = (status: 400 | 401 | 413 | 503, code: string, title: string) =>
+  new AppError(code, title, { status });
 
 class DeadlineExceeded extends Error {}
 
@@ -33,34 +31,32 @@ export function postWebhook(
       metrics.rejected('too_large');
       // The unread rest of an oversize body goes with the connection.
       c.header('connection', 'close');
-      return problem(c, 413, 'payload_too_large', 'Payload too large');
+      throw problem(413, 'payload_too_large', 'Payload too large');
     }
     let timer: NodeJS.Timeout | undefined;
+    let outcome: Awaited<ReturnType<HandleDelivery>>;
     try {
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new DeadlineExceeded()), deadlineMs);
       });
       const expiresAt = Date.now() + deadlineMs;
-      const outcome = await Promise.race([
+      outcome = await Promise.race([
         handle(body.bytes, c.req.header('intuit-signature'), expiresAt),
         deadline,
       ]);
-      if (outcome.status !== 200) {
-        return outcome.status === 401
-          ? problem(c, 401, 'invalid_signature', 'Invalid signature')
-          : problem(c, 400, 'unparsable', 'Unparsable notification');
-      }
-      return c.json({ routed: outcome.routed, parked: outcome.parked, duplicates: outcome.duplicates });
     } catch (err) {
       metrics.rejected('kafka_unavailable');
       log.warn(
         { err: err instanceof DeadlineExceeded ? undefined : err, deadlineMs },
         'webhook not acknowledged; answering 503 so Intuit retries',
       );
-      return problem(c, 503, 'unavailable', 'Try again later');
+      throw problem(503, 'unavailable', 'Try again later');
     } finally {
       clearTimeout(timer);
     }
+    if (outcome.status === 401) throw problem(401, 'invalid_signature', 'Invalid signature');
+    if (outcome.status !== 200) throw problem(400, 'unparsable', 'Unparsable notification');
+    return c.json({ routed: outcome.routed, parked: outcome.parked, duplicates: outcome.duplicates });
   });
 }
 

@@ -1,3 +1,5 @@
+import { AppError } from '@qbo/service-kit';
+
 export interface BatcherOptions<I, O> {
   /** Runs one batch; answers one output per input, in order. */
   run: (items: readonly I[]) => Promise<readonly O[]>;
@@ -13,9 +15,10 @@ interface Waiting<I, O> {
   reject: (err: unknown) => void;
 }
 
-export class ExpiredInQueue extends Error {
-  readonly code = 'expired_in_queue';
-  readonly retryable = true;
+export class ExpiredInQueue extends AppError {
+  constructor(message: string) {
+    super('expired_in_queue', message, { status: 503, retryable: true });
+  }
 }
 
 /**

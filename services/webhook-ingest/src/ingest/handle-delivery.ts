@@ -1,19 +1,15 @@
 import type { CatalogEvent, EventFactory } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
+import { hasCode } from '@qbo/service-kit/errors';
 import { type EntityChange, groupByRealm, parseNotifications } from '../domain/notification.js';
 import { verifySignature } from '../domain/signature.js';
 import type { WebhookMetrics } from '../metrics.js';
 import type { ParkedChanges } from '../store/parked-changes.js';
 import type { RealmOrgs } from '../store/realm-orgs.js';
 import type { SeenEvents } from '../store/seen-events.js';
+import type { Publish } from './publish.js';
 import type { ReplayParked } from './replay-parked.js';
 import { bodyParked, changeNotified, changeParked } from './to-events.js';
-
-/**
- * Resolves once Kafka acknowledged every event (acks=all). `expiresAt` (epoch ms): the caller gives up then,
- * and events still queued are not sent.
- */
-export type Publish = (events: readonly CatalogEvent[], expiresAt?: number) => Promise<void>;
 
 export interface DeliveryDeps {
   verifierTokens: () => readonly string[];
@@ -142,5 +138,4 @@ function uniqueById(changes: readonly EntityChange[]): EntityChange[] {
   return [...byId.values()];
 }
 
-const isSchemaViolation = (err: unknown): boolean =>
-  err instanceof Error && (err as { code?: unknown }).code === 'event_schema_violation';
+const isSchemaViolation = (err: unknown): boolean => hasCode(err, 'event_schema_violation');

@@ -1,7 +1,7 @@
 import type { EventFactory } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
 import type { ParkedChanges } from '../store/parked-changes.js';
-import type { Publish } from './handle-delivery.js';
+import type { Publish } from './publish.js';
 import { changeNotified } from './to-events.js';
 
 export interface ReplayDeps {

@@ -1,5 +1,5 @@
+import { execute, query, type SqlContext } from '@qbo/service-kit';
 import type { EntityChange } from '../domain/notification.js';
-import { placeholders, type Sql } from './sql.js';
 
 export interface ParkedChange {
   id: string;
@@ -14,23 +14,33 @@ export interface ParkedChanges {
   markReplayed(ids: readonly string[]): Promise<void>;
 }
 
-export function createParkedChanges(sql: Sql): ParkedChanges {
+export function createParkedChanges(db: SqlContext): ParkedChanges {
   return {
     async add(changes, receivedAt) {
       if (changes.length === 0) return;
-      await sql(
-        `insert into parked_change (realm_id, notification_id, change, received_at) values
-         ${changes.map(() => '(?, ?, ?::jsonb, ?)').join(', ')}`,
-        changes.flatMap((c) => [c.realmId, c.eventId, JSON.stringify(c), receivedAt]),
+      // Rows in the order given: `with ordinality` keeps the array order for the identity ids.
+      await execute(
+        db,
+        `insert into parked_change (realm_id, notification_id, change, received_at)
+         select realm_id, notification_id, change, $4::timestamptz
+         from unnest($1::text[], $2::text[], $3::jsonb[]) with ordinality as c(realm_id, notification_id, change, n)
+         order by n`,
+        [
+          changes.map((c) => c.realmId),
+          changes.map((c) => c.eventId),
+          changes.map((c) => JSON.stringify(c)),
+          receivedAt,
+        ],
       );
     },
     async pending(realmId) {
-      const rows = await sql<{
+      const rows = await query<{
         id: string | number;
         change: EntityChange | string;
         received_at: Date | string;
       }>(
-        'select id, change, received_at from parked_change where realm_id = ? and replayed_at is null order by id',
+        db,
+        'select id, change, received_at from parked_change where realm_id = $1 and replayed_at is null order by id',
         [realmId],
       );
       return rows.map((r) => ({
@@ -41,10 +51,7 @@ export function createParkedChanges(sql: Sql): ParkedChanges {
     },
     async markReplayed(ids) {
       if (ids.length === 0) return;
-      await sql(
-        `update parked_change set replayed_at = now() where id in (${placeholders(ids.length)})`,
-        ids,
-      );
+      await execute(db, 'update parked_change set replayed_at = now() where id = any($1::bigint[])', [ids]);
     },
   };
 }

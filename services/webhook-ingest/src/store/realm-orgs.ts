@@ -1,4 +1,4 @@
-import { placeholders, type Sql } from './sql.js';
+import { execute, query, type SqlContext } from '@qbo/service-kit';
 
 export interface RealmLink {
   realmId: string;
@@ -16,32 +16,35 @@ export interface RealmOrgs {
   isEmpty(): Promise<boolean>;
 }
 
-export function createRealmOrgs(sql: Sql): RealmOrgs {
+export function createRealmOrgs(db: SqlContext): RealmOrgs {
   return {
     async lookup(realmIds) {
       if (realmIds.length === 0) return new Map();
-      const rows = await sql<{ realm_id: string; org_id: string }>(
-        `select realm_id, org_id from realm_org where active and realm_id in (${placeholders(realmIds.length)})`,
-        realmIds,
+      const rows = await query<{ realm_id: string; org_id: string }>(
+        db,
+        'select realm_id, org_id from realm_org where active and realm_id = any($1::text[])',
+        [realmIds],
       );
       return new Map(rows.map((r) => [r.realm_id, r.org_id]));
     },
     async link({ realmId, orgId, connectionId }) {
-      await sql(
-        `insert into realm_org (realm_id, org_id, connection_id, active) values (?, ?, ?, true)
+      await execute(
+        db,
+        `insert into realm_org (realm_id, org_id, connection_id, active) values ($1, $2, $3, true)
          on conflict (realm_id) do update set org_id = excluded.org_id, connection_id = excluded.connection_id,
            active = true, updated_at = now()`,
         [realmId, orgId, connectionId],
       );
     },
     async unlink(realmId, connectionId) {
-      await sql(
-        'update realm_org set active = false, updated_at = now() where realm_id = ? and connection_id = ?',
+      await execute(
+        db,
+        'update realm_org set active = false, updated_at = now() where realm_id = $1 and connection_id = $2',
         [realmId, connectionId],
       );
     },
     async isEmpty() {
-      const rows = await sql('select 1 from realm_org limit 1');
+      const rows = await query(db, 'select 1 from realm_org limit 1');
       return rows.length === 0;
     },
   };

@@ -1,4 +1,4 @@
-import { placeholders, type Sql } from './sql.js';
+import { execute, query, type SqlContext } from '@qbo/service-kit';
 
 /** Event ids already published, within the dedupe window. */
 export interface SeenEvents {
@@ -8,29 +8,33 @@ export interface SeenEvents {
   prune(olderThanMs: number): Promise<void>;
 }
 
-export function createSeenEvents(sql: Sql): SeenEvents {
+export function createSeenEvents(db: SqlContext): SeenEvents {
   return {
     async seen(eventIds, windowMs) {
       if (eventIds.length === 0) return new Set();
-      const rows = await sql<{ event_id: string }>(
-        `select event_id from seen_event where event_id in (${placeholders(eventIds.length)})
-         and seen_at > now() - make_interval(secs => ?)`,
-        [...eventIds, windowMs / 1000],
+      const rows = await query<{ event_id: string }>(
+        db,
+        `select event_id from seen_event where event_id = any($1::text[])
+         and seen_at > now() - make_interval(secs => $2::double precision)`,
+        [eventIds, windowMs / 1000],
       );
       return new Set(rows.map((r) => r.event_id));
     },
     async record(eventIds) {
       if (eventIds.length === 0) return;
-      await sql(
-        `insert into seen_event (event_id) values ${eventIds.map(() => '(?)').join(', ')}
+      await execute(
+        db,
+        `insert into seen_event (event_id) select distinct unnest($1::text[])
          on conflict (event_id) do update set seen_at = now()`,
-        eventIds,
+        [eventIds],
       );
     },
     async prune(olderThanMs) {
-      await sql('delete from seen_event where seen_at < now() - make_interval(secs => ?)', [
-        olderThanMs / 1000,
-      ]);
+      await execute(
+        db,
+        'delete from seen_event where seen_at < now() - make_interval(secs => $1::double precision)',
+        [olderThanMs / 1000],
+      );
     },
   };
 }

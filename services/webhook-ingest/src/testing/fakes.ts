@@ -1,5 +1,5 @@
 import type { CatalogEvent } from '@qbo/events';
-import type { Publish } from '../ingest/handle-delivery.js';
+import type { Publish } from '../ingest/publish.js';
 import type { WebhookMetrics } from '../metrics.js';
 import type { ParkedChange, ParkedChanges } from '../store/parked-changes.js';
 import type { RealmOrgs } from '../store/realm-orgs.js';

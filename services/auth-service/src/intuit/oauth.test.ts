@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createIntuitOAuth, ExchangeError, type IntuitOAuth } from './intuit.js';
+import { createIntuitOAuth, ExchangeError, type IntuitOAuth } from './oauth.js';
 
 const REFRESH = 'refresh-token-issued-0001';
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');

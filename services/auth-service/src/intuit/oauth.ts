@@ -1,3 +1,4 @@
+import { AppError, isAppError } from '@qbo/service-kit';
 import OAuthClient from 'intuit-oauth';
 import { decodeJwt } from 'jose';
 
@@ -19,17 +20,19 @@ export interface ExchangedGrant {
 }
 
 /**
- * A failed code exchange, described by Intuit's error code only. intuit-oauth's own errors carry the request
- * (with the code) and the response; none of that may reach a log.
+ * A failed code exchange or revoke, described by Intuit's error code only. intuit-oauth's own errors carry the
+ * request (with the code) and the response; none of that may reach a log.
  */
-export class ExchangeError extends Error {
-  readonly code: string;
+export class ExchangeError extends AppError {
   constructor(code: string) {
-    super(`code exchange failed: ${code}`);
+    super(code, `code exchange failed: ${code}`, { status: 502 });
     this.name = 'ExchangeError';
-    this.code = code;
   }
 }
+
+/** Intuit's error code of a failed exchange or revoke, or the fallback for anything else. */
+export const exchangeErrorCode = (err: unknown, fallback: string): string =>
+  isAppError(err) && err.name === 'ExchangeError' ? err.code : fallback;
 
 export interface IntuitOAuth {
   authorizeUrl(state: string, codeChallenge?: string): string;
@@ -108,7 +111,7 @@ export function createIntuitOAuth(o: IntuitOAuthOptions): IntuitOAuth {
           await c
             .revoke(issued.refresh_token ? { refresh_token: issued.refresh_token } : undefined)
             .catch(() => undefined);
-        if (err instanceof ExchangeError) throw err;
+        if (isAppError(err) && err.name === 'ExchangeError') throw err;
         throw new ExchangeError(errorCodeOf(err, 'exchange_failed'));
       }
     },

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { open, SealError, seal, sealedKid } from './envelope.js';
 import { parseKeyRing } from './key-ring.js';
+import { open, SealError, seal, sealedKid } from './sealing.js';
 
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);

@@ -1,6 +1,6 @@
 import { phase, type ShutdownStep } from '@qbo/service-kit';
-import type { EventConsumer } from './consumer/consumer.js';
-import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox/relay.js';
+import type { EventConsumer } from '../consumer/consumer.js';
+import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from '../outbox/relay.js';
 
 type OnShutdown = (step: ShutdownStep) => void;
 

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { AppError } from '@qbo/service-kit/errors';
 
 /**
  * AES-256-GCM sealing with associated data. A sealed value is `v1.<kid>.<iv>.<ciphertext>.<tag>`, each part
@@ -15,13 +16,12 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KID = /^[A-Za-z0-9_-]{1,32}$/;
 
-export class SealError extends Error {
-  readonly code: 'malformed' | 'unknown_key' | 'tampered';
+export class SealError extends AppError {
+  declare readonly code: 'malformed' | 'unknown_key' | 'tampered';
 
   constructor(code: SealError['code'], message: string) {
-    super(message);
+    super(code, message);
     this.name = 'SealError';
-    this.code = code;
   }
 }
 

@@ -8,7 +8,7 @@ import type { Connections } from '../store/connections.js';
  * The status view, fed by the token-service's facts. Each event is applied once (inbox, same transaction),
  * and one about another org's connection or an older grant is ignored.
  */
-export function tokenHandlers({
+export function statusViewHandlers({
   orm,
   inbox,
   connections,
