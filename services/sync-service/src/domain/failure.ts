@@ -19,6 +19,10 @@ const ours: Record<string, { category: FailureCategory; remediation: string }> =
     category: 'auth',
     remediation: 'The connection was deactivated or disconnected; the org must reconnect the company.',
   },
+  replica_stopping: {
+    category: 'internal',
+    remediation: 'The replica stopped during the run; it resumes from its last committed page.',
+  },
   tie_group_unstable: {
     category: 'server',
     remediation: 'Records kept changing while they were read; the run resumes by itself.',
@@ -71,7 +75,9 @@ export function retryPlan(
   if (failure.category === 'auth' || failure.category === 'permission') {
     return { willRetry: false, delayMs: Number.POSITIVE_INFINITY };
   }
-  if (failure.code === 'lease_lost') return { willRetry: true, delayMs: baseMs };
+  if (failure.code === 'lease_lost' || failure.code === 'replica_stopping') {
+    return { willRetry: true, delayMs: baseMs };
+  }
   const delayMs = Math.min(maxMs, baseMs * 2 ** Math.min(attempts, 20));
   return {
     willRetry: true,

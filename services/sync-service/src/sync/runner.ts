@@ -120,7 +120,9 @@ export function createRunner(deps: RunnerDeps): Runner {
       });
       return true;
     } catch (err) {
-      const failure = summarise(err);
+      // A run its worker cut short fails for the worker's reason (lease lost, replica stopping), whatever the
+      // call in flight made of the abort.
+      const failure = summarise(signal.aborted && signal.reason !== undefined ? signal.reason : err);
       const plan = retryPlan(failure, target.attempts, {
         baseMs: options.retryBaseMs,
         maxMs: options.retryMaxMs,

@@ -1,7 +1,17 @@
-import type { Logger, MikroORM } from '@qbo/service-kit';
-import { acquireLease, type Lease, releaseLease, renewLease } from '../store/lease.js';
+import { AppError, type Logger, type MikroORM } from '@qbo/service-kit';
+import { acquireLease, FencedError, type Lease, releaseLease, renewLease } from '../store/lease.js';
 import { dueTargets, markClaimed, type SyncTarget } from '../store/targets.js';
 import type { Runner } from './runner.js';
+
+/** Why a run was cut short when its replica stops: it resumes from its last page elsewhere or after restart. */
+export class ReplicaStoppingError extends AppError {
+  constructor() {
+    super('replica_stopping', 'this replica is stopping; the run resumes from its last committed page', {
+      retryable: true,
+    });
+    this.name = 'ReplicaStoppingError';
+  }
+}
 
 export interface WorkerOptions {
   orm: MikroORM;
@@ -53,7 +63,7 @@ export function createWorker(opts: WorkerOptions): Worker {
 
   function launch(target: SyncTarget, lease: Lease): void {
     const abort = new AbortController();
-    const onStop = () => abort.abort();
+    const onStop = () => abort.abort(new ReplicaStoppingError());
     stopping.signal.addEventListener('abort', onStop);
     const beat = setInterval(
       () => {
