@@ -71,7 +71,7 @@ export function createWorker(opts: WorkerOptions): Worker {
           (held) => {
             if (!held) {
               log.warn({ orgId: lease.orgId }, 'sync lease lost; stopping the run');
-              abort.abort();
+              abort.abort(new FencedError(lease.orgId));
             }
           },
           (err) => log.warn({ err, orgId: lease.orgId }, 'sync lease heartbeat failed'),
