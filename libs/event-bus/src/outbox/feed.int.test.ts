@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createEventFactory, fitRecordEvent, stateKey, topics } from '@qbo/events';
-import { createTestDatabase, type TestDatabase, waitFor } from '@qbo/testkit';
+import { createTestDatabase, type TestDatabase, uniqueName, waitFor } from '@qbo/testkit';
+import { createEventConsumer } from '../consumer/consumer.js';
 import { headerString } from '../headers.js';
 import { EventTooLargeError } from '../message-size.js';
 import { createJsonSerde } from '../serde/json-serde.js';
 import { createTestBus, type TestBus } from '../testing/bus.js';
 import { feedScript } from '../testing/feed.js';
+import { outboxDrained, startTestRelay } from '../testing/outbox.js';
 import { type RawMessage, readTopic } from '../testing/read-topic.js';
 import { openTestStore, testSchema } from '../testing/store.js';
 import { createOutbox } from './outbox.js';
-import { createOutboxRelay, type OutboxRelay } from './relay.js';
+import type { OutboxRelay } from './relay.js';
 
 /** Small enough that a test reaches it with a few events, large enough for an ordinary one. */
 const LIMIT = 65_536;
@@ -26,26 +28,13 @@ describe('the change feed through the real outbox and relay', () => {
   let relay: OutboxRelay;
   const outbox = createOutbox({ schema: testSchema, maxMessageBytes: LIMIT });
   const rows = async () => Number((await db.query(`select count(*) as n from ${testSchema}.outbox`))[0]?.n);
-  const unsent = async () =>
-    Number((await db.query(`select count(*) as n from ${testSchema}.outbox where sent_at is null`))[0]?.n);
-  const drained = () =>
-    waitFor(async () => (await unsent()) === 0, { timeoutMs: 60_000, what: 'the outbox drained' });
+  const drained = () => outboxDrained(db, 60_000);
 
   before(async () => {
     db = await createTestDatabase('feed');
     orm = await openTestStore(db);
     bus = await createTestBus({ topics: [topics.records, topics.recordsState], maxMessageBytes: LIMIT });
-    relay = createOutboxRelay({
-      connectionString: db.url,
-      schema: testSchema,
-      kafka: bus.kafka,
-      serde: createJsonSerde(),
-      log: bus.log,
-      names: bus.names,
-      maxMessageBytes: LIMIT,
-      idlePollMs: 20,
-    });
-    relay.start();
+    relay = startTestRelay(db, bus, { maxMessageBytes: LIMIT });
   });
   after(async () => {
     await relay?.stop();
@@ -184,5 +173,33 @@ describe('the change feed through the real outbox and relay', () => {
         .map((e) => e.data.seq),
       changes.map((e) => e.data.seq),
     );
+  });
+
+  it('lets the platform’s own consumer read RecordState events and pass over tombstones', async () => {
+    const seqs: string[] = [];
+    const consumer = createEventConsumer({
+      kafka: bus.kafka,
+      groupId: uniqueName('state-reader'),
+      serde: createJsonSerde(),
+      log: bus.log,
+      names: bus.names,
+      handlers: {
+        RecordState: async (event) => {
+          seqs.push(event.data.seq);
+        },
+      },
+    });
+    await consumer.start();
+    try {
+      // The earlier tests left 35 states and one tombstone on the state topic.
+      await waitFor(() => seqs.length === 35 && consumer.stats().skipped === 1, {
+        timeoutMs: 60_000,
+        what: 'every state and the tombstone',
+      });
+      assert.equal(consumer.stats().deadLettered, 0);
+      assert.equal(consumer.stats().retried, 0);
+    } finally {
+      await consumer.stop();
+    }
   });
 });
