@@ -48,7 +48,7 @@ describe('the downstream example consumer (kafkajs and the registry client only)
   const expected: Expected = new Map();
 
   const write = async (events: readonly (Upserted | Deleted)[]) => {
-    await orm.em.fork().transactional((em) => outbox.addRecordChanges(em, events as readonly CatalogEvent[]));
+    await orm.em.fork().transactional((em) => outbox.add(em, events as readonly CatalogEvent[]));
     expectedAfter(expected, events);
     await outboxDrained(db);
   };

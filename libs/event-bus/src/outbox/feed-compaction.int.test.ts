@@ -37,8 +37,8 @@ describe('the compacted state topic', () => {
     await db?.drop();
   });
 
-  const write = async (events: Parameters<typeof outbox.addRecordChanges>[1]) => {
-    await orm.em.fork().transactional((em) => outbox.addRecordChanges(em, events));
+  const write = async (events: Parameters<typeof outbox.add>[1]) => {
+    await orm.em.fork().transactional((em) => outbox.add(em, events));
     await outboxDrained(db);
   };
 

@@ -55,7 +55,7 @@ describe('the change feed through the real outbox and relay', () => {
       feed.delete('Invoice', '7'),
     ] as const;
     const producedFrom = Date.now();
-    await orm.em.fork().transactional((em) => outbox.addRecordChanges(em, changes));
+    await orm.em.fork().transactional((em) => outbox.add(em, changes));
     await drained();
     const producedBy = Date.now();
 
@@ -119,10 +119,7 @@ describe('the change feed through the real outbox and relay', () => {
     const before = await rows();
     await assert.rejects(
       orm.em.fork().transactional(async (em) => {
-        await outbox.addRecordChanges(em, [
-          feed.upsert('Customer', '1', { Id: '1' }),
-          feed.delete('Item', '2'),
-        ]);
+        await outbox.add(em, [feed.upsert('Customer', '1', { Id: '1' }), feed.delete('Item', '2')]);
         throw new Error('the mirror write failed');
       }),
       /mirror write failed/,
@@ -136,7 +133,7 @@ describe('the change feed through the real outbox and relay', () => {
     const large = feed.upsert('Invoice', '2', { Id: '2', Line: 'x'.repeat(LIMIT) });
     const before = await rows();
     await assert.rejects(
-      orm.em.fork().transactional((em) => outbox.addRecordChanges(em, [small, large])),
+      orm.em.fork().transactional((em) => outbox.add(em, [small, large])),
       (err: unknown) =>
         err instanceof EventTooLargeError &&
         err.code === 'event_too_large' &&
@@ -148,7 +145,7 @@ describe('the change feed through the real outbox and relay', () => {
 
     // Fitted, the same change is written and published, its payload replaced by its size.
     const fitted = fitRecordEvent(large, LIMIT);
-    await orm.em.fork().transactional((em) => outbox.addRecordChanges(em, [small, fitted]));
+    await orm.em.fork().transactional((em) => outbox.add(em, [small, fitted]));
     await drained();
     const log = await readTopic(bus.kafka, bus.names.physical(topics.records), 6);
     const published = log.map(json).find((e) => e.id === large.id);
@@ -163,7 +160,7 @@ describe('the change feed through the real outbox and relay', () => {
     const changes = Array.from({ length: 30 }, (_, i) =>
       feed.upsert('Invoice', String(i), { Id: String(i), Memo: 'm'.repeat(20_000) }),
     );
-    await orm.em.fork().transactional((em) => outbox.addRecordChanges(em, changes));
+    await orm.em.fork().transactional((em) => outbox.add(em, changes));
     await drained();
     const log = await readTopic(bus.kafka, bus.names.physical(topics.records), 36);
     assert.deepEqual(
