@@ -29,13 +29,7 @@ export {
   ConnectionEstablished,
   ConnectionReauthorized,
 } from './events/connections.js';
-export {
-  RecordDeleted,
-  RecordSnapshotCompleted,
-  RecordSnapshotStarted,
-  RecordState,
-  RecordUpserted,
-} from './events/records.js';
+export * from './events/records.js';
 export {
   RecordPushed,
   RecordPushFailed,

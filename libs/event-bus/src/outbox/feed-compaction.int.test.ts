@@ -4,13 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { stateKey, topics } from '@qbo/events';
 import { createTestDatabase, type TestDatabase, waitFor } from '@qbo/testkit';
-import { createJsonSerde } from '../serde/json-serde.js';
 import { createTestBus, type TestBus } from '../testing/bus.js';
 import { feedScript } from '../testing/feed.js';
+import { outboxDrained, startTestRelay } from '../testing/outbox.js';
 import { type RawMessage, readToEnd } from '../testing/read-topic.js';
 import { openTestStore, testSchema } from '../testing/store.js';
 import { createOutbox } from './outbox.js';
-import { createOutboxRelay, type OutboxRelay } from './relay.js';
+import type { OutboxRelay } from './relay.js';
 
 describe('the compacted state topic', () => {
   let db: TestDatabase;
@@ -29,16 +29,7 @@ describe('the compacted state topic', () => {
       partitions: 1,
       compaction: { minCompactionLagMs: 0, segmentMs: 100, deleteRetentionMs: 86_400_000 },
     });
-    relay = createOutboxRelay({
-      connectionString: db.url,
-      schema: testSchema,
-      kafka: bus.kafka,
-      serde: createJsonSerde(),
-      log: bus.log,
-      names: bus.names,
-      idlePollMs: 20,
-    });
-    relay.start();
+    relay = startTestRelay(db, bus);
   });
   after(async () => {
     await relay?.stop();
@@ -46,15 +37,9 @@ describe('the compacted state topic', () => {
     await db?.drop();
   });
 
-  const write = async (events: Parameters<typeof outbox.addRecordChanges>[1]) => {
-    await orm.em.fork().transactional((em) => outbox.addRecordChanges(em, events));
-    await waitFor(
-      async () =>
-        Number(
-          (await db.query(`select count(*) as n from ${testSchema}.outbox where sent_at is null`))[0]?.n,
-        ) === 0,
-      { timeoutMs: 30_000, what: 'the outbox drained' },
-    );
+  const write = async (events: Parameters<typeof outbox.add>[1]) => {
+    await orm.em.fork().transactional((em) => outbox.add(em, events));
+    await outboxDrained(db);
   };
 
   it('compacts a deleted record down to its tombstone and a changed one down to its latest state', async () => {

@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createEventFactory, fitRecordEvent, stateKey, topics } from '@qbo/events';
-import { createTestDatabase, type TestDatabase, waitFor } from '@qbo/testkit';
+import { createTestDatabase, type TestDatabase, uniqueName, waitFor } from '@qbo/testkit';
+import { createEventConsumer } from '../consumer/consumer.js';
 import { headerString } from '../headers.js';
 import { EventTooLargeError } from '../message-size.js';
 import { createJsonSerde } from '../serde/json-serde.js';
 import { createTestBus, type TestBus } from '../testing/bus.js';
 import { feedScript } from '../testing/feed.js';
+import { outboxDrained, startTestRelay } from '../testing/outbox.js';
 import { type RawMessage, readTopic } from '../testing/read-topic.js';
 import { openTestStore, testSchema } from '../testing/store.js';
 import { createOutbox } from './outbox.js';
-import { createOutboxRelay, type OutboxRelay } from './relay.js';
+import type { OutboxRelay } from './relay.js';
 
 /** Small enough that a test reaches it with a few events, large enough for an ordinary one. */
 const LIMIT = 65_536;
@@ -26,26 +28,13 @@ describe('the change feed through the real outbox and relay', () => {
   let relay: OutboxRelay;
   const outbox = createOutbox({ schema: testSchema, maxMessageBytes: LIMIT });
   const rows = async () => Number((await db.query(`select count(*) as n from ${testSchema}.outbox`))[0]?.n);
-  const unsent = async () =>
-    Number((await db.query(`select count(*) as n from ${testSchema}.outbox where sent_at is null`))[0]?.n);
-  const drained = () =>
-    waitFor(async () => (await unsent()) === 0, { timeoutMs: 60_000, what: 'the outbox drained' });
+  const drained = () => outboxDrained(db, 60_000);
 
   before(async () => {
     db = await createTestDatabase('feed');
     orm = await openTestStore(db);
     bus = await createTestBus({ topics: [topics.records, topics.recordsState], maxMessageBytes: LIMIT });
-    relay = createOutboxRelay({
-      connectionString: db.url,
-      schema: testSchema,
-      kafka: bus.kafka,
-      serde: createJsonSerde(),
-      log: bus.log,
-      names: bus.names,
-      maxMessageBytes: LIMIT,
-      idlePollMs: 20,
-    });
-    relay.start();
+    relay = startTestRelay(db, bus, { maxMessageBytes: LIMIT });
   });
   after(async () => {
     await relay?.stop();
@@ -66,7 +55,7 @@ describe('the change feed through the real outbox and relay', () => {
       feed.delete('Invoice', '7'),
     ] as const;
     const producedFrom = Date.now();
-    await orm.em.fork().transactional((em) => outbox.addRecordChanges(em, changes));
+    await orm.em.fork().transactional((em) => outbox.add(em, changes));
     await drained();
     const producedBy = Date.now();
 
@@ -130,10 +119,7 @@ describe('the change feed through the real outbox and relay', () => {
     const before = await rows();
     await assert.rejects(
       orm.em.fork().transactional(async (em) => {
-        await outbox.addRecordChanges(em, [
-          feed.upsert('Customer', '1', { Id: '1' }),
-          feed.delete('Item', '2'),
-        ]);
+        await outbox.add(em, [feed.upsert('Customer', '1', { Id: '1' }), feed.delete('Item', '2')]);
         throw new Error('the mirror write failed');
       }),
       /mirror write failed/,
@@ -147,7 +133,7 @@ describe('the change feed through the real outbox and relay', () => {
     const large = feed.upsert('Invoice', '2', { Id: '2', Line: 'x'.repeat(LIMIT) });
     const before = await rows();
     await assert.rejects(
-      orm.em.fork().transactional((em) => outbox.addRecordChanges(em, [small, large])),
+      orm.em.fork().transactional((em) => outbox.add(em, [small, large])),
       (err: unknown) =>
         err instanceof EventTooLargeError &&
         err.code === 'event_too_large' &&
@@ -159,7 +145,7 @@ describe('the change feed through the real outbox and relay', () => {
 
     // Fitted, the same change is written and published, its payload replaced by its size.
     const fitted = fitRecordEvent(large, LIMIT);
-    await orm.em.fork().transactional((em) => outbox.addRecordChanges(em, [small, fitted]));
+    await orm.em.fork().transactional((em) => outbox.add(em, [small, fitted]));
     await drained();
     const log = await readTopic(bus.kafka, bus.names.physical(topics.records), 6);
     const published = log.map(json).find((e) => e.id === large.id);
@@ -174,7 +160,7 @@ describe('the change feed through the real outbox and relay', () => {
     const changes = Array.from({ length: 30 }, (_, i) =>
       feed.upsert('Invoice', String(i), { Id: String(i), Memo: 'm'.repeat(20_000) }),
     );
-    await orm.em.fork().transactional((em) => outbox.addRecordChanges(em, changes));
+    await orm.em.fork().transactional((em) => outbox.add(em, changes));
     await drained();
     const log = await readTopic(bus.kafka, bus.names.physical(topics.records), 36);
     assert.deepEqual(
@@ -184,5 +170,33 @@ describe('the change feed through the real outbox and relay', () => {
         .map((e) => e.data.seq),
       changes.map((e) => e.data.seq),
     );
+  });
+
+  it('lets the platform’s own consumer read RecordState events and pass over tombstones', async () => {
+    const seqs: string[] = [];
+    const consumer = createEventConsumer({
+      kafka: bus.kafka,
+      groupId: uniqueName('state-reader'),
+      serde: createJsonSerde(),
+      log: bus.log,
+      names: bus.names,
+      handlers: {
+        RecordState: async (event) => {
+          seqs.push(event.data.seq);
+        },
+      },
+    });
+    await consumer.start();
+    try {
+      // The earlier tests left 35 states and one tombstone on the state topic.
+      await waitFor(() => seqs.length === 35 && consumer.stats().skipped === 1, {
+        timeoutMs: 60_000,
+        what: 'every state and the tombstone',
+      });
+      assert.equal(consumer.stats().deadLettered, 0);
+      assert.equal(consumer.stats().retried, 0);
+    } finally {
+      await consumer.stop();
+    }
   });
 });

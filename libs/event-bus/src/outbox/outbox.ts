@@ -31,15 +31,11 @@ export interface Outbox {
   /**
    * Writes events in the caller's transaction, so they exist exactly when the state change does. Validates
    * each one and checks its size against its topic's message limit (EventSchemaError, EventTooLargeError
-   * before anything is written) and refuses to run outside a transaction.
+   * before anything is written) and refuses to run outside a transaction. An event of the change log
+   * (`qbo.records.v1`) brings its row for the state topic along, right after it: the `RecordState` of an
+   * upsert, a tombstone for a delete (snapshot markers have none), so the two topics cannot disagree.
    */
   add(em: EntityManager, events: CatalogEvent | readonly CatalogEvent[]): Promise<void>;
-  /**
-   * Writes record events to the change log and, in the same statement, the state topic's row of each: a
-   * `RecordState` for an upsert, a tombstone for a delete (snapshot markers have none). Only events of
-   * `qbo.records.v1`; in order.
-   */
-  addRecordChanges(em: EntityManager, events: CatalogEvent | readonly CatalogEvent[]): Promise<void>;
 }
 
 interface Row {
@@ -113,11 +109,9 @@ export function createOutbox({
     headers: tombstoneHeaders(deleted.data),
   });
 
-  function recordRows(event: AnyEnvelope): Row[] {
+  function rowsOf(event: AnyEnvelope): Row[] {
     const log = eventRow(event);
-    if (log.topic !== topics.records) {
-      throw new Error(`${event.type} is not a record event of ${topics.records}; use add()`);
-    }
+    if (log.topic !== topics.records) return [log];
     if (event.type === 'RecordUpserted') {
       return [log, eventRow(recordStateOf(event as EventOf<typeof RecordUpserted>))];
     }
@@ -135,8 +129,5 @@ export function createOutbox({
   const list = (input: CatalogEvent | readonly CatalogEvent[]) =>
     (Array.isArray(input) ? input : [input]) as readonly AnyEnvelope[];
 
-  return {
-    add: (em, input) => write(em, list(input).map(eventRow)),
-    addRecordChanges: (em, input) => write(em, list(input).flatMap(recordRows)),
-  };
+  return { add: (em, input) => write(em, list(input).flatMap(rowsOf)) };
 }

@@ -10,6 +10,17 @@ const realmId = '9341453050298472';
 const orgId = 'org-acme';
 const runId = '0193a1b2-c3d4-7e5f-8a9b-00000000a001';
 const commandId = '0193a1b2-c3d4-7e5f-8a9b-00000000c001';
+/** The invoice the record samples name. */
+const invoice = { connectionId, realmId, entity: 'Invoice' };
+/** A load run's bracket: what its started and completed markers share. */
+const snapshot = {
+  connectionId,
+  realmId,
+  runId,
+  generation: 1,
+  mode: 'initial' as const,
+  entities: ['Customer', 'Invoice'],
+};
 
 /**
  * A valid input for every event of the catalog, for tests and demos. `satisfies` keeps it complete: a new
@@ -151,9 +162,7 @@ export const sampleInputs = {
     orgId,
     realmId,
     data: {
-      connectionId,
-      realmId,
-      entity: 'Invoice',
+      ...invoice,
       entityId: '130',
       seq: '00000000000000000043',
       source: { origin: 'cdc', runId },
@@ -162,41 +171,17 @@ export const sampleInputs = {
       deletedAt: at,
     },
   },
-  RecordSnapshotStarted: {
-    orgId,
-    realmId,
-    data: {
-      connectionId,
-      realmId,
-      seq: '00000000000000000001',
-      runId,
-      generation: 1,
-      mode: 'initial',
-      entities: ['Customer', 'Invoice'],
-    },
-  },
+  RecordSnapshotStarted: { orgId, realmId, data: { ...snapshot, seq: '00000000000000000001' } },
   RecordSnapshotCompleted: {
     orgId,
     realmId,
-    data: {
-      connectionId,
-      realmId,
-      seq: '00000000000000000041',
-      runId,
-      generation: 1,
-      mode: 'initial',
-      entities: ['Customer', 'Invoice'],
-      counts: { records: 39, deleted: 0 },
-      completedAt: at,
-    },
+    data: { ...snapshot, seq: '00000000000000000041', counts: { records: 39, deleted: 0 }, completedAt: at },
   },
   RecordState: {
     orgId,
     realmId,
     data: {
-      connectionId,
-      realmId,
-      entity: 'Invoice',
+      ...invoice,
       entityId: '131',
       seq: '00000000000000000007',
       source: { origin: 'query', runId, syncToken: '0', lastUpdatedTime: '2026-11-24T18:30:00Z' },

@@ -33,7 +33,7 @@ export function createFeedWriter({
   return {
     async write(em, entries) {
       if (entries.length === 0) return;
-      await outbox.addRecordChanges(
+      await outbox.add(
         em,
         entries.map((entry) => eventOf(entry)),
       );
