@@ -160,6 +160,8 @@ export async function writeChanges(em: Em, feed: FeedWriter, input: WriteChanges
   await feed.write(em, entries);
 }
 
+const entryId = (entry: FeedEntry) => (entry.kind === 'record' ? entry.change.entityId : '');
+
 function mirrorRow(entry: FeedEntry) {
   if (entry.kind !== 'record') throw new Error('only record entries have mirror rows');
   const c = entry.change;

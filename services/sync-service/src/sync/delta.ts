@@ -113,8 +113,30 @@ async function advance(
        where org_id = $1 and realm_id = $2`,
       [s.target.orgId, s.target.realmId, new Date(cursor).toISOString(), reconcile, marginMs / 1000],
     );
+    await forgetServedNotices(em, s);
     await addProgress(em, s.runId, { pages: 0, upserted: 0, deleted: 0, unchanged: 0, calls: s.takeCalls() });
   });
+}
+
+/**
+ * Notices the mirror now holds are served; a merge's stays until its merged-away record is deleted, and any
+ * notice is forgotten after a week (a record of an entity not synced, or created and deleted unseen).
+ */
+async function forgetServedNotices(em: Em, s: SyncSession): Promise<void> {
+  await execute(
+    em,
+    `delete from change_notice n using mirror_record m
+     where n.org_id = $1 and n.realm_id = $2 and m.org_id = n.org_id and m.realm_id = n.realm_id
+       and m.entity = n.entity and m.entity_id = n.entity_id
+       and case when n.operation in ('Delete', 'Merge') then m.deleted_at is not null
+         else m.last_updated >= n.last_updated end`,
+    [s.target.orgId, s.target.realmId],
+  );
+  await execute(
+    em,
+    `delete from change_notice where org_id = $1 and realm_id = $2 and notified_at < now() - interval '7 days'`,
+    [s.target.orgId, s.target.realmId],
+  );
 }
 
 /** What webhooks said of this batch's records that a read cannot show: merges' survivors and voids. */
