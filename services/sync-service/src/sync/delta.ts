@@ -3,7 +3,6 @@ import { execute, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { floorToSecond, instantOf } from '../domain/qbo-time.js';
 import { applyRecords, type PageCounts, type RecordHint } from '../store/mirror.js';
-import { addProgress } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
 import { type DeltaBatch, MissingTimeError, readChanges } from './cdc-delta.js';
 import { readWindow } from './query-window.js';
@@ -53,7 +52,7 @@ export async function runDelta(
         runId: s.runId,
         hints,
       });
-      await addProgress(em, s.runId, { ...c, pages: 1, calls: s.takeCalls() });
+      await s.progress(em, { ...c, pages: 1 });
       return c;
     });
     counts.upserted += c.upserted;
@@ -114,7 +113,7 @@ async function advance(
       [s.target.orgId, s.target.realmId, new Date(cursor).toISOString(), reconcile, marginMs / 1000],
     );
     await forgetServedNotices(em, s);
-    await addProgress(em, s.runId, { pages: 0, upserted: 0, deleted: 0, unchanged: 0, calls: s.takeCalls() });
+    await s.progress(em, { pages: 0 });
   });
 }
 

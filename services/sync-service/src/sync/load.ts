@@ -2,7 +2,7 @@ import { execute, query } from '@qbo/service-kit';
 import { floorToSecond, instantOf } from '../domain/qbo-time.js';
 import { loadCheckpoints, saveLoadCheckpoint, startLoadCheckpoints } from '../store/checkpoints.js';
 import { allocateSeq, applyRecords, type PageCounts } from '../store/mirror.js';
-import { addProgress, setEstimate } from '../store/runs.js';
+import { setEstimate } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
 import { MissingTimeError } from './cdc-delta.js';
 import { readWindow } from './query-window.js';
@@ -103,13 +103,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
           entities: s.decls.map((d) => d.name),
         },
       ]);
-      await addProgress(em, s.runId, {
-        pages: 0,
-        upserted: 0,
-        deleted: 0,
-        unchanged: 0,
-        calls: s.takeCalls(),
-      });
+      await s.progress(em, { pages: 0 });
     });
   }
 
@@ -130,7 +124,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
           snapshot,
         });
         await saveLoadCheckpoint(em, s.target, { entity: decl.name, cursor: batch.cursor, done: batch.done });
-        await addProgress(em, s.runId, { ...c, pages: 1, calls: s.takeCalls() });
+        await s.progress(em, { ...c, pages: 1 });
         return c;
       });
       totals.upserted += counts.upserted;

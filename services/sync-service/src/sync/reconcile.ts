@@ -3,7 +3,6 @@ import { query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { floorToSecond, instantOf, lastUpdatedOf } from '../domain/qbo-time.js';
 import { applyRecords, writeChanges } from '../store/mirror.js';
-import { addProgress } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
 import { MissingTimeError } from './cdc-delta.js';
 import { readWindow, where } from './query-window.js';
@@ -57,15 +56,7 @@ export async function reconcileEntity(
     await listWindow(s, decl, from, to, opts, result);
   };
   await visit(null, until);
-  await s.write((em) =>
-    addProgress(em, s.runId, {
-      pages: 0,
-      upserted: 0,
-      deleted: 0,
-      unchanged: 0,
-      calls: s.takeCalls(),
-    }),
-  );
+  await s.write((em) => s.progress(em, { pages: 0 }));
   return result;
 }
 
@@ -100,13 +91,7 @@ async function listWindow(
     });
     result.upserted += c.upserted;
     result.deleted += gone.length;
-    await addProgress(em, s.runId, {
-      pages: 1,
-      upserted: c.upserted,
-      deleted: gone.length,
-      unchanged: c.unchanged,
-      calls: s.takeCalls(),
-    });
+    await s.progress(em, { pages: 1, upserted: c.upserted, deleted: gone.length, unchanged: c.unchanged });
   });
 }
 

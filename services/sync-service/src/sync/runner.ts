@@ -6,6 +6,7 @@ import type { Logger, MikroORM } from '@qbo/service-kit';
 import { execute, query } from '@qbo/service-kit';
 import { declsFor } from '../domain/entities.js';
 import { type FailureSummary, retryPlan, summarise } from '../domain/failure.js';
+import { createSyncMetrics, type SyncMetrics } from '../metrics.js';
 import type { FeedWriter } from '../store/feed.js';
 import type { Lease } from '../store/lease.js';
 import type { PageCounts } from '../store/mirror.js';
@@ -35,6 +36,7 @@ export interface RunnerDeps {
   events: EventFactory;
   log: Logger;
   options: RunnerOptions;
+  metrics?: SyncMetrics;
   random?: () => number;
 }
 
@@ -47,6 +49,7 @@ const TRIGGERS: readonly RunTrigger[] = ['connection', 'schedule', 'webhook', 'c
 
 export function createRunner(deps: RunnerDeps): Runner {
   const { orm, options, log } = deps;
+  const metrics = deps.metrics ?? createSyncMetrics();
   const random = deps.random ?? Math.random;
   const jittered = (ms: number) => Math.round(ms * (0.9 + 0.2 * random()));
 
@@ -61,7 +64,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     const runId = randomUUID();
     const decls = declsFor(target.entities);
     const session = openSession(
-      { orm, qbo: deps.qbo, feed: deps.feed, leaseTtlMs: options.leaseTtlMs, signal },
+      { orm, qbo: deps.qbo, feed: deps.feed, leaseTtlMs: options.leaseTtlMs, signal, metrics, log, mode },
       target,
       lease,
       runId,
@@ -118,6 +121,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         }
         log.info({ runId, mode, ...totals }, 'sync run completed');
       });
+      metrics.run(mode, 'completed', Date.now() - startedAt.getTime());
       return true;
     } catch (err) {
       // A run its worker cut short fails for the worker's reason (lease lost, replica stopping), whatever the
@@ -129,6 +133,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       });
       log.warn({ runId, mode, err: failure, willRetry: plan.willRetry }, 'sync run failed');
       await recordRunFailure(target, runId, base, startedAt, failure, plan);
+      metrics.run(mode, 'failed', Date.now() - startedAt.getTime());
       return false;
     }
   }
