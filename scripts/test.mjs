@@ -20,6 +20,7 @@ const files = globSync([
   'libs/*/dist/**/*.test.js',
   'services/*/dist/**/*.test.js',
   'tools/*/dist/**/*.test.js',
+  'examples/*/dist/**/*.test.js',
 ])
   // A compiled test whose source was renamed or removed is left behind in dist/ by tsc: not a test any more.
   .filter((f) => existsSync(f.replace('/dist/', '/src/').replace(/\.js$/, '.ts')))

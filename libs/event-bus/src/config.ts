@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_MESSAGE_BYTES } from '@qbo/events';
 import { env } from '@qbo/service-kit';
 import { z } from 'zod';
 
@@ -17,6 +18,17 @@ export const eventBusEnvShape = {
   KAFKA_TOPIC_RETENTION_MS: env.positiveInt(7 * DAY_MS),
   KAFKA_PARKING_RETENTION_MS: env.positiveInt(30 * DAY_MS),
   KAFKA_DLQ_RETENTION_MS: env.positiveInt(30 * DAY_MS),
+  /**
+   * `max.message.bytes` of every contract topic, and the limit the outbox checks each event against and the
+   * producer fills its requests up to. Keep the broker's `message.max.bytes` at least this large.
+   */
+  KAFKA_MAX_MESSAGE_BYTES: env.positiveInt(DEFAULT_MAX_MESSAGE_BYTES),
+  /** The state topic keeps an hour of history uncompacted, so a reader just behind the head misses nothing. */
+  KAFKA_STATE_MIN_COMPACTION_LAG_MS: env.positiveInt(3_600_000),
+  /** How long a tombstone stays: the longest a bootstrap from the state topic may take and still see deletes. */
+  KAFKA_STATE_DELETE_RETENTION_MS: env.positiveInt(7 * DAY_MS),
+  /** Segment roll time of the state topic: the active segment is never compacted. */
+  KAFKA_STATE_SEGMENT_MS: env.positiveInt(DAY_MS),
 } as const;
 
 export const eventBusEnvSchema = z.object(eventBusEnvShape);

@@ -9,6 +9,7 @@ export {
 export { type FailureSummary, summarize } from './consumer/failure.js';
 export type { EventHandler, EventHandlers, HandlerContext } from './consumer/handlers.js';
 export type { PartitionLag } from './consumer/lag.js';
+export { cloudEventType, feedHeaderNames, feedHeaders, tombstoneHeaders } from './feed-headers.js';
 export { dlqHeaderNames, headerNames, headerString } from './headers.js';
 export {
   createInbox,
@@ -17,6 +18,7 @@ export {
   type InboxOptions,
   type TransactionalHandler,
 } from './inbox/inbox.js';
+export { EventTooLargeError, messageBytes } from './message-size.js';
 export { eventBusMigrations } from './migrations.js';
 export { createOutbox, type Outbox, type OutboxOptions } from './outbox/outbox.js';
 export {
@@ -32,7 +34,14 @@ export {
   type EventProducerOptions,
   type ValidatedEvent,
 } from './producer.js';
-export { type ProvisionOptions, plannedTopics, provisionFromConfig, provisionTopics } from './provision.js';
+export {
+  type CompactionSettings,
+  defaultCompaction,
+  type ProvisionOptions,
+  plannedTopics,
+  provisionFromConfig,
+  provisionTopics,
+} from './provision.js';
 export { createSerde } from './serde/create-serde.js';
 export { createJsonSerde } from './serde/json-serde.js';
 export { createRegistrySerde, type RegistrySerdeOptions, subjectOf } from './serde/registry-serde.js';

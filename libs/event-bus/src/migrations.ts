@@ -33,4 +33,23 @@ class OutboxAndInbox extends Migration {
   }
 }
 
-export const eventBusMigrations = [{ name: 'event-bus-0001-outbox-inbox', class: OutboxAndInbox }];
+/**
+ * Rows of the change feed: message headers computed when the event is written (so the relay sends them as
+ * they are), and state-topic tombstones, which have a key and no value, type or version.
+ */
+class OutboxHeadersAndTombstones extends Migration {
+  override up(): void {
+    this.addSql('alter table outbox add column headers json');
+    this.addSql(`alter table outbox
+      alter column payload drop not null,
+      alter column type drop not null,
+      alter column version drop not null`);
+    this.addSql(`alter table outbox add constraint outbox_tombstone_shape
+      check ((payload is null) = (type is null) and (type is null) = (version is null))`);
+  }
+}
+
+export const eventBusMigrations = [
+  { name: 'event-bus-0001-outbox-inbox', class: OutboxAndInbox },
+  { name: 'event-bus-0002-outbox-headers-tombstones', class: OutboxHeadersAndTombstones },
+];

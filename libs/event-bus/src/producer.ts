@@ -2,13 +2,17 @@ import {
   type AnyEnvelope,
   type Catalog,
   type CatalogEvent,
+  DEFAULT_MAX_MESSAGE_BYTES,
   keyFor,
   catalog as platformCatalog,
+  type TopicName,
   validateForPublish,
 } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
 import type { IHeaders, Kafka, Message, Producer, ProducerConfig } from 'kafkajs';
+import { feedHeaders } from './feed-headers.js';
 import { headerNames } from './headers.js';
+import { messageBytes } from './message-size.js';
 import type { Serde } from './serde/serde.js';
 import { createTopicNames, type TopicNames } from './topic-names.js';
 
@@ -25,6 +29,11 @@ export interface EventProducerOptions {
   log: Logger;
   catalog?: Catalog;
   names?: TopicNames;
+  /**
+   * The topics' `max.message.bytes`: a request holds at most this many bytes of messages, so no partition's
+   * batch can exceed it however large the events in a batch are.
+   */
+  maxMessageBytes?: number;
   /** Passed to kafkajs; idempotence, acks=all and one request in flight are always set. */
   producer?: Omit<ProducerConfig, 'idempotent' | 'maxInFlightRequests'>;
 }
@@ -39,21 +48,26 @@ export interface EventProducer {
   publish(events: CatalogEvent | readonly CatalogEvent[]): Promise<void>;
   /**
    * Sends events that were validated and serialised earlier (outbox rows), in the order given, without
-   * validating them again.
+   * validating them again. A row without JSON is a tombstone: its key with a null value.
    */
   publishValidated(events: readonly ValidatedEvent[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
-/** An event as an outbox row holds it: validated when written, its JSON kept as written. */
+/** An event as an outbox row holds it: validated when written, its JSON and headers kept as written. */
 export interface ValidatedEvent {
   id: string;
-  type: string;
-  version: number;
+  /** The contract topic; needed for a tombstone, which has no type. */
+  topic?: string;
+  type: string | null;
+  version: number | null;
   key: string;
   traceparent?: string | null;
   tracestate?: string | null;
-  json: string;
+  /** Headers computed when the event was written (the feed's CloudEvents attributes). */
+  headers?: Record<string, string> | null;
+  /** Null for a tombstone. */
+  json: string | null;
 }
 
 export function createEventProducer({
@@ -62,6 +76,7 @@ export function createEventProducer({
   log,
   catalog = platformCatalog,
   names = createTopicNames(),
+  maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
   producer: config = {},
 }: EventProducerOptions): EventProducer {
   // One request in flight: with retries, the idempotent producer then cannot reorder a partition's batches.
@@ -75,10 +90,12 @@ export function createEventProducer({
   function headersOf(e: {
     traceparent?: string | null | undefined;
     tracestate?: string | null | undefined;
+    headers?: Record<string, string> | null | undefined;
   }): IHeaders | undefined {
     const traceparent = e.traceparent ?? currentTraceparent();
-    if (!traceparent) return undefined;
+    if (!traceparent) return e.headers ?? undefined;
     return {
+      ...e.headers,
       [headerNames.traceparent]: traceparent,
       ...(e.tracestate ? { [headerNames.tracestate]: e.tracestate } : {}),
     };
@@ -94,7 +111,7 @@ export function createEventProducer({
     const def = definitionOf(event.type, event.version);
     const valid = validateForPublish(def, event) as AnyEnvelope;
     const topic = names.physical(def.topic);
-    const headers = headersOf(valid);
+    const headers = headersOf({ ...valid, headers: feedHeaders(valid, def.topic) });
     const value = await serde.encode(def, valid, topic);
     return {
       topic,
@@ -105,15 +122,42 @@ export function createEventProducer({
   }
 
   async function validatedMessage(event: ValidatedEvent): Promise<Routed> {
+    const headers = headersOf(event);
+    if (event.json === null || event.type === null || event.version === null) {
+      // A tombstone: no value (not even an empty one), so compaction removes the key.
+      if (!event.topic) throw new Error(`outbox row ${event.id} has neither an event nor a topic`);
+      const topic = names.physical(event.topic as TopicName);
+      return { topic, message: { key: event.key, value: null, ...(headers ? { headers } : {}) } };
+    }
     const def = definitionOf(event.type, event.version);
     const topic = names.physical(def.topic);
-    const headers = headersOf(event);
     const value = await serde.encodeValidated(def, event.json, topic);
     return { topic, message: headers ? { key: event.key, value, headers } : { key: event.key, value } };
   }
 
-  async function send(messages: readonly Routed[]): Promise<void> {
-    if (messages.length === 0) return;
+  /**
+   * Consecutive runs of messages whose sizes add up to at most the message limit: kafkajs puts all of a
+   * request's messages for one partition into one batch, which the broker refuses above `max.message.bytes`.
+   */
+  function requests(messages: readonly Routed[]): Routed[][] {
+    const runs: Routed[][] = [];
+    let run: Routed[] = [];
+    let bytes = 0;
+    for (const m of messages) {
+      const size = messageBytes(m.message);
+      if (run.length > 0 && bytes + size > maxMessageBytes) {
+        runs.push(run);
+        run = [];
+        bytes = 0;
+      }
+      run.push(m);
+      bytes += size;
+    }
+    if (run.length > 0) runs.push(run);
+    return runs;
+  }
+
+  async function sendRequest(messages: readonly Routed[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const { topic, message } of messages) {
       const list = byTopic.get(topic);
@@ -125,6 +169,11 @@ export function createEventProducer({
       topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
     });
     log.debug({ count: messages.length, topics: [...byTopic.keys()] }, 'events published');
+  }
+
+  async function send(messages: readonly Routed[]): Promise<void> {
+    // One after the other, so order holds across requests as within one.
+    for (const run of requests(messages)) await sendRequest(run);
   }
 
   return {

@@ -26,6 +26,7 @@ describe('plannedTopics', () => {
       'qbo.commands.v1.dlq',
       'qbo.connections.v1',
       'qbo.connections.v1.dlq',
+      'qbo.records.state.v1',
       'qbo.records.v1',
       'qbo.records.v1.dlq',
       'qbo.sync-runs.v1',
@@ -46,6 +47,31 @@ describe('plannedTopics', () => {
     assert.equal(setting(records, 'min.insync.replicas'), '2');
     assert.equal(setting(entry(planned, topics.webhooksParked), 'retention.ms'), '5000');
     assert.equal(setting(entry(planned, 'qbo.records.v1.dlq'), 'retention.ms'), '9000');
+  });
+
+  it('compacts the state topic with its own settings and no DLQ, and keeps the log topic on retention', () => {
+    const state = entry(planned, topics.recordsState);
+    assert.equal(setting(state, 'cleanup.policy'), 'compact');
+    assert.equal(setting(state, 'min.compaction.lag.ms'), '3600000');
+    assert.equal(setting(state, 'delete.retention.ms'), String(7 * 86_400_000));
+    assert.equal(setting(state, 'segment.ms'), '86400000');
+    assert.equal(setting(state, 'retention.ms'), undefined);
+    assert.equal(entry(planned, 'qbo.records.state.v1.dlq'), undefined);
+    assert.equal(setting(entry(planned, topics.records), 'cleanup.policy'), 'delete');
+    const tuned = plannedTopics({
+      ...config,
+      only: [topics.recordsState],
+      compaction: { minCompactionLagMs: 0, segmentMs: 100 },
+    });
+    assert.equal(setting(tuned[0], 'min.compaction.lag.ms'), '0');
+    assert.equal(setting(tuned[0], 'segment.ms'), '100');
+    assert.equal(setting(tuned[0], 'delete.retention.ms'), String(7 * 86_400_000));
+  });
+
+  it('gives every topic the configured message limit, Kafka’s usual 1 MiB by default', () => {
+    for (const t of planned) assert.equal(setting(t, 'max.message.bytes'), '1048576', t.topic);
+    const larger = plannedTopics({ ...config, maxMessageBytes: 2_000_000 });
+    for (const t of larger) assert.equal(setting(t, 'max.message.bytes'), '2000000', t.topic);
   });
 
   it('applies the environment prefix to every name', () => {

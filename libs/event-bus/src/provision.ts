@@ -1,4 +1,4 @@
-import { type TopicName, topicSpecs } from '@qbo/events';
+import { DEFAULT_MAX_MESSAGE_BYTES, type TopicName, type TopicSpec, topicSpecs } from '@qbo/events';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { EventBusConfig } from './config.js';
 import { createTopicNames, type TopicNames } from './topic-names.js';
@@ -12,20 +12,53 @@ export interface ProvisionOptions {
   /** For the parking topic, whose changes wait for their realm to be connected. */
   parkingRetentionMs: number;
   dlqRetentionMs: number;
+  /** `max.message.bytes` of every contract topic (Kafka's usual 1 MiB by default). */
+  maxMessageBytes?: number;
+  /** Compaction settings of compacted topics (`qbo.records.state.v1`); defaults in `defaultCompaction`. */
+  compaction?: Partial<CompactionSettings>;
   /** Only these contract topics (and their DLQs); all by default. */
   only?: readonly TopicName[];
 }
 
+export interface CompactionSettings {
+  /** How long a message stays uncompacted, so readers near the head see every version. */
+  minCompactionLagMs: number;
+  /** How long a tombstone stays after compaction: the longest a bootstrap may take and still see deletes. */
+  deleteRetentionMs: number;
+  /** Segment roll time: only rolled segments are compacted. */
+  segmentMs: number;
+}
+
+export const defaultCompaction: CompactionSettings = {
+  minCompactionLagMs: 3_600_000,
+  deleteRetentionMs: 7 * 86_400_000,
+  segmentMs: 86_400_000,
+};
+
+type Planned = Omit<ProvisionOptions, 'admin'>;
+
+/** Retention by age for log topics; compaction by key for state topics. */
+function cleanupEntries(spec: TopicSpec, o: Planned): { name: string; value: string }[] {
+  if (spec.cleanup === 'compact') {
+    const c = { ...defaultCompaction, ...o.compaction };
+    return [
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'min.compaction.lag.ms', value: String(c.minCompactionLagMs) },
+      { name: 'delete.retention.ms', value: String(c.deleteRetentionMs) },
+      { name: 'segment.ms', value: String(c.segmentMs) },
+    ];
+  }
+  const retention = spec.retention === 'long' ? o.parkingRetentionMs : o.retentionMs;
+  return [
+    { name: 'retention.ms', value: String(retention) },
+    { name: 'cleanup.policy', value: 'delete' },
+  ];
+}
+
 /** The topics the contract needs, with partitions, replication and retention, ready for `createTopics`. */
-export function plannedTopics({
-  names = createTopicNames(),
-  partitions,
-  replicationFactor,
-  retentionMs,
-  parkingRetentionMs,
-  dlqRetentionMs,
-  only,
-}: Omit<ProvisionOptions, 'admin'>): ITopicConfig[] {
+export function plannedTopics(options: Planned): ITopicConfig[] {
+  const { names = createTopicNames(), partitions, replicationFactor, dlqRetentionMs, only } = options;
+  const maxMessageBytes = String(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
   const specs = only ? topicSpecs.filter((t) => only.includes(t.name)) : topicSpecs;
   return specs.flatMap((spec) => {
     const main: ITopicConfig = {
@@ -33,10 +66,11 @@ export function plannedTopics({
       numPartitions: partitions,
       replicationFactor,
       configEntries: [
-        { name: 'retention.ms', value: String(spec.retention === 'long' ? parkingRetentionMs : retentionMs) },
-        { name: 'cleanup.policy', value: 'delete' },
+        ...cleanupEntries(spec, options),
         // With acks=all, a write survives a broker loss only if another replica has it too.
         { name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) },
+        // The limit the outbox checks events against and the producer fills its requests up to.
+        { name: 'max.message.bytes', value: maxMessageBytes },
       ],
     };
     if (!spec.dlq) return [main];
@@ -48,6 +82,8 @@ export function plannedTopics({
       configEntries: [
         { name: 'retention.ms', value: String(dlqRetentionMs) },
         { name: 'cleanup.policy', value: 'delete' },
+        // A dead letter carries the original message plus a few headers.
+        { name: 'max.message.bytes', value: maxMessageBytes },
       ],
     };
     return [main, dlq];
@@ -93,6 +129,12 @@ export async function provisionFromConfig(admin: Admin, config: EventBusConfig):
     retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
     parkingRetentionMs: config.KAFKA_PARKING_RETENTION_MS,
     dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
+    maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
+    compaction: {
+      minCompactionLagMs: config.KAFKA_STATE_MIN_COMPACTION_LAG_MS,
+      deleteRetentionMs: config.KAFKA_STATE_DELETE_RETENTION_MS,
+      segmentMs: config.KAFKA_STATE_SEGMENT_MS,
+    },
   });
   return names;
 }

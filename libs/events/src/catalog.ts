@@ -8,7 +8,13 @@ import {
   ConnectionEstablished,
   ConnectionReauthorized,
 } from './events/connections.js';
-import { RecordDeleted, RecordUpserted } from './events/records.js';
+import {
+  RecordDeleted,
+  RecordSnapshotCompleted,
+  RecordSnapshotStarted,
+  RecordState,
+  RecordUpserted,
+} from './events/records.js';
 import {
   RecordPushed,
   RecordPushFailed,
@@ -46,6 +52,9 @@ export const definitions = [
   WebhookParked,
   RecordUpserted,
   RecordDeleted,
+  RecordSnapshotStarted,
+  RecordSnapshotCompleted,
+  RecordState,
   SyncStarted,
   SyncCompleted,
   SyncFailed,

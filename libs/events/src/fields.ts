@@ -29,6 +29,15 @@ export const entityName = z.string().regex(/^[A-Z][A-Za-z]{1,63}$/, 'must be a Q
 /** Intuit's entity id (`Id`): a string of digits in practice, opaque to us. */
 export const entityId = z.string().min(1).max(64);
 
+/** A UTC instant (`…Z`): source times converted from Intuit's offsets, so they compare as strings. */
+export const utcInstant = z.iso.datetime();
+
+/**
+ * A per-org sequence number of the change feed: contiguous, assigned in the writing transaction, as a decimal
+ * string zero-padded to 20 digits so it orders as a string too (CloudEvents `sequence`).
+ */
+export const seq = z.string().regex(/^\d{20}$/, 'must be a sequence number (20 digits)');
+
 /** Intuit's optimistic-concurrency version of an entity (`SyncToken`). */
 export const syncToken = z.string().regex(/^\d{1,20}$/, 'must be a SyncToken (digits)');
 

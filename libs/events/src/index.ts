@@ -29,7 +29,7 @@ export {
   ConnectionEstablished,
   ConnectionReauthorized,
 } from './events/connections.js';
-export { RecordDeleted, RecordUpserted } from './events/records.js';
+export * from './events/records.js';
 export {
   RecordPushed,
   RecordPushFailed,
@@ -48,6 +48,15 @@ export {
 } from './events/tokens.js';
 export { EntityChangeNotified, WebhookParked } from './events/webhooks.js';
 export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  fitRecordEvent,
+  formatSeq,
+  MESSAGE_HEADROOM_BYTES,
+  parseSeq,
+  recordStateOf,
+  SEQ_DIGITS,
+} from './feed.js';
+export {
   connectionId,
   entityId,
   entityName,
@@ -55,15 +64,18 @@ export {
   errorSummary,
   orgId,
   realmId,
+  seq,
   syncToken,
   timestamp,
   UNKNOWN_ORG,
+  utcInstant,
 } from './fields.js';
 export {
   type DlqTopicName,
   dlqTopic,
   type KeyField,
   keyFor,
+  stateKey,
   type TopicName,
   type TopicSpec,
   topicSpec,

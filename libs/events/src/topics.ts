@@ -7,6 +7,8 @@ export const topics = {
   tokens: 'qbo.tokens.v1',
   webhooks: 'qbo.webhooks.v1',
   records: 'qbo.records.v1',
+  /** Compacted: the latest state of each record, a tombstone after its delete. */
+  recordsState: 'qbo.records.state.v1',
   syncRuns: 'qbo.sync-runs.v1',
   commands: 'qbo.commands.v1',
   /** Webhook changes that cannot be routed to an org yet (unknown realm) or could not be parsed. */
@@ -16,8 +18,12 @@ export const topics = {
 export type TopicName = (typeof topics)[keyof typeof topics];
 export type DlqTopicName = `${TopicName}.dlq`;
 
-/** What partitions a topic's messages: the org, so one org's events stay in order; or the realm, for parked changes that belong to no org yet. */
-export type KeyField = 'orgId' | 'realmId';
+/**
+ * What partitions a topic's messages: the org, so one org's events stay in order; the realm, for parked
+ * changes that belong to no org yet; or the record (`orgId:realmId:entity:entityId`), so compaction keeps
+ * each record's latest state.
+ */
+export type KeyField = 'orgId' | 'realmId' | 'record';
 
 export interface TopicSpec {
   name: TopicName;
@@ -27,6 +33,8 @@ export interface TopicSpec {
   retention: 'standard' | 'long';
   /** Whether consumers of this topic send poison messages to `<topic>.dlq`. */
   dlq: boolean;
+  /** `compact` keeps the newest message per key (and tombstones for a while) instead of expiring by age. */
+  cleanup: 'delete' | 'compact';
 }
 
 export const topicSpecs: readonly TopicSpec[] = [
@@ -36,6 +44,7 @@ export const topicSpecs: readonly TopicSpec[] = [
     key: 'orgId',
     retention: 'standard',
     dlq: true,
+    cleanup: 'delete',
   },
   {
     name: topics.tokens,
@@ -43,6 +52,7 @@ export const topicSpecs: readonly TopicSpec[] = [
     key: 'orgId',
     retention: 'standard',
     dlq: true,
+    cleanup: 'delete',
   },
   {
     name: topics.webhooks,
@@ -50,6 +60,7 @@ export const topicSpecs: readonly TopicSpec[] = [
     key: 'orgId',
     retention: 'standard',
     dlq: true,
+    cleanup: 'delete',
   },
   {
     name: topics.records,
@@ -57,6 +68,17 @@ export const topicSpecs: readonly TopicSpec[] = [
     key: 'orgId',
     retention: 'standard',
     dlq: true,
+    cleanup: 'delete',
+  },
+  {
+    name: topics.recordsState,
+    description:
+      'The latest state of every mirrored record, compacted, with a tombstone after each delete: for bootstraps.',
+    key: 'record',
+    retention: 'standard',
+    // Its readers bootstrap from it with their own client; a poison message is skipped by re-reading the log.
+    dlq: false,
+    cleanup: 'compact',
   },
   {
     name: topics.syncRuns,
@@ -64,6 +86,7 @@ export const topicSpecs: readonly TopicSpec[] = [
     key: 'orgId',
     retention: 'standard',
     dlq: true,
+    cleanup: 'delete',
   },
   {
     name: topics.commands,
@@ -71,6 +94,7 @@ export const topicSpecs: readonly TopicSpec[] = [
     key: 'orgId',
     retention: 'standard',
     dlq: true,
+    cleanup: 'delete',
   },
   {
     name: topics.webhooksParked,
@@ -78,6 +102,7 @@ export const topicSpecs: readonly TopicSpec[] = [
     key: 'realmId',
     retention: 'long',
     dlq: false,
+    cleanup: 'delete',
   },
 ];
 
@@ -89,10 +114,21 @@ export function topicSpec(name: TopicName): TopicSpec {
   return spec;
 }
 
-/** The Kafka key of an event on its topic: the org, or for parked changes the realm (the event id when none). */
+/** The key of a record on the state topic: `orgId:realmId:entity:entityId`. */
+export const stateKey = (r: { orgId: string; realmId: string; entity: string; entityId: string }): string =>
+  `${r.orgId}:${r.realmId}:${r.entity}:${r.entityId}`;
+
+/**
+ * The Kafka key of an event on its topic: the org; for parked changes the realm (the event id when none); on
+ * the state topic the record (see `stateKey`).
+ */
 export function keyFor(
   topic: TopicName,
-  event: { id: string; orgId: string; realmId?: string | undefined },
+  event: { id: string; orgId: string; realmId?: string | undefined; data?: unknown },
 ): string {
-  return topicSpec(topic).key === 'orgId' ? event.orgId : (event.realmId ?? event.id);
+  const kind = topicSpec(topic).key;
+  if (kind === 'orgId') return event.orgId;
+  if (kind === 'realmId') return event.realmId ?? event.id;
+  const data = event.data as { realmId: string; entity: string; entityId: string };
+  return stateKey({ orgId: event.orgId, ...data });
 }

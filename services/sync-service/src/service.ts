@@ -1,10 +1,71 @@
-import type { ServiceDefinition } from '@qbo/service-kit';
+import { randomUUID } from 'node:crypto';
+import { createServiceBus, exactlyOnce } from '@qbo/event-bus';
+import { phase, type ServiceDefinition } from '@qbo/service-kit';
 import { type Config, configSchema } from './config.js';
+import { declsFor } from './domain/entities.js';
+import { createIntuitClient } from './intuit/client.js';
+import { syncHandlers } from './kafka/handlers.js';
+import { createFeedWriter } from './store/feed-events.js';
 import { migrations } from './store/migrations.js';
+import type { Em } from './store/sql.js';
+import { createRunner } from './sync/runner.js';
+import { createWorker } from './sync/worker.js';
 
+/**
+ * The sync: consumers record what should be synced (connections, notifications, commands), the worker claims
+ * due companies and syncs them under their org's lease, and the relay publishes what the runs wrote.
+ */
 export const service: ServiceDefinition<Config> = {
   name: 'sync-service',
   schema: 'sync',
   configSchema,
   migrations,
+  async wire(deps) {
+    const { config, log, orm, onShutdown } = deps;
+    const bus = await createServiceBus(deps);
+    const { events } = bus;
+    const outbox = bus.outbox();
+    const entities = declsFor(config.SYNC_ENTITIES);
+
+    const qbo = createIntuitClient(config, deps);
+
+    const runner = createRunner({
+      orm,
+      qbo,
+      feed: createFeedWriter({ outbox, events, maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES }),
+      outbox,
+      events,
+      log,
+      options: {
+        pageSize: config.SYNC_PAGE_SIZE,
+        marginMs: config.SYNC_CURSOR_MARGIN_MS,
+        leaseTtlMs: config.SYNC_LEASE_TTL_MS,
+        intervalMs: config.SYNC_INTERVAL_MS,
+        reconcileIntervalMs: config.SYNC_RECONCILE_INTERVAL_MS,
+        cdcWindowMs: config.SYNC_CDC_WINDOW_MS,
+        retryBaseMs: config.SYNC_RETRY_BASE_MS,
+        retryMaxMs: config.SYNC_RETRY_MAX_MS,
+      },
+    });
+    const worker = createWorker({
+      orm,
+      runner,
+      log,
+      holder: `sync-service:${randomUUID()}`,
+      maxConcurrent: config.SYNC_MAX_CONCURRENT_RUNS,
+      pollMs: config.SYNC_POLL_MS,
+      leaseTtlMs: config.SYNC_LEASE_TTL_MS,
+    });
+
+    bus.consume('sync', (inbox) =>
+      syncHandlers({
+        once: (fn) => exactlyOnce(orm, inbox, (event, { em }) => fn(event as never, em as unknown as Em)),
+        entities,
+        debounceMs: config.SYNC_WEBHOOK_DEBOUNCE_MS,
+        log,
+      }),
+    );
+    worker.start();
+    onShutdown({ name: 'sync-worker', phase: phase.consumers, run: () => worker.stop() });
+  },
 };

@@ -136,6 +136,11 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     message: KafkaMessage,
     heartbeat: () => Promise<void>,
   ): Promise<boolean> {
+    if (message.value === null && topicSpec(topic).cleanup === 'compact') {
+      // A tombstone of a compacted topic removes its key; it is not an event, and no handler receives it.
+      stats.skipped++;
+      return true;
+    }
     let firstFailedAt: Date | undefined;
     for (let attempt = 1; ; attempt++) {
       try {

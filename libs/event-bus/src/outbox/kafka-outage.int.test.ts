@@ -36,7 +36,7 @@ describe('Kafka stopped for 10 s while events are being written', () => {
     const { address } = await start(broker);
     db = await createTestDatabase('outage');
     orm = await openTestStore(db);
-    bus = await createTestBus({ brokers: [address], topics: [topics.records] });
+    bus = await createTestBus({ brokers: [address], topics: [topics.records, topics.recordsState] });
     relay = createOutboxRelay({
       connectionString: db.url,
       schema: testSchema,

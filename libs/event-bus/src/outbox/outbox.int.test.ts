@@ -65,7 +65,7 @@ describe('transactional outbox and inbox on real Postgres and Kafka', () => {
   before(async () => {
     db = await createTestDatabase('outbox');
     orm = await openTestStore(db);
-    bus = await createTestBus({ topics: [topics.records] });
+    bus = await createTestBus({ topics: [topics.records, topics.recordsState] });
   });
   after(async () => {
     for (const r of running.reverse()) await r.stop();

@@ -4,12 +4,13 @@ export function outboxQueries(outbox: string) {
     tryLock: 'select pg_try_advisory_lock(hashtext($1)) as locked',
     /**
      * The lowest unsent rows, leaving out those in flight ($2). The batch's seqs first, then the rows, so the
-     * rows' contents are read for the batch only.
+     * rows' contents are read for the batch only. A tombstone's `json` is null.
      */
     fetch: `with batch as (
         select seq from ${outbox} where sent_at is null and seq <> all($2::bigint[]) order by seq limit $1
       )
-      select o.seq, o.event_id as id, o.type, o.version, o.key, o.traceparent, o.tracestate, o.payload::text as json,
+      select o.seq, o.event_id as id, o.topic, o.type, o.version, o.key, o.traceparent, o.tracestate, o.headers,
+        o.payload::text as json,
         (extract(epoch from o.created_at) * 1000)::float8 as created_ms
       from batch join ${outbox} o using (seq) order by o.seq`,
     markSent: `update ${outbox} set sent_at = now() where seq = any($1::bigint[])`,

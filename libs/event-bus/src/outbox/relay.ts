@@ -25,6 +25,8 @@ export interface OutboxRelayOptions {
   names?: TopicNames;
   /** Rows per read and per Kafka request. */
   batchSize?: number;
+  /** The topics' `max.message.bytes`: larger batches are sent in several requests, one after the other. */
+  maxMessageBytes?: number;
   /** How long the leader waits before looking again when the outbox is empty. */
   idlePollMs?: number;
   /** How often a standby replica tries to become the leader. */
@@ -128,6 +130,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         log,
         ...(options.catalog ? { catalog: options.catalog } : {}),
         ...(options.names ? { names: options.names } : {}),
+        ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
       });
       await p.connect();
       producer = p;

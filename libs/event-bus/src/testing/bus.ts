@@ -3,7 +3,7 @@ import { createKafka, createLogger, type Logger } from '@qbo/service-kit';
 import { testBrokers, uniqueName } from '@qbo/testkit';
 import type { Kafka } from 'kafkajs';
 import { createEventProducer, type EventProducer } from '../producer.js';
-import { provisionTopics } from '../provision.js';
+import { type CompactionSettings, provisionTopics } from '../provision.js';
 import { createJsonSerde } from '../serde/json-serde.js';
 import { createTopicNames, type TopicNames } from '../topic-names.js';
 
@@ -28,11 +28,17 @@ export async function createTestBus({
   topics = topicSpecs.map((t) => t.name),
   partitions = 3,
   log = testLogger(),
+  maxMessageBytes,
+  compaction,
 }: {
   brokers?: string[];
   topics?: readonly TopicName[];
   partitions?: number;
   log?: Logger;
+  /** `max.message.bytes` of the topics; Kafka's usual 1 MiB by default. */
+  maxMessageBytes?: number;
+  /** For compacted topics: small segments and no lag let a test see compaction happen. */
+  compaction?: Partial<CompactionSettings>;
 } = {}): Promise<TestBus> {
   const prefix = `${uniqueName('t')}.`;
   const names = createTopicNames(prefix);
@@ -49,6 +55,8 @@ export async function createTestBus({
       retentionMs: 3_600_000,
       parkingRetentionMs: 3_600_000,
       dlqRetentionMs: 3_600_000,
+      ...(maxMessageBytes ? { maxMessageBytes } : {}),
+      ...(compaction ? { compaction } : {}),
     });
   } finally {
     await admin.disconnect();

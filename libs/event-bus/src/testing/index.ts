@@ -1,4 +1,4 @@
 export { APICURIO_VERSION, type ApicurioOptions, type RunningApicurio, startApicurio } from './apicurio.js';
 export { createTestBus, createTestProducer, type TestBus, testLogger } from './bus.js';
-export { type RawMessage, readTopic } from './read-topic.js';
+export { type RawMessage, readToEnd, readTopic } from './read-topic.js';
 export { type RegistryDouble, startRegistryDouble } from './registry-double.js';

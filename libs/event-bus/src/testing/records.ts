@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { type AnyEnvelope, createEventFactory, type EventOf, RecordUpserted } from '@qbo/events';
+import { type AnyEnvelope, createEventFactory, type EventOf, formatSeq, RecordUpserted } from '@qbo/events';
 import { sampleInputs } from '@qbo/events/testing';
 import type { EventHandler } from '../consumer/handlers.js';
 import { createInbox, exactlyOnce } from '../inbox/inbox.js';
@@ -8,12 +8,12 @@ import { testSchema } from './store.js';
 
 const make = createEventFactory({ source: 'sync-service' });
 
-/** The n-th change of one org, numbered in its `syncToken`, so order can be checked at the far end. */
+/** The n-th change of one org, numbered in its `seq`, so order can be checked at the far end. */
 export const numbered = (orgId: string, n: number) =>
   make(RecordUpserted, {
     ...sampleInputs.RecordUpserted,
     orgId,
-    data: { ...sampleInputs.RecordUpserted.data, syncToken: String(n) },
+    data: { ...sampleInputs.RecordUpserted.data, seq: formatSeq(n) },
   });
 
 /** A state change and its event, committed together, as a service writes them. */
@@ -31,11 +31,11 @@ export async function writeWithEvent(orm: MikroORM, outbox: Outbox, event: Event
 export function recordEffect(
   orm: MikroORM,
   group: string,
-): EventHandler<AnyEnvelope & { data: { syncToken: string } }> {
+): EventHandler<AnyEnvelope & { data: { seq: string } }> {
   return exactlyOnce(orm, createInbox({ schema: testSchema, group }), async (event, { em }) => {
     await em.execute(
       `insert into ${testSchema}.effects (consumer_group, event_id, org_id, n) values (?, ?, ?, ?)`,
-      [group, event.id, event.orgId, Number(event.data.syncToken)],
+      [group, event.id, event.orgId, Number(event.data.seq)],
     );
   });
 }

@@ -86,9 +86,11 @@ export async function createServiceBus(
     events,
     outbox() {
       if (!outbox) {
-        outbox = createOutbox({ schema });
+        // One message limit for the outbox's size check and the relay's requests: the topics' own.
+        const maxMessageBytes = config.KAFKA_MAX_MESSAGE_BYTES;
+        outbox = createOutbox({ schema, maxMessageBytes });
         runOutboxRelay(
-          { connectionString: config.DATABASE_URL, schema, kafka, serde, log, names },
+          { connectionString: config.DATABASE_URL, schema, kafka, serde, log, names, maxMessageBytes },
           onShutdown,
         );
       }
@@ -96,7 +98,13 @@ export async function createServiceBus(
     },
     producer() {
       producer ??= (async () => {
-        const p = createEventProducer({ kafka, serde, log, names });
+        const p = createEventProducer({
+          kafka,
+          serde,
+          log,
+          names,
+          maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
+        });
         await p.connect();
         onShutdown({ name: 'producer', phase: phase.producers, run: () => p.disconnect() });
         return p;

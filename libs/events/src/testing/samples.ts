@@ -10,6 +10,17 @@ const realmId = '9341453050298472';
 const orgId = 'org-acme';
 const runId = '0193a1b2-c3d4-7e5f-8a9b-00000000a001';
 const commandId = '0193a1b2-c3d4-7e5f-8a9b-00000000c001';
+/** The invoice the record samples name. */
+const invoice = { connectionId, realmId, entity: 'Invoice' };
+/** A load run's bracket: what its started and completed markers share. */
+const snapshot = {
+  connectionId,
+  realmId,
+  runId,
+  generation: 1,
+  mode: 'initial' as const,
+  entities: ['Customer', 'Invoice'],
+};
 
 /**
  * A valid input for every event of the catalog, for tests and demos. `satisfies` keeps it complete: a new
@@ -134,28 +145,50 @@ export const sampleInputs = {
     realmId,
     data: {
       connectionId,
+      realmId,
       entity: 'Customer',
       entityId: '58',
-      syncToken: '3',
-      lastUpdatedTime: '2026-11-25T02:00:00-08:00',
-      active: true,
+      seq: '00000000000000000042',
+      source: { origin: 'cdc', runId, syncToken: '3', lastUpdatedTime: '2026-11-25T10:00:00Z' },
+      op: 'u',
+      reason: 'deactivated',
+      active: false,
+      voided: false,
       contentHash: 'a'.repeat(64),
-      payload: { Id: '58', SyncToken: '3', DisplayName: 'Amy’s Bird Sanctuary', Active: true },
-      detectedBy: 'cdc',
-      syncRunId: runId,
+      after: { Id: '58', SyncToken: '3', DisplayName: 'Amy’s Bird Sanctuary', Active: false },
     },
   },
   RecordDeleted: {
     orgId,
     realmId,
     data: {
-      connectionId,
-      entity: 'Invoice',
+      ...invoice,
       entityId: '130',
-      deletion: 'deleted',
-      syncToken: '2',
+      seq: '00000000000000000043',
+      source: { origin: 'cdc', runId },
+      op: 'd',
+      reason: 'deleted',
       deletedAt: at,
-      detectedBy: 'cdc',
+    },
+  },
+  RecordSnapshotStarted: { orgId, realmId, data: { ...snapshot, seq: '00000000000000000001' } },
+  RecordSnapshotCompleted: {
+    orgId,
+    realmId,
+    data: { ...snapshot, seq: '00000000000000000041', counts: { records: 39, deleted: 0 }, completedAt: at },
+  },
+  RecordState: {
+    orgId,
+    realmId,
+    data: {
+      ...invoice,
+      entityId: '131',
+      seq: '00000000000000000007',
+      source: { origin: 'query', runId, syncToken: '0', lastUpdatedTime: '2026-11-24T18:30:00Z' },
+      voided: false,
+      contentHash: 'b'.repeat(64),
+      snapshot: { runId, generation: 1 },
+      payloadOmitted: { reason: 'too_large', bytes: 2_400_000 },
     },
   },
   SyncStarted: {

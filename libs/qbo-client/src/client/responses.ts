@@ -10,6 +10,8 @@ export interface QueryPage<T extends QboObject = QboObject> {
   maxResults: number;
   /** Only for `COUNT(*)` queries. */
   totalCount?: number;
+  /** Intuit's clock when it answered (the response's `time`): where a sync's cursor may safely move to. */
+  time?: string;
 }
 
 export interface CdcResult {
@@ -20,6 +22,8 @@ export interface CdcResult {
    * the caller must narrow the window (https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/change-data-capture).
    */
   truncated: boolean;
+  /** Intuit's clock when it answered (the response's `time`). */
+  time?: string;
 }
 
 export const CDC_MAX_OBJECTS = 1000;
@@ -35,6 +39,11 @@ function keyed(obj: Record<string, unknown>, entity: string): unknown {
   return key === undefined ? undefined : obj[key];
 }
 
+const timeOf = (response: unknown): { time?: string } => {
+  const time = record(response).time;
+  return typeof time === 'string' ? { time } : {};
+};
+
 export function queryPage<T extends QboObject>(entity: string, response: unknown): QueryPage<T> {
   const qr = record(record(response).QueryResponse);
   const rows = keyed(qr, entity);
@@ -45,6 +54,7 @@ export function queryPage<T extends QboObject>(entity: string, response: unknown
     startPosition: typeof qr.startPosition === 'number' ? qr.startPosition : 1,
     maxResults: typeof qr.maxResults === 'number' ? qr.maxResults : list.length,
     ...(typeof qr.totalCount === 'number' ? { totalCount: qr.totalCount } : {}),
+    ...timeOf(response),
   };
 }
 
@@ -68,7 +78,7 @@ export function cdcResult(response: unknown): CdcResult {
       if (typeof g.totalCount === 'number' && g.totalCount > value.length) cut = true;
     }
   }
-  return { changes, truncated: cut || total >= CDC_MAX_OBJECTS };
+  return { changes, truncated: cut || total >= CDC_MAX_OBJECTS, ...timeOf(response) };
 }
 
 export type BatchItemResult =

@@ -1,4 +1,119 @@
+import { eventBusMigrations } from '@qbo/event-bus';
 import type { DatabaseOptions } from '@qbo/service-kit';
+import { Migration } from '@qbo/service-kit';
 
-/** Applied in order at start-up into the `sync` schema; append, never edit a released entry. */
-export const migrations: DatabaseOptions['migrations'] = [];
+class SyncState extends Migration {
+  override up(): void {
+    // One row per company an org has connected: the current connection, whether it may be synced, and the
+    // schedule and cursors of its sync. Keyed by (org, realm): a reconnect of the same company resumes from its
+    // cursors, and another company of the same org never shares them (ids repeat across companies).
+    this.addSql(`create table sync_target (
+      org_id text not null,
+      realm_id text not null,
+      connection_id uuid not null unique,
+      status text not null check (status in ('active', 'deactivated', 'disconnected')),
+      status_at timestamptz not null,
+      entities text[] not null,
+      needs_load boolean not null default true,
+      load_run_id uuid,
+      load_until timestamptz,
+      generation int not null default 0,
+      load_until_local timestamptz,
+      cdc_since timestamptz,
+      cdc_since_local timestamptz,
+      reconcile_entities text[] not null default '{}',
+      schedule_at timestamptz not null default now(),
+      wanted_at timestamptz,
+      wanted_reason text,
+      reconcile_at timestamptz,
+      attempts int not null default 0,
+      last_error jsonb,
+      last_synced_at timestamptz,
+      updated_at timestamptz not null default now(),
+      primary key (org_id, realm_id)
+    )`);
+    this.addSql(
+      `create index sync_target_due on sync_target ((least(schedule_at, coalesce(wanted_at, schedule_at)))) where status = 'active'`,
+    );
+    // The one-writer-per-org lease (ARCHITECTURE §5). The fencing token only ever grows: a release ends the
+    // lease but keeps the row, so the next holder's token is still higher than any stale holder's.
+    this.addSql(`create table qbo_sync_sessions (
+      org_id text primary key,
+      holder text not null,
+      fencing_token bigint not null,
+      expires_at timestamptz not null,
+      heartbeat_at timestamptz not null
+    )`);
+    // The per-org sequence of the change log, assigned in the writing transaction under the lease.
+    this.addSql('create table org_seq (org_id text primary key, last_seq bigint not null)');
+    this.addSql(`create table load_checkpoint (
+      org_id text not null,
+      realm_id text not null,
+      entity text not null,
+      cursor_at timestamptz,
+      done boolean not null default false,
+      primary key (org_id, realm_id, entity)
+    )`);
+    this.addSql(`create table mirror_record (
+      org_id text not null,
+      realm_id text not null,
+      entity text not null,
+      entity_id text not null,
+      connection_id uuid not null,
+      payload jsonb not null,
+      sync_token text,
+      last_updated timestamptz,
+      active boolean,
+      voided boolean not null default false,
+      content_hash text not null,
+      deleted_at timestamptz,
+      delete_reason text,
+      merged_into text,
+      seq bigint not null,
+      updated_at timestamptz not null default now(),
+      primary key (org_id, realm_id, entity, entity_id)
+    )`);
+    this.addSql(
+      'create index mirror_record_updated on mirror_record (org_id, realm_id, entity, last_updated) where deleted_at is null',
+    );
+    this.addSql(`create table sync_run (
+      run_id uuid primary key,
+      org_id text not null,
+      realm_id text not null,
+      connection_id uuid not null,
+      trigger text not null,
+      mode text not null,
+      entities text[] not null,
+      status text not null check (status in ('running', 'completed', 'failed')),
+      generation int,
+      pages int not null default 0,
+      upserted int not null default 0,
+      deleted int not null default 0,
+      unchanged int not null default 0,
+      api_calls int not null default 0,
+      estimate_total int,
+      error jsonb,
+      started_at timestamptz not null default now(),
+      finished_at timestamptz
+    )`);
+    this.addSql('create index sync_run_target on sync_run (org_id, realm_id, started_at desc)');
+    // The newest change Intuit notified per record, so a notification the mirror already holds costs no call,
+    // and a merge's survivor is known when CDC reports the merged-away record.
+    this.addSql(`create table change_notice (
+      org_id text not null,
+      realm_id text not null,
+      entity text not null,
+      entity_id text not null,
+      operation text not null,
+      last_updated timestamptz not null,
+      merged_into text,
+      notified_at timestamptz not null default now(),
+      primary key (org_id, realm_id, entity, entity_id)
+    )`);
+  }
+}
+
+export const migrations: DatabaseOptions['migrations'] = [
+  ...eventBusMigrations,
+  { name: 'sync-0001-state', class: SyncState },
+];

@@ -15,6 +15,16 @@ export interface SimulatorUnderTest {
   expireAccessTokens(realmId: string): Promise<void>;
   /** The user disconnected the app: refreshes get invalid_grant, API calls 401. */
   revoke(realmId: string): Promise<void>;
+  /** A change made in QuickBooks: create, update (sparse), delete, void or merge; returns the object. */
+  change(realmId: string, request: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Many changes in one request, all stamped with one LastUpdatedTime second when `at` is given. */
+  bulk(
+    realmId: string,
+    changes: readonly Record<string, unknown>[],
+    at?: string,
+  ): Promise<{ applied: number; at: string; ids: string[] }>;
+  /** Each company's live record counts per entity. */
+  companies(): Promise<{ realmId: string; counts: Record<string, number> }[]>;
   addFault(rule: FaultRuleInput): Promise<void>;
   stop(): Promise<void>;
 }
@@ -38,6 +48,16 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
     approveNext: async (realmId) => void (await call('POST', '/consent', { decision: 'approve', realmId })),
     expireAccessTokens: async (realmId) => void (await call('POST', '/tokens/expire', { realmId })),
     revoke: async (realmId) => void (await call('POST', `/companies/${realmId}/revoke`, {})),
+    change: async (realmId, request) =>
+      (await call('POST', `/companies/${realmId}/changes`, request)) as Record<string, unknown>,
+    bulk: async (realmId, changes, at) =>
+      (await call('POST', `/companies/${realmId}/changes/bulk`, { changes, ...(at ? { at } : {}) })) as {
+        applied: number;
+        at: string;
+        ids: string[];
+      },
+    companies: async () =>
+      (await call('GET', '/companies')) as { realmId: string; counts: Record<string, number> }[],
     addFault: async (rule) => void (await call('POST', '/faults', rule)),
     stop: () => sim.stop(),
   };

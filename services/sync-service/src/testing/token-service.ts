@@ -16,6 +16,8 @@ const preload = new URL('../../../token-service/dist/telemetry.js', import.meta.
 
 export interface RunningTokenService {
   process: ServiceProcess;
+  /** The service credential it accepts, for a sync-service process to present. */
+  credential: string;
   /** The token-api client as sync-service configures it: the service credential, nothing else. */
   client(): TokenServiceClient;
   stop(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startTokenService(sim: SimulatorUnderTest): Promise<Runnin
   });
   return {
     process: proc,
+    credential,
     client: () => createTokenServiceClient({ baseUrl: proc.url, credential: () => credential }),
     async stop() {
       await proc.stop();
@@ -66,14 +69,12 @@ export async function storeGrant(
   sim: SimulatorUnderTest,
   tokens: TokenServiceClient,
   realmId: string,
+  orgId = `org-${randomBytes(4).toString('hex')}`,
 ): Promise<{ connectionId: string; accessToken: string; refreshToken: string }> {
   await sim.approveNext(realmId);
   const grant = await connect({ url: sim.url });
   if (grant.realmId !== realmId) throw new Error(`consent gave realm ${grant.realmId}, not ${realmId}`);
   const connectionId = randomUUID();
-  await tokens.storeCredentials(
-    connectionId,
-    storeRequestFor(grant, { orgId: `org-${randomBytes(4).toString('hex')}` }),
-  );
+  await tokens.storeCredentials(connectionId, storeRequestFor(grant, { orgId }));
   return { connectionId, accessToken: grant.accessToken, refreshToken: grant.refreshToken };
 }

@@ -1,0 +1,89 @@
+import type { EventHandler, EventHandlers } from '@qbo/event-bus';
+import type { CatalogEvent } from '@qbo/events';
+import type { Logger } from '@qbo/service-kit';
+import { execute } from '@qbo/service-kit';
+import type { EntityDecl } from '../domain/entities.js';
+import { connectionStopped, connectionUsable, notice } from '../store/projection.js';
+import type { Em } from '../store/sql.js';
+import { wantSync } from '../store/targets.js';
+
+type Of<T extends CatalogEvent['type']> = Extract<CatalogEvent, { type: T }>;
+
+export interface HandlerDeps {
+  /** Runs the handler's effect once per event, in one transaction with its inbox row. */
+  once: <E extends CatalogEvent>(fn: (event: E, em: Em) => Promise<void>) => EventHandler<E>;
+  entities: readonly EntityDecl[];
+  debounceMs: number;
+  log: Logger;
+}
+
+/**
+ * The events sync-service acts on. Each only records intent in the database (the projection of connections,
+ * the newest notified change, a sync asked for); the worker makes the calls, so no Kafka handler ever waits on
+ * Intuit and a redelivered event changes nothing twice.
+ */
+export function syncHandlers({ once, entities, debounceMs, log }: HandlerDeps): EventHandlers {
+  const names = entities.map((d) => d.name);
+  const fact = (e: { orgId: string; time: string; data: { realmId: string; connectionId: string } }) => ({
+    orgId: e.orgId,
+    realmId: e.data.realmId,
+    connectionId: e.data.connectionId,
+    at: e.time,
+  });
+  return {
+    ConnectionEstablished: once<Of<'ConnectionEstablished'>>(async (e, em) => {
+      await connectionUsable(em, fact(e), names);
+    }),
+    ConnectionReauthorized: once<Of<'ConnectionReauthorized'>>(async (e, em) => {
+      await connectionUsable(em, fact(e), names);
+    }),
+    ConnectionDisconnected: once<Of<'ConnectionDisconnected'>>(async (e, em) => {
+      await connectionStopped(em, fact(e), 'disconnected');
+    }),
+    ConnectionDeactivated: once<Of<'ConnectionDeactivated'>>(async (e, em) => {
+      await connectionStopped(em, fact(e), 'deactivated');
+    }),
+    ReauthorizationRequired: once<Of<'ReauthorizationRequired'>>(async (e, em) => {
+      await connectionStopped(em, fact(e), 'deactivated');
+    }),
+    ConnectionRecovered: once<Of<'ConnectionRecovered'>>(async (e, em) => {
+      await wantSync(em, e.orgId, e.data.realmId, 0, 'resume');
+    }),
+    EntityChangeNotified: once<Of<'EntityChangeNotified'>>(async (e, em) => {
+      const d = e.data;
+      if (!names.includes(d.entity)) return;
+      const base = { orgId: e.orgId, realmId: d.realmId, entity: d.entity, lastUpdated: d.lastUpdated };
+      let wanted = await notice(em, { ...base, entityId: d.entityId, operation: d.operation });
+      if (d.operation === 'Merge' && d.deletedId) {
+        const loser = { ...base, entityId: d.deletedId, operation: 'Merge', mergedInto: d.entityId };
+        wanted = (await notice(em, loser)) || wanted;
+      }
+      if (wanted) await wantSync(em, e.orgId, d.realmId, debounceMs, 'webhook');
+    }),
+    RequestSync: once<Of<'RequestSync'>>(async (e, em) => {
+      const d = e.data;
+      const unknown = (d.entities ?? []).filter((n) => !names.includes(n));
+      if (unknown.length > 0) {
+        log.warn(
+          { unknown, connectionId: d.connectionId },
+          'sync requested for entities not synced; ignored',
+        );
+        return;
+      }
+      const set =
+        d.mode === 'full'
+          ? 'needs_load = true, load_run_id = null, load_until = null'
+          : d.mode === 'reconciliation'
+            ? `reconcile_at = now(), reconcile_entities = coalesce($3::text[], '{}')`
+            : 'updated_at = now()';
+      await execute(
+        em,
+        `update sync_target set ${set}, wanted_at = now(), wanted_reason = 'command'
+         where org_id = $1 and connection_id = $2::uuid and status = 'active'`,
+        d.mode === 'reconciliation'
+          ? [e.orgId, d.connectionId, d.entities ?? null]
+          : [e.orgId, d.connectionId],
+      );
+    }),
+  };
+}

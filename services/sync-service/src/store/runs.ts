@@ -1,0 +1,91 @@
+import { execute, query } from '@qbo/service-kit';
+import type { PageCounts } from './mirror.js';
+import type { Em } from './sql.js';
+
+export type RunMode = 'initial' | 'cdc' | 'query' | 'reconciliation';
+export type RunTrigger = 'connection' | 'schedule' | 'webhook' | 'command' | 'resume';
+
+export interface RunRow {
+  runId: string;
+  orgId: string;
+  realmId: string;
+  connectionId: string;
+  trigger: RunTrigger;
+  mode: RunMode;
+  entities: readonly string[];
+  generation?: number | undefined;
+}
+
+export async function insertRun(em: Em, run: RunRow): Promise<Date> {
+  const rows = await query<{ started_at: Date }>(
+    em,
+    `insert into sync_run (run_id, org_id, realm_id, connection_id, trigger, mode, entities, status, generation)
+     values ($1, $2, $3, $4, $5, $6, $7, 'running', $8) returning started_at`,
+    [
+      run.runId,
+      run.orgId,
+      run.realmId,
+      run.connectionId,
+      run.trigger,
+      run.mode,
+      run.entities,
+      run.generation ?? null,
+    ],
+  );
+  return new Date(rows[0]?.started_at as Date);
+}
+
+/** Progress of a run, written with the page it counts: a resumed run's row never counts a page twice. */
+export async function addProgress(
+  em: Em,
+  runId: string,
+  counts: PageCounts & { pages: number; calls: number },
+): Promise<void> {
+  await execute(
+    em,
+    `update sync_run set pages = pages + $2, upserted = upserted + $3, deleted = deleted + $4,
+       unchanged = unchanged + $5, api_calls = api_calls + $6 where run_id = $1`,
+    [runId, counts.pages, counts.upserted, counts.deleted, counts.unchanged, counts.calls],
+  );
+}
+
+export async function setEstimate(em: Em, runId: string, total: number): Promise<void> {
+  await execute(em, 'update sync_run set estimate_total = $2 where run_id = $1', [runId, total]);
+}
+
+export interface RunTotals {
+  upserted: number;
+  deleted: number;
+  unchanged: number;
+  apiCalls: number;
+  startedAt: Date;
+}
+
+export async function finishRun(
+  em: Em,
+  runId: string,
+  status: 'completed' | 'failed',
+  error?: unknown,
+): Promise<RunTotals> {
+  const rows = await query<{
+    upserted: number;
+    deleted: number;
+    unchanged: number;
+    api_calls: number;
+    started_at: Date;
+  }>(
+    em,
+    `update sync_run set status = $2, error = $3::jsonb, finished_at = now() where run_id = $1
+     returning upserted, deleted, unchanged, api_calls, started_at`,
+    [runId, status, error === undefined ? null : JSON.stringify(error)],
+  );
+  const r = rows[0];
+  if (!r) throw new Error(`no run ${runId}`);
+  return {
+    upserted: r.upserted,
+    deleted: r.deleted,
+    unchanged: r.unchanged,
+    apiCalls: r.api_calls,
+    startedAt: new Date(r.started_at),
+  };
+}

@@ -1,0 +1,143 @@
+import { execute, query } from '@qbo/service-kit';
+import type { Target } from './feed.js';
+import type { Em } from './sql.js';
+
+export type TargetStatus = 'active' | 'deactivated' | 'disconnected';
+
+/** A company to sync, as the worker reads it when it claims one. */
+export interface SyncTarget extends Target {
+  status: TargetStatus;
+  entities: string[];
+  needsLoad: boolean;
+  loadRunId: string | null;
+  loadUntil: number | null;
+  generation: number;
+  cdcSince: number | null;
+  reconcileEntities: string[];
+  reconcileDue: boolean;
+  /** How old the CDC cursor is by this replica's clock (Intuit's may differ; CDC's own fault is the backstop). */
+  cdcAgeMs: number | null;
+  attempts: number;
+  /** Why it is due: a notification, a command, a connection event, or the schedule. */
+  trigger: string;
+}
+
+interface TargetRow {
+  org_id: string;
+  realm_id: string;
+  connection_id: string;
+  status: TargetStatus;
+  entities: string[];
+  needs_load: boolean;
+  load_run_id: string | null;
+  load_until: Date | null;
+  generation: number;
+  cdc_since: Date | null;
+  reconcile_entities: string[];
+  reconcile_due: boolean;
+  cdc_age_ms: number | null;
+  attempts: number;
+  trigger: string;
+}
+
+const ms = (d: Date | null): number | null => (d === null ? null : new Date(d).getTime());
+
+const COLUMNS = `org_id, realm_id, connection_id::text, status, entities, needs_load, load_run_id::text, load_until,
+  generation, cdc_since, reconcile_entities, coalesce(reconcile_at <= now(), false) as reconcile_due,
+  (extract(epoch from now() - cdc_since_local) * 1000)::float8 as cdc_age_ms, attempts,
+  case when wanted_at <= now() then coalesce(wanted_reason, 'schedule') else 'schedule' end as trigger`;
+
+function fromRow(r: TargetRow): SyncTarget {
+  return {
+    orgId: r.org_id,
+    realmId: r.realm_id,
+    connectionId: r.connection_id,
+    status: r.status,
+    entities: r.entities,
+    needsLoad: r.needs_load,
+    loadRunId: r.load_run_id,
+    loadUntil: ms(r.load_until),
+    generation: r.generation,
+    cdcSince: ms(r.cdc_since),
+    reconcileEntities: r.reconcile_entities,
+    reconcileDue: r.reconcile_due,
+    cdcAgeMs: r.cdc_age_ms,
+    attempts: r.attempts,
+    trigger: r.trigger,
+  };
+}
+
+export async function readTarget(em: Em, orgId: string, realmId: string): Promise<SyncTarget | undefined> {
+  const rows = await query<TargetRow>(
+    em,
+    `select ${COLUMNS} from sync_target where org_id = $1 and realm_id = $2`,
+    [orgId, realmId],
+  );
+  return rows[0] ? fromRow(rows[0]) : undefined;
+}
+
+/**
+ * Active companies whose schedule or a notification has come due, oldest first, locked so that no other
+ * replica's claim picks the same ones in the meantime (`skip locked`).
+ */
+export async function dueTargets(em: Em, limit: number): Promise<SyncTarget[]> {
+  const rows = await query<TargetRow>(
+    em,
+    `select ${COLUMNS} from sync_target
+     where status = 'active' and least(schedule_at, coalesce(wanted_at, schedule_at)) <= now()
+     order by least(schedule_at, coalesce(wanted_at, schedule_at)) limit $1 for update skip locked`,
+    [limit],
+  );
+  return rows.map(fromRow);
+}
+
+/**
+ * Marks a claimed company as being synced: the notifications seen so far are served by this run (its CDC call
+ * comes after them), and the schedule moves past the lease so a crashed run is picked up again after it.
+ */
+export async function markClaimed(em: Em, t: Target, retryAfterMs: number): Promise<void> {
+  await execute(
+    em,
+    `update sync_target set wanted_at = null, wanted_reason = null, schedule_at = now() + make_interval(secs => $3), updated_at = now()
+     where org_id = $1 and realm_id = $2`,
+    [t.orgId, t.realmId, retryAfterMs / 1000],
+  );
+}
+
+/** Asks for a sync soon: the earliest of what was asked already and now + `delayMs` (a debounce). */
+export async function wantSync(
+  em: Em,
+  orgId: string,
+  realmId: string,
+  delayMs: number,
+  reason: 'webhook' | 'command' | 'connection' | 'resume',
+): Promise<void> {
+  await execute(
+    em,
+    `update sync_target set wanted_at = least(coalesce(wanted_at, 'infinity'), now() + make_interval(secs => $3)),
+       wanted_reason = coalesce(wanted_reason, $4), updated_at = now()
+     where org_id = $1 and realm_id = $2`,
+    [orgId, realmId, delayMs / 1000, reason],
+  );
+}
+
+/** The next scheduled run; an infinite delay waits for a connection event (a reconnect) instead. */
+export async function scheduleNext(em: Em, t: Target, delayMs: number, success: boolean): Promise<void> {
+  await execute(
+    em,
+    `update sync_target set schedule_at = case when $3::float8 is null then 'infinity'::timestamptz
+         else now() + make_interval(secs => $3::float8) end,
+       attempts = case when $4 then 0 else attempts + 1 end,
+       last_synced_at = case when $4 then now() else last_synced_at end, updated_at = now()
+     where org_id = $1 and realm_id = $2`,
+    [t.orgId, t.realmId, Number.isFinite(delayMs) ? delayMs / 1000 : null, success],
+  );
+}
+
+export async function recordFailure(em: Em, t: Target, error: unknown): Promise<void> {
+  await execute(
+    em,
+    'update sync_target set last_error = $3::jsonb, updated_at = now() where org_id = $1 and realm_id = $2',
+    [t.orgId, t.realmId, JSON.stringify(error)],
+  );
+}

@@ -1,0 +1,147 @@
+import { execute, query } from '@qbo/service-kit';
+import { floorToSecond, instantOf } from '../domain/qbo-time.js';
+import { loadCheckpoints, saveLoadCheckpoint, startLoadCheckpoints } from '../store/checkpoints.js';
+import { allocateSeq, applyRecords, type PageCounts } from '../store/mirror.js';
+import { setEstimate } from '../store/runs.js';
+import type { Em } from '../store/sql.js';
+import { MissingTimeError } from './cdc-delta.js';
+import { readWindow } from './query-window.js';
+import type { SyncSession } from './session.js';
+
+export interface LoadOptions {
+  pageSize: number;
+  /** How far behind Intuit's clock the load stops, so records Intuit is still writing go to the first delta. */
+  marginMs: number;
+}
+
+export interface LoadState {
+  /** The snapshot this load emits; the same across resumptions of one load. */
+  snapshotRunId: string;
+  generation: number;
+  /** Fixed when the load began: it reads records last updated before this, the first delta reads from it. */
+  until: number | null;
+}
+
+/** Completes a load: its snapshot's closing entry, and the first delta's cursor where the load stopped. */
+export async function completeLoad(
+  s: SyncSession,
+  state: LoadState,
+  reconcileIntervalMs: number,
+): Promise<void> {
+  await s.write(async (em) => {
+    const counts = await mirrorCounts(em, s);
+    await s.feed.write(em, [
+      {
+        kind: 'snapshot_completed',
+        seq: await allocateSeq(em, s.target.orgId, 1),
+        target: s.target,
+        snapshot: { runId: state.snapshotRunId, generation: state.generation },
+        mode: 'initial',
+        entities: s.decls.map((d) => d.name),
+        counts,
+      },
+    ]);
+    await execute(
+      em,
+      `update sync_target set needs_load = false, load_run_id = null,
+         cdc_since = load_until, cdc_since_local = load_until_local,
+         reconcile_at = now() + make_interval(secs => $3), wanted_at = now(), wanted_reason = 'connection'
+       where org_id = $1 and realm_id = $2`,
+      [s.target.orgId, s.target.realmId, reconcileIntervalMs / 1000],
+    );
+  });
+}
+
+/**
+ * The initial load: every declared entity, inactive name-list records included, read by LastUpdatedTime
+ * windows up to `until`, each page committed with its entity's cursor. Resuming starts each entity at its last
+ * committed cursor. The first call of a fresh load counts each entity: the counts are the progress estimate,
+ * and the answer's time fixes `until`.
+ */
+export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOptions): Promise<PageCounts> {
+  let until = state.until;
+  const counts = new Map<string, number>();
+  const snapshot = { runId: state.snapshotRunId, generation: state.generation };
+  if (until === null) {
+    let estimate = 0;
+    let intuitNow: number | undefined;
+    for (const decl of s.decls) {
+      const count = await s.query({
+        entity: decl.name,
+        count: true,
+        ...(decl.kind === 'name_list'
+          ? { where: [{ field: 'Active', op: 'IN' as const, value: [true, false] }] }
+          : {}),
+      });
+      estimate += count.totalCount ?? 0;
+      if (count.totalCount !== undefined) counts.set(decl.name, count.totalCount);
+      intuitNow ??= instantOf(count.time);
+    }
+    if (intuitNow === undefined) throw new MissingTimeError();
+    const fixed = floorToSecond(intuitNow - opts.marginMs);
+    until = fixed;
+    await s.write(async (em) => {
+      await startLoadCheckpoints(
+        em,
+        s.target,
+        s.decls.map((d) => d.name),
+      );
+      await execute(
+        em,
+        `update sync_target set load_until = $3, load_until_local = now() - make_interval(secs => $4)
+         where org_id = $1 and realm_id = $2`,
+        [s.target.orgId, s.target.realmId, new Date(fixed).toISOString(), opts.marginMs / 1000],
+      );
+      await setEstimate(em, s.runId, estimate);
+      await s.feed.write(em, [
+        {
+          kind: 'snapshot_started',
+          seq: await allocateSeq(em, s.target.orgId, 1),
+          target: s.target,
+          snapshot,
+          mode: 'initial',
+          entities: s.decls.map((d) => d.name),
+        },
+      ]);
+      await s.progress(em, { pages: 0 });
+    });
+  }
+
+  const totals: PageCounts = { upserted: 0, deleted: 0, unchanged: 0 };
+  const checkpoints = await s.write((em) => loadCheckpoints(em, s.target));
+  for (const decl of s.decls) {
+    const checkpoint = checkpoints.get(decl.name) ?? { entity: decl.name, cursor: null, done: false };
+    if (checkpoint.done) continue;
+    const window = { ...opts, atMost: counts.get(decl.name) };
+    for await (const batch of readWindow(s.query, decl, checkpoint.cursor, until, window)) {
+      const counts = await s.write(async (em) => {
+        const c = await applyRecords(em, s.feed, {
+          target: s.target,
+          decl,
+          rows: batch.rows,
+          origin: 'query',
+          runId: s.runId,
+          snapshot,
+        });
+        await saveLoadCheckpoint(em, s.target, { entity: decl.name, cursor: batch.cursor, done: batch.done });
+        await s.progress(em, { ...c, pages: 1 });
+        return c;
+      });
+      totals.upserted += counts.upserted;
+      totals.deleted += counts.deleted;
+      totals.unchanged += counts.unchanged;
+    }
+  }
+  return totals;
+}
+
+async function mirrorCounts(em: Em, s: SyncSession): Promise<{ records: number; deleted: number }> {
+  const rows = await query<{ records: number; deleted: number }>(
+    em,
+    `select count(*) filter (where deleted_at is null)::int as records,
+       count(*) filter (where deleted_at is not null)::int as deleted
+     from mirror_record where org_id = $1 and realm_id = $2 and entity = any($3::text[])`,
+    [s.target.orgId, s.target.realmId, s.decls.map((d) => d.name)],
+  );
+  return rows[0] ?? { records: 0, deleted: 0 };
+}

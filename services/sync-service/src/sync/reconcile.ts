@@ -1,0 +1,152 @@
+import type { QboObject } from '@qbo/qbo-client';
+import { query } from '@qbo/service-kit';
+import type { EntityDecl } from '../domain/entities.js';
+import { floorToSecond, instantOf, lastUpdatedOf } from '../domain/qbo-time.js';
+import { applyRecords, writeChanges } from '../store/mirror.js';
+import type { Em } from '../store/sql.js';
+import { MissingTimeError } from './cdc-delta.js';
+import { readWindow, where } from './query-window.js';
+import type { SyncSession } from './session.js';
+
+export interface ReconcileOptions {
+  pageSize: number;
+  marginMs: number;
+}
+
+export interface ReconcileResult {
+  deleted: number;
+  upserted: number;
+  /** Windows counted at Intuit; the cost beyond the listing of windows that differed. */
+  windows: number;
+}
+
+/**
+ * Finds records deleted in QuickBooks that CDC can no longer report (older than its 30 days, or cut by its
+ * cap), at a fraction of a full re-read (sync-research §1.6): each LastUpdatedTime window is counted at Intuit
+ * and in the mirror; equal counts mean nothing there was deleted, so only windows that differ are split (at the
+ * mirror's median, so halves hold similar numbers) until they fit one page, then listed in full. A record the
+ * mirror holds but a complete listing lacks is asked for by Id once more, and only a record that this too does
+ * not return is deleted: one updated since the listing merely moved to a later window.
+ */
+export async function reconcileEntity(
+  s: SyncSession,
+  decl: EntityDecl,
+  opts: ReconcileOptions,
+): Promise<ReconcileResult> {
+  const result: ReconcileResult = { deleted: 0, upserted: 0, windows: 0 };
+  const count = async (from: number | null, until: number) => {
+    result.windows++;
+    return s.query({ entity: decl.name, count: true, where: where(decl, from, until) });
+  };
+  const clock = await s.query({ entity: decl.name, count: true });
+  const now = instantOf(clock.time);
+  if (now === undefined) throw new MissingTimeError();
+  const until = floorToSecond(now - opts.marginMs);
+
+  const visit = async (from: number | null, to: number): Promise<void> => {
+    const remote = (await count(from, to)).totalCount ?? 0;
+    const local = await s.write((em) => mirrorCount(em, s, decl, from, to));
+    if (remote === local) return;
+    const split = remote > opts.pageSize ? await s.write((em) => mirrorMedian(em, s, decl, from, to)) : null;
+    if (split !== null && split > (from ?? Number.NEGATIVE_INFINITY) && split < to) {
+      await visit(from, split);
+      await visit(split, to);
+      return;
+    }
+    await listWindow(s, decl, from, to, opts, result);
+  };
+  await visit(null, until);
+  await s.write((em) => s.progress(em, { pages: 0 }));
+  return result;
+}
+
+async function listWindow(
+  s: SyncSession,
+  decl: EntityDecl,
+  from: number | null,
+  to: number,
+  opts: ReconcileOptions,
+  result: ReconcileResult,
+): Promise<void> {
+  const listed: QboObject[] = [];
+  for await (const batch of readWindow(s.query, decl, from, to, opts)) listed.push(...batch.rows);
+  const seen = new Set(listed.map((r) => String(r.Id)));
+  const missing = (await s.write((em) => mirrorIds(em, s, decl, from, to))).filter((id) => !seen.has(id));
+  const confirmed = missing.length === 0 ? [] : await stillThere(s, decl, missing);
+  const gone = missing.filter((id) => !confirmed.some((r) => String(r.Id) === id));
+  await s.write(async (em) => {
+    const c = await applyRecords(em, s.feed, {
+      target: s.target,
+      decl,
+      rows: [...listed, ...confirmed],
+      origin: 'reconcile',
+      runId: s.runId,
+    });
+    await writeChanges(em, s.feed, {
+      target: s.target,
+      decl,
+      origin: 'reconcile',
+      runId: s.runId,
+      changes: gone.map((id) => ({ kind: 'delete', reason: 'reconcile', entityId: id, lastUpdated: null })),
+    });
+    result.upserted += c.upserted;
+    result.deleted += gone.length;
+    await s.progress(em, { pages: 1, upserted: c.upserted, deleted: gone.length, unchanged: c.unchanged });
+  });
+}
+
+/** The records of `ids` Intuit still has (inactive ones included), in as few queries as the page allows. */
+async function stillThere(s: SyncSession, decl: EntityDecl, ids: readonly string[]): Promise<QboObject[]> {
+  const found: QboObject[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const page = await s.query({
+      entity: decl.name,
+      where: [
+        ...(decl.kind === 'name_list' ? [{ field: 'Active', op: 'IN' as const, value: [true, false] }] : []),
+        { field: 'Id', op: 'IN', value: ids.slice(i, i + 500) },
+      ],
+      maxResults: 1000,
+    });
+    found.push(...page.rows.filter((r) => lastUpdatedOf(r) !== undefined));
+  }
+  return found;
+}
+
+const windowSql = `org_id = $1 and realm_id = $2 and entity = $3 and deleted_at is null
+  and ($4::timestamptz is null or last_updated >= $4) and last_updated < $5`;
+
+const windowParams = (s: SyncSession, decl: EntityDecl, from: number | null, to: number) => [
+  s.target.orgId,
+  s.target.realmId,
+  decl.name,
+  from === null ? null : new Date(from).toISOString(),
+  new Date(to).toISOString(),
+];
+
+async function mirrorCount(em: Em, s: SyncSession, decl: EntityDecl, from: number | null, to: number) {
+  const rows = await query<{ n: number }>(
+    em,
+    `select count(*)::int as n from mirror_record where ${windowSql}`,
+    windowParams(s, decl, from, to),
+  );
+  return rows[0]?.n ?? 0;
+}
+
+async function mirrorMedian(em: Em, s: SyncSession, decl: EntityDecl, from: number | null, to: number) {
+  const rows = await query<{ median: Date | null }>(
+    em,
+    `select percentile_disc(0.5) within group (order by last_updated) as median from mirror_record where ${windowSql}`,
+    windowParams(s, decl, from, to),
+  );
+  const m = rows[0]?.median;
+  return m ? floorToSecond(new Date(m).getTime()) : null;
+}
+
+async function mirrorIds(em: Em, s: SyncSession, decl: EntityDecl, from: number | null, to: number) {
+  const rows = await query<{ entity_id: string }>(
+    em,
+    `select entity_id from mirror_record where ${windowSql}`,
+    windowParams(s, decl, from, to),
+  );
+  return rows.map((r) => r.entity_id);
+}

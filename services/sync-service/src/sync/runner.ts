@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import type { Outbox } from '@qbo/event-bus';
+import { type EventFactory, SyncCompleted, SyncFailed, SyncStarted } from '@qbo/events';
+import type { QboClient } from '@qbo/qbo-client';
+import type { Logger, MikroORM } from '@qbo/service-kit';
+import { execute, query } from '@qbo/service-kit';
+import { declsFor } from '../domain/entities.js';
+import { type FailureSummary, retryPlan, summarise } from '../domain/failure.js';
+import { createSyncMetrics, type SyncMetrics } from '../metrics.js';
+import type { FeedWriter } from '../store/feed.js';
+import type { Lease } from '../store/lease.js';
+import type { PageCounts } from '../store/mirror.js';
+import { finishRun, insertRun, type RunMode, type RunTrigger } from '../store/runs.js';
+import { readTarget, recordFailure, type SyncTarget, scheduleNext } from '../store/targets.js';
+import { runDelta } from './delta.js';
+import { completeLoad, runLoad } from './load.js';
+import { reconcileEntity } from './reconcile.js';
+import { openSession, type SyncSession } from './session.js';
+
+export interface RunnerOptions {
+  pageSize: number;
+  marginMs: number;
+  leaseTtlMs: number;
+  intervalMs: number;
+  reconcileIntervalMs: number;
+  cdcWindowMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export interface RunnerDeps {
+  orm: MikroORM;
+  qbo: QboClient;
+  feed: FeedWriter;
+  outbox: Outbox;
+  events: EventFactory;
+  log: Logger;
+  options: RunnerOptions;
+  metrics?: SyncMetrics;
+  random?: () => number;
+}
+
+export interface Runner {
+  /** Syncs one claimed company under the lease: its load, or its delta and any reconciliation due. */
+  run(target: SyncTarget, lease: Lease, signal: AbortSignal): Promise<void>;
+}
+
+const TRIGGERS: readonly RunTrigger[] = ['connection', 'schedule', 'webhook', 'command', 'resume'];
+
+export function createRunner(deps: RunnerDeps): Runner {
+  const { orm, options, log } = deps;
+  const metrics = deps.metrics ?? createSyncMetrics();
+  const random = deps.random ?? Math.random;
+  const jittered = (ms: number) => Math.round(ms * (0.9 + 0.2 * random()));
+
+  /** One run row and its events around `work`; failures are recorded and scheduled, never thrown. */
+  async function oneRun(
+    target: SyncTarget,
+    lease: Lease,
+    signal: AbortSignal,
+    mode: RunMode,
+    work: (s: SyncSession) => Promise<PageCounts>,
+  ): Promise<boolean> {
+    const runId = randomUUID();
+    const decls = declsFor(target.entities);
+    const session = openSession(
+      { orm, qbo: deps.qbo, feed: deps.feed, leaseTtlMs: options.leaseTtlMs, signal, metrics, log, mode },
+      target,
+      lease,
+      runId,
+      decls,
+    );
+    const trigger = (TRIGGERS as readonly string[]).includes(target.trigger)
+      ? (target.trigger as RunTrigger)
+      : 'schedule';
+    const base = { syncRunId: runId, connectionId: target.connectionId, mode };
+    let startedAt = new Date();
+    try {
+      startedAt = await session.write(async (em) => {
+        const started = await insertRun(em, {
+          runId,
+          orgId: target.orgId,
+          realmId: target.realmId,
+          connectionId: target.connectionId,
+          trigger,
+          mode,
+          entities: target.entities,
+          generation: mode === 'initial' ? target.generation : undefined,
+        });
+        await deps.outbox.add(
+          em,
+          deps.events(SyncStarted, {
+            orgId: target.orgId,
+            realmId: target.realmId,
+            data: { ...base, trigger, entities: target.entities, startedAt: started.toISOString() },
+          }),
+        );
+        return started;
+      });
+      log.info({ runId, orgId: target.orgId, realmId: target.realmId, mode, trigger }, 'sync run started');
+      await work(session);
+      await session.write(async (em) => {
+        const totals = await finishRun(em, runId, 'completed');
+        await deps.outbox.add(
+          em,
+          deps.events(SyncCompleted, {
+            orgId: target.orgId,
+            realmId: target.realmId,
+            data: {
+              ...base,
+              startedAt: startedAt.toISOString(),
+              completedAt: new Date().toISOString(),
+              counts: { upserted: totals.upserted, deleted: totals.deleted, unchanged: totals.unchanged },
+              apiCalls: totals.apiCalls + session.takeCalls(),
+              failedItems: 0,
+            },
+          }),
+        );
+        if (mode !== 'reconciliation') {
+          await scheduleNext(em, target, jittered(options.intervalMs), true);
+        }
+        log.info({ runId, mode, ...totals }, 'sync run completed');
+      });
+      metrics.run(mode, 'completed', Date.now() - startedAt.getTime());
+      return true;
+    } catch (err) {
+      // A run its worker cut short fails for the worker's reason (lease lost, replica stopping), whatever the
+      // call in flight made of the abort.
+      const failure = summarise(signal.aborted && signal.reason !== undefined ? signal.reason : err);
+      const plan = retryPlan(failure, target.attempts, {
+        baseMs: options.retryBaseMs,
+        maxMs: options.retryMaxMs,
+      });
+      log.warn({ runId, mode, err: failure, willRetry: plan.willRetry }, 'sync run failed');
+      await recordRunFailure(target, runId, base, startedAt, failure, plan);
+      metrics.run(mode, 'failed', Date.now() - startedAt.getTime());
+      return false;
+    }
+  }
+
+  async function recordRunFailure(
+    target: SyncTarget,
+    runId: string,
+    base: { syncRunId: string; connectionId: string; mode: RunMode },
+    startedAt: Date,
+    failure: FailureSummary,
+    plan: { willRetry: boolean; delayMs: number },
+  ): Promise<void> {
+    try {
+      await orm.em.fork().transactional(async (em) => {
+        const exists = await query(em, 'select 1 from sync_run where run_id = $1', [runId]);
+        const totals = exists.length > 0 ? await finishRun(em, runId, 'failed', failure) : undefined;
+        await deps.outbox.add(
+          em,
+          deps.events(SyncFailed, {
+            orgId: target.orgId,
+            realmId: target.realmId,
+            data: {
+              ...base,
+              startedAt: startedAt.toISOString(),
+              failedAt: new Date().toISOString(),
+              error: failure,
+              attempts: target.attempts + 1,
+              willRetry: plan.willRetry,
+              counts: {
+                upserted: totals?.upserted ?? 0,
+                deleted: totals?.deleted ?? 0,
+                unchanged: totals?.unchanged ?? 0,
+              },
+            },
+          }),
+        );
+        if (failure.code !== 'lease_lost') {
+          await recordFailure(em, target, failure);
+          await scheduleNext(em, target, plan.delayMs, false);
+        }
+      });
+    } catch (err) {
+      log.error({ err, runId }, 'could not record a failed sync run');
+    }
+  }
+
+  return {
+    async run(target, lease, signal) {
+      if (target.needsLoad) {
+        const state = {
+          snapshotRunId: target.loadRunId ?? randomUUID(),
+          generation: target.generation + (target.loadRunId ? 0 : 1),
+          until: target.loadUntil,
+        };
+        if (!target.loadRunId) {
+          await orm.em
+            .fork()
+            .transactional((em) =>
+              execute(
+                em,
+                'update sync_target set load_run_id = $3, generation = $4 where org_id = $1 and realm_id = $2',
+                [target.orgId, target.realmId, state.snapshotRunId, state.generation],
+              ),
+            );
+        }
+        await oneRun({ ...target, generation: state.generation }, lease, signal, 'initial', async (s) => {
+          const counts = await runLoad(s, state, options);
+          await completeLoad(s, state, options.reconcileIntervalMs);
+          return counts;
+        });
+        return;
+      }
+      const since = target.cdcSince;
+      const pastWindow =
+        since === null ||
+        (target.cdcAgeMs ?? Number.POSITIVE_INFINITY) + options.marginMs > options.cdcWindowMs;
+      const ok = await oneRun(target, lease, signal, pastWindow ? 'query' : 'cdc', async (s) => {
+        const result = await runDelta(s, since ?? 0, pastWindow, options);
+        return result.counts;
+      });
+      if (!ok || signal.aborted) return;
+      const fresh = await readTarget(orm.em.fork(), target.orgId, target.realmId);
+      if (!fresh?.reconcileDue) return;
+      const entities = fresh.reconcileEntities.length > 0 ? fresh.reconcileEntities : target.entities;
+      await oneRun({ ...fresh, entities }, lease, signal, 'reconciliation', async (s) => {
+        const totals: PageCounts = { upserted: 0, deleted: 0, unchanged: 0 };
+        for (const decl of declsFor(entities)) {
+          const r = await reconcileEntity(s, decl, options);
+          totals.upserted += r.upserted;
+          totals.deleted += r.deleted;
+        }
+        await s.write((em) =>
+          execute(
+            em,
+            `update sync_target set reconcile_entities = '{}',
+               reconcile_at = now() + make_interval(secs => $3) where org_id = $1 and realm_id = $2`,
+            [target.orgId, target.realmId, options.reconcileIntervalMs / 1000],
+          ),
+        );
+        return totals;
+      });
+    },
+  };
+}

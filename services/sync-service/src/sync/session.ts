@@ -1,0 +1,129 @@
+import type { QboClient } from '@qbo/qbo-client';
+import { AppError, type Logger, type MikroORM, query } from '@qbo/service-kit';
+import type { EntityDecl } from '../domain/entities.js';
+import type { SyncMetrics } from '../metrics.js';
+import type { FeedWriter, Target } from '../store/feed.js';
+import { fence, type Lease } from '../store/lease.js';
+import type { PageCounts } from '../store/mirror.js';
+import { addProgress } from '../store/runs.js';
+import type { Em } from '../store/sql.js';
+import type { CdcFn, QueryFn } from './ports.js';
+
+export class ConnectionStoppedError extends AppError {
+  constructor(readonly connectionStatus: string) {
+    super('connection_stopped', `the connection is ${connectionStatus}; syncing stopped`);
+    this.name = 'ConnectionStoppedError';
+  }
+}
+
+/** Everything one run of one company works with: its calls, counted, and its fenced transactions. */
+export interface SyncSession {
+  target: Target;
+  lease: Lease;
+  runId: string;
+  decls: readonly EntityDecl[];
+  query: QueryFn;
+  cdc: CdcFn;
+  /** Calls made so far by this run, and since the last time this was asked. */
+  takeCalls(): number;
+  /**
+   * A transaction that first proves this replica still holds the org's lease (extending it) and that the
+   * connection is still the one being synced and active; otherwise it throws and nothing is written.
+   */
+  write<T>(fn: (em: Em) => Promise<T>): Promise<T>;
+  /**
+   * Counts a committed page (or the calls made since the last one) in the run's row, inside the page's
+   * transaction, so a resumed run never counts a page twice; metrics and a log line every few pages follow.
+   */
+  progress(em: Em, counts: Partial<PageCounts> & { pages: number }): Promise<void>;
+  feed: FeedWriter;
+}
+
+export interface SessionDeps {
+  orm: MikroORM;
+  qbo: QboClient;
+  feed: FeedWriter;
+  leaseTtlMs: number;
+  signal?: AbortSignal;
+  metrics: SyncMetrics;
+  log: Logger;
+  mode: string;
+}
+
+/** A progress line every this many pages, so a long load shows it is moving without a line per call. */
+const LOG_EVERY_PAGES = 10;
+
+export function openSession(
+  deps: SessionDeps,
+  target: Target,
+  lease: Lease,
+  runId: string,
+  decls: readonly EntityDecl[],
+): SyncSession {
+  let calls = 0;
+  let pages = 0;
+  let records = 0;
+  const ctx = {
+    orgId: target.orgId,
+    correlationId: runId,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  };
+  const takeCalls = () => {
+    const n = calls;
+    calls = 0;
+    return n;
+  };
+  return {
+    target,
+    lease,
+    runId,
+    decls,
+    feed: deps.feed,
+    query: async (parts) => {
+      calls++;
+      return deps.qbo.query(target.realmId, parts, ctx);
+    },
+    cdc: async (entities, since) => {
+      calls++;
+      return deps.qbo.cdc(target.realmId, entities, new Date(since), ctx);
+    },
+    takeCalls,
+    async progress(em, counts) {
+      const c = {
+        pages: counts.pages,
+        upserted: counts.upserted ?? 0,
+        deleted: counts.deleted ?? 0,
+        unchanged: counts.unchanged ?? 0,
+        calls: takeCalls(),
+      };
+      await addProgress(em, runId, c);
+      deps.metrics.page(deps.mode, c);
+      const before = pages;
+      pages += c.pages;
+      records += c.upserted + c.deleted + c.unchanged;
+      if (Math.floor(pages / LOG_EVERY_PAGES) > Math.floor(before / LOG_EVERY_PAGES)) {
+        deps.log.info(
+          { runId, orgId: target.orgId, realmId: target.realmId, pages, records },
+          'sync progress',
+        );
+      }
+    },
+    write: (fn) =>
+      deps.orm.em.fork().transactional(async (em) => {
+        await fence(em, lease, deps.leaseTtlMs);
+        await assertStillSyncing(em, target);
+        return fn(em);
+      }),
+  };
+}
+
+async function assertStillSyncing(em: Em, target: Target): Promise<void> {
+  const rows = await query<{ status: string; connection_id: string }>(
+    em,
+    'select status, connection_id::text from sync_target where org_id = $1 and realm_id = $2 for share',
+    [target.orgId, target.realmId],
+  );
+  const row = rows[0];
+  if (!row || row.connection_id !== target.connectionId) throw new ConnectionStoppedError('replaced');
+  if (row.status !== 'active') throw new ConnectionStoppedError(row.status);
+}
