@@ -155,7 +155,15 @@ export async function writeChanges(em: Em, feed: FeedWriter, input: WriteChanges
        content_hash = case when excluded.deleted_at is not null then m.content_hash else excluded.content_hash end,
        deleted_at = excluded.deleted_at, delete_reason = excluded.delete_reason,
        merged_into = excluded.merged_into, seq = excluded.seq, updated_at = now()`,
-    [target.orgId, target.realmId, decl.name, target.connectionId, JSON.stringify(entries.map(mirrorRow))],
+    [
+      target.orgId,
+      target.realmId,
+      decl.name,
+      target.connectionId,
+      // One row per record: a record changed twice in one page ends as its last change (an upsert may not
+      // touch a row twice), while both changes keep their events and sequence numbers.
+      JSON.stringify([...new Map(entries.map((e) => [entryId(e), mirrorRow(e)])).values()]),
+    ],
   );
   await feed.write(em, entries);
 }
