@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { type CatalogEvent, stateKey, topics } from '@qbo/events';
-import { repoRoot } from '@qbo/local-kafka';
 import {
   createTestDatabase,
+  repoRoot,
   type ServiceProcess,
   startProcess,
   type TestDatabase,
