@@ -6,6 +6,8 @@ export type Counters = ReturnType<SimulatorControl['counters']>;
 /** The simulator as its own process, driven only through its HTTP control API, as another Intuit would be. */
 export interface SimulatorUnderTest {
   url: string;
+  /** The simulator process's id, for measuring its CPU. */
+  pid: number | undefined;
   realmIds: string[];
   /** Calls per realm and endpoint, counted by the simulator itself. */
   counters(): Promise<Counters>;
@@ -43,6 +45,7 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
   const companies = (await call('GET', '/companies')) as { realmId: string }[];
   return {
     url: sim.url,
+    pid: sim.child.pid,
     realmIds: companies.map((c) => c.realmId),
     counters: async () => (await call('GET', '/counters')) as Counters,
     approveNext: async (realmId) => void (await call('POST', '/consent', { decision: 'approve', realmId })),
