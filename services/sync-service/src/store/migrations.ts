@@ -1,4 +1,5 @@
 import { eventBusMigrations } from '@qbo/event-bus';
+import { qboApiLogMigration } from '@qbo/qbo-client';
 import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
 
@@ -116,4 +117,6 @@ class SyncState extends Migration {
 export const migrations: DatabaseOptions['migrations'] = [
   ...eventBusMigrations,
   { name: 'sync-0001-state', class: SyncState },
+  // The Accounting API log the qbo-client writes for every call this service makes.
+  qboApiLogMigration,
 ];
