@@ -46,7 +46,7 @@ ENV LIBS="event-bus events service-kit token-api"
 FROM build AS libs-token-service
 ENV LIBS="event-bus events service-kit token-api"
 FROM build AS libs-sync-service
-ENV LIBS="events qbo-client service-kit token-api"
+ENV LIBS="event-bus events qbo-client service-kit token-api"
 FROM build AS libs-webhook-ingest
 ENV LIBS="event-bus events service-kit"
 FROM build AS libs-qbo-simulator

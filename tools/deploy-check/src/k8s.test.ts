@@ -98,13 +98,13 @@ for (const overlay of overlayNames()) {
   });
 }
 
-test('prod scales the HTTP services with HPAs and the token-service consumer with KEDA; dev runs without KEDA', () => {
+test('prod scales the HTTP services and sync-service with HPAs and the token-service consumer with KEDA; dev runs without KEDA', () => {
   const prod = renderOverlay('prod');
   assert.deepEqual(
     hpas(prod)
       .map((h) => h.spec?.scaleTargetRef.name)
       .sort(),
-    ['auth-service', 'webhook-ingest'],
+    ['auth-service', 'sync-service', 'webhook-ingest'],
   );
   assert.deepEqual(
     scaledObjects(prod)
@@ -393,8 +393,8 @@ describe('each check fails on a broken copy of the prod render', () => {
   test('config: an undeclared variable, a missing required one, an invalid value', async () => {
     const problems = await envProblems(
       broken((o) => {
-        // sync-service does not use the event bus, so it has no schema registry to talk to.
-        configOf(o, 'sync-service').data.SCHEMA_REGISTRY_URL = 'http://schema-registry.kafka.svc:8081';
+        // sync-service verifies no webhooks: the verifier tokens are webhook-ingest's.
+        configOf(o, 'sync-service').data.WEBHOOK_VERIFIER_TOKENS = 'x';
         delete configOf(o, 'auth-service').data.QBO_CLIENT_ID;
         configOf(o, 'webhook-ingest').data.KAFKA_BROKERS = 'kafka-bootstrap.kafka.svc';
         app(o, 'token-service').env?.push({
@@ -405,7 +405,7 @@ describe('each check fails on a broken copy of the prod render', () => {
     );
     assert.match(
       problems,
-      /Deployment\/sync-service: sets SCHEMA_REGISTRY_URL, which sync-service's config does not declare/,
+      /Deployment\/sync-service: sets WEBHOOK_VERIFIER_TOKENS, which sync-service's config does not declare/,
     );
     assert.match(problems, /Deployment\/auth-service: config refused: QBO_CLIENT_ID: is required/);
     assert.match(problems, /Deployment\/webhook-ingest: config refused: KAFKA_BROKERS: .*host:port/);

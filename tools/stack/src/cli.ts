@@ -8,8 +8,8 @@ import { choosePorts, entryOf, SERVICES, serviceEnv, simulatorLaunch } from './s
 
 // Runs the platform on this machine: a real Kafka broker, the platform database on the local Postgres, every
 // service and the QuickBooks simulator standing in for Intuit, each checked ready. `--demo` then walks through
-// connect → webhook → refresh → deactivation; `--once` stops everything again once all are ready (or the demo
-// is done); `--port-offset N` shifts every port; `--free-ports` picks free ones.
+// connect → initial sync → webhook → record event → refresh → deactivation; `--once` stops everything again
+// once all are ready (or the demo is done); `--port-offset N` shifts every port; `--free-ports` picks free ones.
 
 const args = process.argv.slice(2);
 const once = args.includes('--once');
@@ -28,6 +28,7 @@ async function main(): Promise<number> {
 
   const kafka = await startKafka({ log: (line) => print(`[kafka] ${line}`) });
   const brokers = process.env.KAFKA_BROKERS ?? brokerAddress();
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
   const secrets = await loadStackSecrets(join(root, '.local', 'stack', 'secrets.json'));
   const ports = await choosePorts(portOffset, free);
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
           ...entryOf(root, spec.name),
           env: {
             ...process.env,
-            ...serviceEnv(spec.name, ports, secrets),
+            ...serviceEnv(spec.name, ports, secrets, redisUrl),
             DATABASE_URL: databaseUrl,
             KAFKA_BROKERS: brokers,
             PORT: String(ports[spec.name]),
@@ -90,7 +91,7 @@ async function main(): Promise<number> {
       if (ready.status !== 'ok') throw new Error(`${service.name} is not ready: ${JSON.stringify(ready)}`);
     }
     print(`\n[stack] all services ready (Kafka at ${brokers})\n${rows.join('\n')}\n`);
-    if (demo) await runDemo(ports, secrets, print);
+    if (demo) await runDemo({ ports, secrets, databaseUrl, brokers }, print);
   } catch (err) {
     print(`[stack] ${(err as Error).message}`);
     return stopAll(1);

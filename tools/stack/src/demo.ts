@@ -1,30 +1,56 @@
 import { createHmac } from 'node:crypto';
+import { followInitialSync, type RecordEvent, type RecordWatch, watchRecords } from './demo-sync.js';
 import type { StackSecrets } from './secrets.js';
 import { ORG_TOKEN_AUDIENCE, ORG_TOKEN_ISSUER, PLATFORM_ORIGIN, type StackPorts } from './services.js';
 
+export interface DemoStack {
+  ports: StackPorts;
+  secrets: StackSecrets;
+  /** The platform database, where the demo follows sync-service's run rows. */
+  databaseUrl: string;
+  brokers: string;
+}
+
 /**
  * The story the local stack tells end to end, over real HTTP and Kafka: an org connects a QuickBooks company
- * through auth-service (the simulator as Intuit), token-service holds and refreshes its credentials, a change
- * in QuickBooks arrives as a verified webhook, and a grant revoked at Intuit deactivates the connection once,
- * which auth-service's status view shows. No token is printed.
+ * through auth-service (the simulator as Intuit), token-service holds and refreshes its credentials,
+ * sync-service loads the company, a change in QuickBooks arrives as a verified webhook and then as a record
+ * event, and a grant revoked at Intuit deactivates the connection once, which auth-service's status view
+ * shows. No token is printed.
  */
-export async function runDemo(
-  ports: StackPorts,
-  secrets: StackSecrets,
+export async function runDemo(stack: DemoStack, print: (line: string) => void): Promise<void> {
+  const orgId = `demo-org-${Date.now().toString(36)}`;
+  // Watching from before the connect, as a downstream consumer would, so no record event is missed.
+  const records = await watchRecords(stack.brokers, orgId);
+  try {
+    await tellStory(stack, orgId, records, print);
+  } finally {
+    await records.stop();
+  }
+}
+
+async function tellStory(
+  { ports, secrets, databaseUrl }: DemoStack,
+  orgId: string,
+  records: RecordWatch,
   print: (line: string) => void,
 ): Promise<void> {
   const at = (port: number) => `http://127.0.0.1:${port}`;
   const auth = at(ports['auth-service']);
   const tokens = at(ports['token-service']);
   const sim = at(ports.simulator);
-  const orgId = `demo-org-${Date.now().toString(36)}`;
   const orgBearer = `Bearer ${orgToken(orgId, secrets.orgJwtSecret)}`;
   const serviceBearer = `Bearer ${secrets.tokenServiceCredential}`;
   const step = (line: string) => print(`[demo] ${line}`);
 
-  // 0. A company of its own in QuickBooks, which the consent will pick: each run tells the whole story afresh.
-  const company = await post<{ realmId: string }>(`${sim}/_sim/companies`, { name: `Demo company ${orgId}` });
-  await post(`${sim}/_sim/consent`, { decision: 'approve', realmId: company.realmId });
+  // 0. A company of its own in QuickBooks, with a few hundred records, which the consent will pick: each run
+  //    tells the whole story afresh, on the same data (a fixed seed; the simulator avoids realm ids in use).
+  const seeded = await post<{ realmIds: string[] }>(`${sim}/_sim/seed`, {
+    seed: 2026,
+    companies: 1,
+    records: 300,
+  });
+  await post(`${sim}/_sim/consent`, { decision: 'approve', realmId: seeded.realmIds[0] });
 
   // 1. The platform's frontend asks auth-service to start a connect flow for its org.
   const initiated = await fetch(`${auth}/connect/quickbooks`, {
@@ -71,8 +97,22 @@ export async function runDemo(
   );
   step(`token-service holds credential version ${vault.credentialVersion} (${vault.status})`);
 
-  // 4. A change made in QuickBooks arrives as a signed webhook, verified and published before its 200.
-  await post(`${sim}/_sim/companies/${realmId}/changes`, {
+  // 4. sync-service hears of the connection and loads the company, page by page; every record it mirrors
+  //    goes out as an event of the run on the record change log.
+  const load = await followInitialSync(databaseUrl, realmId, step);
+  const ofLoad = (events: readonly RecordEvent[]) =>
+    events.filter((e) => e.data.realmId === realmId && e.data.source?.runId === load.runId).length;
+  const published = ofLoad(
+    await records.until((seen) => ofLoad(seen) >= load.upserted, 'the initial sync’s record events'),
+  );
+  step(
+    `initial sync complete: ${load.upserted} records in ${load.pages} pages (${load.apiCalls} API calls), ` +
+      `${published} record events on qbo.records.v1`,
+  );
+
+  // 5. A change made in QuickBooks arrives as a signed webhook, verified and published before its 200; the
+  //    notification brings sync-service's next delta forward, which publishes the record.
+  const customer = await post<{ Id: string }>(`${sim}/_sim/companies/${realmId}/changes`, {
     op: 'create',
     entity: 'Customer',
     data: { DisplayName: `Demo customer ${Date.now()}` },
@@ -87,8 +127,14 @@ export async function runDemo(
   const delivered = last?.status ?? last?.attempts?.at(-1)?.status;
   if (delivered !== 200) throw new Error(`the webhook was answered ${delivered ?? 'not at all'}`);
   step('a customer created in QuickBooks arrived as a verified webhook, answered 200 after the Kafka ack');
+  const isCustomer = (e: RecordEvent) =>
+    e.type === 'RecordUpserted' && e.data.entity === 'Customer' && e.data.entityId === customer.Id;
+  const change = (await records.until((seen) => seen.some(isCustomer), 'the new customer')).find(isCustomer);
+  step(
+    `sync-service published RecordUpserted Customer ${customer.Id} (op ${change?.data.op}) on qbo.records.v1`,
+  );
 
-  // 5. Intuit ends the access token early. The Accounting API refuses it; the caller asks token-service to
+  // 6. Intuit ends the access token early. The Accounting API refuses it; the caller asks token-service to
   //    refresh exactly that token (compare-and-refresh), and the new one works.
   await post(`${sim}/_sim/tokens/expire`, { realmId });
   const stale = await accessToken(tokens, connectionId, serviceBearer);
@@ -106,7 +152,7 @@ export async function runDemo(
       `${stale.credentialVersion} → ${fresh.credentialVersion}) and the Accounting API accepts the new one`,
   );
 
-  // 6. The customer disconnects the app inside QuickBooks: the grant is dead. The next refresh is refused
+  // 7. The customer disconnects the app inside QuickBooks: the grant is dead. The next refresh is refused
   //    (and the last-known-good token with it), so the connection is deactivated once, and says so.
   await post(`${sim}/_sim/companies/${realmId}/revoke`, {});
   const refused = await fetch(`${tokens}/internal/connections/${connectionId}/access-token/refresh`, {
@@ -131,7 +177,7 @@ export async function runDemo(
       throw new Error(`the connection is still ${seen.status} 30 s after the revocation`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  // 7. The org disconnects: auth-service announces it, and token-service shreds what it held.
+  // 8. The org disconnects: auth-service announces it, and token-service shreds what it held.
   const gone = await fetch(`${auth}/connections/${connectionId}`, {
     method: 'DELETE',
     headers: { authorization: orgBearer },

@@ -7,8 +7,10 @@ import { dirname } from 'node:path';
  * restart can still open the vault it sealed before. Never for anything but this machine.
  */
 export interface StackSecrets {
-  /** token-service's service credential, presented by auth-service. */
+  /** A token-service credential, presented by auth-service. */
   tokenServiceCredential: string;
+  /** sync-service's own token-service credential: either can be rotated without the other. */
+  syncServiceCredential: string;
   /** token-service's key ring, `kid:base64`. */
   tokenKeys: string;
   stateCookieSecret: string;
@@ -21,20 +23,26 @@ export interface StackSecrets {
 
 const random = (bytes: number) => randomBytes(bytes).toString('base64url');
 
+const fresh = (): StackSecrets => ({
+  tokenServiceCredential: random(32),
+  syncServiceCredential: random(32),
+  tokenKeys: `local1:${randomBytes(32).toString('base64')}`,
+  stateCookieSecret: random(32),
+  orgJwtSecret: random(32),
+  webhookVerifierToken: random(24),
+  qboClientSecret: random(24),
+});
+
+/** The kept secrets; one the file lacks (a secret added since it was written) is made now and kept too. */
 export async function loadStackSecrets(file: string): Promise<StackSecrets> {
+  let kept: Partial<StackSecrets> = {};
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as StackSecrets;
+    kept = JSON.parse(await readFile(file, 'utf8')) as Partial<StackSecrets>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const secrets: StackSecrets = {
-    tokenServiceCredential: random(32),
-    tokenKeys: `local1:${randomBytes(32).toString('base64')}`,
-    stateCookieSecret: random(32),
-    orgJwtSecret: random(32),
-    webhookVerifierToken: random(24),
-    qboClientSecret: random(24),
-  };
+  const secrets = { ...fresh(), ...kept };
+  if (Object.keys(secrets).every((key) => key in kept)) return secrets;
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;

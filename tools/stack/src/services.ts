@@ -60,6 +60,7 @@ export function serviceEnv(
   name: Deployable,
   ports: StackPorts,
   secrets: StackSecrets,
+  redisUrl: string,
 ): Record<string, string> {
   const intuit = {
     QBO_CLIENT_ID,
@@ -71,7 +72,8 @@ export function serviceEnv(
     case 'token-service':
       return {
         ...intuit,
-        TOKEN_SERVICE_CREDENTIALS: secrets.tokenServiceCredential,
+        // One credential per caller, so each can be rotated (or revoked) on its own.
+        TOKEN_SERVICE_CREDENTIALS: `${secrets.tokenServiceCredential},${secrets.syncServiceCredential}`,
         TOKEN_KEYS: secrets.tokenKeys,
         TOKEN_ACTIVE_KEY_ID: secrets.tokenKeys.split(':')[0] ?? '',
       };
@@ -94,7 +96,12 @@ export function serviceEnv(
     case 'webhook-ingest':
       return { WEBHOOK_VERIFIER_TOKENS: secrets.webhookVerifierToken };
     case 'sync-service':
-      return {};
+      return {
+        QBO_API_BASE_URL: local(ports.simulator),
+        TOKEN_SERVICE_URL: local(ports['token-service']),
+        TOKEN_SERVICE_CREDENTIAL: secrets.syncServiceCredential,
+        REDIS_URL: redisUrl,
+      };
   }
 }
 
