@@ -33,6 +33,10 @@ export interface SyncStack {
   tokens: RunningTokenService;
   db: TestDatabase;
   bus: TestBus;
+  /** Every sync-service process started, stopped and killed ones included (their output stays readable). */
+  replicas: readonly ServiceProcess[];
+  /** The secrets the stack handed out: the service credential and each grant's access and refresh token. */
+  secrets: readonly string[];
   /** Starts a sync-service replica (several may run at once on the same database). */
   startReplica(env?: Record<string, string>): Promise<ServiceProcess>;
   /** Connects a realm for an org as auth-service would; resolves with the connection id. */
@@ -99,6 +103,7 @@ export async function startSyncStack(sim: SimulatorUnderTest): Promise<SyncStack
   const producer = await createTestProducer(bus);
   const credential = tokens.credential;
   const replicas: ServiceProcess[] = [];
+  const secrets: string[] = [credential];
   const events = createEventFactory({ source: 'auth-service' });
   const commands = createEventFactory({ source: 'test-client' });
   const webhooks = createEventFactory({ source: 'webhook-ingest' });
@@ -108,6 +113,8 @@ export async function startSyncStack(sim: SimulatorUnderTest): Promise<SyncStack
     tokens,
     db,
     bus,
+    replicas,
+    secrets,
     async startReplica(env = {}) {
       const proc = await startProcess({
         entry,
@@ -132,7 +139,13 @@ export async function startSyncStack(sim: SimulatorUnderTest): Promise<SyncStack
       return proc;
     },
     async connect(realmId, orgId) {
-      const { connectionId } = await storeGrant(sim, tokens.client(), realmId, orgId);
+      const { connectionId, accessToken, refreshToken } = await storeGrant(
+        sim,
+        tokens.client(),
+        realmId,
+        orgId,
+      );
+      secrets.push(accessToken, refreshToken);
       await producer.publish(
         events(ConnectionEstablished, {
           orgId,
