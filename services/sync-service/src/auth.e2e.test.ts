@@ -118,6 +118,8 @@ describe('sync-service and the grant', () => {
       ...(await httpText(stack)),
       ...processText(stack),
     ];
+    const [logged] = await stack.db.query<{ n: number }>('select count(*)::int as n from sync.qbo_api_log');
+    assert.ok((logged?.n ?? 0) > 0, 'the API log is among the tables scanned');
     assert.deepEqual(findSecrets(await scan(), secrets), []);
 
     // The scan can fail: a token planted in a table is found.

@@ -1,4 +1,5 @@
 import { eventBusMigrations } from '@qbo/event-bus';
+import { qboApiLogMigration } from '@qbo/qbo-client';
 import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
 
@@ -115,5 +116,6 @@ class SyncState extends Migration {
 
 export const migrations: DatabaseOptions['migrations'] = [
   ...eventBusMigrations,
+  qboApiLogMigration,
   { name: 'sync-0001-state', class: SyncState },
 ];
