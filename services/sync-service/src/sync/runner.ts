@@ -6,7 +6,7 @@ import type { Logger, MikroORM } from '@qbo/service-kit';
 import { declsFor } from '../domain/entities.js';
 import { type FailureSummary, retryPlan, summarise } from '../domain/failure.js';
 import type { FeedWriter } from '../store/feed.js';
-import type { Lease } from '../store/lease.js';
+import { type Lease, renewLease } from '../store/lease.js';
 import type { PageCounts } from '../store/mirror.js';
 import { finishRun, insertRun, type RunMode, type RunTrigger } from '../store/runs.js';
 import { execute, query } from '../store/sql.js';
@@ -126,13 +126,14 @@ export function createRunner(deps: RunnerDeps): Runner {
         maxMs: options.retryMaxMs,
       });
       log.warn({ runId, mode, err: failure, willRetry: plan.willRetry }, 'sync run failed');
-      await recordRunFailure(target, runId, base, startedAt, failure, plan);
+      await recordRunFailure(target, lease, runId, base, startedAt, failure, plan);
       return false;
     }
   }
 
   async function recordRunFailure(
     target: SyncTarget,
+    lease: Lease,
     runId: string,
     base: { syncRunId: string; connectionId: string; mode: RunMode },
     startedAt: Date,
@@ -163,7 +164,13 @@ export function createRunner(deps: RunnerDeps): Runner {
             },
           }),
         );
-        if (failure.code !== 'lease_lost') {
+        // A run that lost its lease, whatever error it met, leaves the company's schedule to the new holder.
+        // The company's row is locked before the lease's, in the order of a claim.
+        await query(em, 'select 1 from sync_target where org_id = $1 and realm_id = $2 for update', [
+          target.orgId,
+          target.realmId,
+        ]);
+        if (failure.code !== 'lease_lost' && (await renewLease(em, lease, options.leaseTtlMs))) {
           await recordFailure(em, target, failure);
           await scheduleNext(em, target, plan.delayMs, false);
         }

@@ -1,5 +1,5 @@
 import type { Logger, MikroORM } from '@qbo/service-kit';
-import { acquireLease, type Lease, releaseLease, renewLease } from '../store/lease.js';
+import { acquireLease, FencedError, type Lease, releaseLease, renewLease } from '../store/lease.js';
 import { dueTargets, markClaimed, type SyncTarget } from '../store/targets.js';
 import type { Runner } from './runner.js';
 
@@ -61,7 +61,8 @@ export function createWorker(opts: WorkerOptions): Worker {
           (held) => {
             if (!held) {
               log.warn({ orgId: lease.orgId }, 'sync lease lost; stopping the run');
-              abort.abort();
+              // The run fails as `lease_lost`, so it leaves the company's schedule to the new holder.
+              abort.abort(new FencedError(lease.orgId));
             }
           },
           (err) => log.warn({ err, orgId: lease.orgId }, 'sync lease heartbeat failed'),
