@@ -18,7 +18,7 @@ const DELTA_KILLS = 5;
  */
 const ENV = {
   SYNC_PAGE_SIZE: '100',
-  SYNC_LEASE_TTL_MS: '1500',
+  SYNC_LEASE_TTL_MS: '3000',
   SYNC_MAX_CONCURRENT_RUNS: '1',
   SYNC_INTERVAL_MS: '1000',
 };
@@ -88,7 +88,7 @@ const lastSeq = async (orgId: string) =>
 
 describe(`sync-service killed with SIGKILL at random points (CHAOS_SEED=${seed})`, () => {
   it('resumes interrupted loads: mirror equal, every version on the log, no seq gap', {
-    timeout: 240_000,
+    timeout: 300_000,
   }, async (t) => {
     for (const realmId of sim.realmIds) orgs.push({ orgId: newOrg(), realmId });
     const asked = new Date();
@@ -115,7 +115,7 @@ describe(`sync-service killed with SIGKILL at random points (CHAOS_SEED=${seed})
   });
 
   it("resumes interrupted deltas: every changed record's new version on the log", {
-    timeout: 240_000,
+    timeout: 300_000,
   }, async (t) => {
     const { orgId, realmId } = orgs[0] as (typeof orgs)[number];
     for (let i = 0; i < DELTA_KILLS; i++) {
@@ -155,7 +155,15 @@ describe(`sync-service killed with SIGKILL at random points (CHAOS_SEED=${seed})
       const modes = await kill();
       const trial = `delta kill ${i} after ${delayMs} ms, runs in flight: ${modes.join(', ') || 'none'}`;
       t.diagnostic(trial);
-      await stack.waitForRun(realmId, { mode: 'cdc', status: 'completed', after: changedAt }, 60_000);
+      await stack
+        .waitForRun(realmId, { mode: 'cdc', status: 'completed', after: changedAt }, 120_000)
+        .catch(async (err: unknown) => {
+          const runs = await stack.db.query(
+            'select mode, status, error, started_at from sync.sync_run where realm_id = $1 and started_at > $2',
+            [realmId, changedAt],
+          );
+          throw new Error(`${trial}: ${(err as Error).message}; runs since: ${JSON.stringify(runs)}`);
+        });
       const log = await assertConsistent(orgId, realmId, trial);
 
       const key = (d: { entity?: string; entityId?: string }) => `${d.entity}/${d.entityId}`;
