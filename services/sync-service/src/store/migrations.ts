@@ -116,6 +116,7 @@ class SyncState extends Migration {
 
 export const migrations: DatabaseOptions['migrations'] = [
   ...eventBusMigrations,
+  qboApiLogMigration,
   { name: 'sync-0001-state', class: SyncState },
   // The client's log of every call to Intuit, which the service writes through mikroOrmApiLogStore.
   qboApiLogMigration,

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Outbox } from '@qbo/event-bus';
 import { type EventFactory, SyncCompleted, SyncFailed, SyncStarted } from '@qbo/events';
 import type { QboClient } from '@qbo/qbo-client';
-import type { Logger, MikroORM } from '@qbo/service-kit';
-import { execute, query } from '@qbo/service-kit';
+import { execute, type Logger, type MikroORM, query } from '@qbo/service-kit';
 import { declsFor } from '../domain/entities.js';
 import { type FailureSummary, retryPlan, summarise } from '../domain/failure.js';
 import { createSyncMetrics, type SyncMetrics } from '../metrics.js';
 import type { FeedWriter } from '../store/feed.js';
-import type { Lease } from '../store/lease.js';
+import { type Lease, renewLease } from '../store/lease.js';
 import type { PageCounts } from '../store/mirror.js';
 import { finishRun, insertRun, type RunMode, type RunTrigger } from '../store/runs.js';
 import { readTarget, recordFailure, type SyncTarget, scheduleNext } from '../store/targets.js';
@@ -132,7 +131,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         maxMs: options.retryMaxMs,
       });
       log.warn({ runId, mode, err: failure, willRetry: plan.willRetry }, 'sync run failed');
-      await recordRunFailure(target, runId, base, startedAt, failure, plan);
+      await recordRunFailure(target, lease, runId, base, startedAt, failure, plan);
       metrics.run(mode, 'failed', Date.now() - startedAt.getTime());
       return false;
     }
@@ -140,6 +139,7 @@ export function createRunner(deps: RunnerDeps): Runner {
 
   async function recordRunFailure(
     target: SyncTarget,
+    lease: Lease,
     runId: string,
     base: { syncRunId: string; connectionId: string; mode: RunMode },
     startedAt: Date,
@@ -170,7 +170,13 @@ export function createRunner(deps: RunnerDeps): Runner {
             },
           }),
         );
-        if (failure.code !== 'lease_lost') {
+        // A run that lost its lease, whatever error it met, leaves the company's schedule to the new holder.
+        // The company's row is locked before the lease's, in the order of a claim.
+        await query(em, 'select 1 from sync_target where org_id = $1 and realm_id = $2 for update', [
+          target.orgId,
+          target.realmId,
+        ]);
+        if (failure.code !== 'lease_lost' && (await renewLease(em, lease, options.leaseTtlMs))) {
           await recordFailure(em, target, failure);
           await scheduleNext(em, target, plan.delayMs, false);
         }

@@ -110,8 +110,10 @@ export function openSession(
     },
     write: (fn) =>
       deps.orm.em.fork().transactional(async (em) => {
-        await fence(em, lease, deps.leaseTtlMs);
+        // The company's row before the lease's, as a claim locks them: the other order deadlocks with another
+        // replica's claim of this company, which holds its row and waits for the lease.
         await assertStillSyncing(em, target);
+        await fence(em, lease, deps.leaseTtlMs);
         return fn(em);
       }),
   };

@@ -71,6 +71,7 @@ export function createWorker(opts: WorkerOptions): Worker {
           (held) => {
             if (!held) {
               log.warn({ orgId: lease.orgId }, 'sync lease lost; stopping the run');
+              // The run fails as `lease_lost`, so it leaves the company's schedule to the new holder.
               abort.abort(new FencedError(lease.orgId));
             }
           },

@@ -39,7 +39,9 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
       headers: { 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    if (!response.ok) throw new Error(`simulator ${method} ${path}: ${response.status}`);
+    if (!response.ok) {
+      throw new Error(`simulator ${method} ${path}: ${response.status} ${await response.text()}`);
+    }
     return response.status === 204 ? undefined : response.json();
   };
   const companies = (await call('GET', '/companies')) as { realmId: string }[];

@@ -34,6 +34,10 @@ export interface SyncStack {
   tokens: RunningTokenService;
   db: TestDatabase;
   bus: TestBus;
+  /** Every sync-service process started, stopped and killed ones included (their output stays readable). */
+  replicas: readonly ServiceProcess[];
+  /** The secrets the stack handed out: the service credential and each grant's access and refresh token. */
+  secrets: readonly string[];
   /** Starts a sync-service replica (several may run at once on the same database). */
   startReplica(env?: Record<string, string>): Promise<ServiceProcess>;
   /** Connects a realm for an org as auth-service would; resolves with the connection id. */
@@ -110,6 +114,7 @@ export async function startSyncStack(
   await producer.connect();
   const credential = tokens.credential;
   const replicas: ServiceProcess[] = [];
+  const secrets: string[] = [credential];
   const events = createEventFactory({ source: 'auth-service' });
   const commands = createEventFactory({ source: 'test-client' });
   const webhooks = createEventFactory({ source: 'webhook-ingest' });
@@ -119,6 +124,8 @@ export async function startSyncStack(
     tokens,
     db,
     bus,
+    replicas,
+    secrets,
     async startReplica(env = {}) {
       const proc = await startProcess({
         entry,
@@ -144,7 +151,13 @@ export async function startSyncStack(
       return proc;
     },
     async connect(realmId, orgId) {
-      const { connectionId } = await storeGrant(sim, tokens.client(), realmId, orgId);
+      const { connectionId, accessToken, refreshToken } = await storeGrant(
+        sim,
+        tokens.client(),
+        realmId,
+        orgId,
+      );
+      secrets.push(accessToken, refreshToken);
       await producer.publish(
         events(ConnectionEstablished, {
           orgId,

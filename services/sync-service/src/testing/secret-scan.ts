@@ -1,0 +1,62 @@
+import type { SyncStack } from './sync-stack.js';
+import { topics } from './sync-stack.js';
+
+/** One place text came from: a table, a topic, a process's output or an HTTP answer. */
+export interface Haystack {
+  where: string;
+  text: string;
+}
+
+/** Where any of the secrets appears; each hit names the place, never the secret. */
+export function findSecrets(haystacks: readonly Haystack[], secrets: readonly string[]): string[] {
+  const wanted = secrets.filter((s) => s.length >= 8);
+  return haystacks.flatMap((h) =>
+    wanted.flatMap((s, i) => (h.text.includes(s) ? [`secret #${i} in ${h.where}`] : [])),
+  );
+}
+
+/** Every row of every table of the service's schema, as text. */
+export async function tableText(stack: SyncStack): Promise<Haystack[]> {
+  const tables = await stack.db.query<{ table_name: string }>(
+    `select table_name from information_schema.tables where table_schema = 'sync' and table_type = 'BASE TABLE'`,
+  );
+  const out: Haystack[] = [];
+  for (const { table_name } of tables) {
+    const rows = await stack.db.query<{ text: string | null }>(
+      `select string_agg(t::text, E'\\n') as text from sync."${table_name}" t`,
+    );
+    out.push({ where: `table sync.${table_name}`, text: rows[0]?.text ?? '' });
+  }
+  return out;
+}
+
+/** Every message, key and header on the topics sync-service writes. */
+export async function topicText(stack: SyncStack): Promise<Haystack[]> {
+  const out: Haystack[] = [];
+  for (const topic of [topics.records, topics.recordsState, topics.syncRuns]) {
+    out.push({ where: `topic ${topic}`, text: JSON.stringify(await stack.readAll(topic)) });
+  }
+  return out;
+}
+
+/** What the running replicas answer over HTTP, headers included, on their routes and an unknown one. */
+export async function httpText(stack: SyncStack): Promise<Haystack[]> {
+  const out: Haystack[] = [];
+  for (const replica of stack.replicas) {
+    if (replica.child.exitCode !== null || replica.child.signalCode !== null) continue;
+    for (const path of ['/healthz', '/readyz', '/metrics', '/no-such-route']) {
+      const res = await fetch(`${replica.url}${path}`);
+      const headers = JSON.stringify([...res.headers]);
+      out.push({ where: `GET ${path} (${res.status})`, text: `${headers}\n${await res.text()}` });
+    }
+  }
+  return out;
+}
+
+/** The output of every process of the stack: each sync-service replica and the token-service. */
+export function processText(stack: SyncStack): Haystack[] {
+  return [
+    ...stack.replicas.map((r, i) => ({ where: `sync-service replica ${i} output`, text: r.output() })),
+    { where: 'token-service output', text: stack.tokens.process.output() },
+  ];
+}
