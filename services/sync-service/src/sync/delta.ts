@@ -4,6 +4,7 @@ import { floorToSecond, instantOf } from '../domain/qbo-time.js';
 import { applyRecords, type PageCounts, type RecordHint } from '../store/mirror.js';
 import { addProgress } from '../store/runs.js';
 import { type Em, execute, query } from '../store/sql.js';
+import { recordPoisoned } from '../store/sync-errors.js';
 import { type DeltaBatch, MissingTimeError, readChanges } from './cdc-delta.js';
 import { readWindow } from './query-window.js';
 import type { SyncSession } from './session.js';
@@ -52,6 +53,7 @@ export async function runDelta(
         runId: s.runId,
         hints,
       });
+      await recordPoisoned(em, s.target, s.runId, batch.poisoned ?? []);
       await addProgress(em, s.runId, { ...c, pages: 1, calls: s.takeCalls() });
       return c;
     });
@@ -80,7 +82,9 @@ export async function runDelta(
   const until = floorToSecond(asOf - opts.marginMs);
   for (const decl of s.decls) {
     for await (const batch of readWindow(s.query, decl, since, until, opts)) {
-      if (batch.rows.length > 0) await apply({ entity: decl.name, rows: batch.rows, origin: 'query' });
+      if (batch.rows.length > 0 || batch.poisoned) {
+        await apply({ entity: decl.name, rows: batch.rows, origin: 'query', poisoned: batch.poisoned });
+      }
     }
   }
   const all = s.decls.map((d) => d.name);

@@ -3,6 +3,7 @@ import { loadCheckpoints, saveLoadCheckpoint, startLoadCheckpoints } from '../st
 import { allocateSeq, applyRecords, type PageCounts } from '../store/mirror.js';
 import { addProgress, setEstimate } from '../store/runs.js';
 import { type Em, execute, query } from '../store/sql.js';
+import { recordPoisoned } from '../store/sync-errors.js';
 import { MissingTimeError } from './cdc-delta.js';
 import { readWindow } from './query-window.js';
 import type { SyncSession } from './session.js';
@@ -128,6 +129,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
           runId: s.runId,
           snapshot,
         });
+        await recordPoisoned(em, s.target, s.runId, batch.poisoned ?? []);
         await saveLoadCheckpoint(em, s.target, { entity: decl.name, cursor: batch.cursor, done: batch.done });
         await addProgress(em, s.runId, { ...c, pages: 1, calls: s.takeCalls() });
         return c;
