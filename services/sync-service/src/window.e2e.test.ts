@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { mirrorDifferences } from './testing/compare.js';
 import { answeredCalls, lastSeq, latestState, recordEvents } from './testing/feed-reading.js';
+import { deleteAnInvoice, edits } from './testing/qbo-changes.js';
 import { type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
 import { newOrg, type SyncStack, startSyncStack } from './testing/sync-stack.js';
 
@@ -23,26 +24,6 @@ after(async () => {
   await sim?.stop();
 });
 
-/** Deletes the first of these invoices QuickBooks lets go (a paid one cannot be deleted); returns it. */
-async function deleteAnInvoice(realmId: string): Promise<{ id: string; customerId: string }> {
-  const rows = await stack.db.query<{ entity_id: string; customer: string }>(
-    `select entity_id, payload->'CustomerRef'->>'value' as customer from sync.mirror_record
-     where realm_id = $1 and entity = 'Invoice' and deleted_at is null
-       and (payload->>'Balance')::numeric = (payload->>'TotalAmt')::numeric
-     order by entity_id::int limit 20`,
-    [realmId],
-  );
-  for (const row of rows) {
-    try {
-      await sim.change(realmId, { op: 'delete', entity: 'Invoice', id: row.entity_id });
-      return { id: row.entity_id, customerId: row.customer };
-    } catch {
-      // Linked to a payment: try the next one.
-    }
-  }
-  throw new Error('no deletable invoice');
-}
-
 describe('a checkpoint older than CDC reaches', () => {
   it('syncs by windowed queries plus a reconciliation that finds a 31-day-old hard delete, far below a re-read', async (t) => {
     const realmId = sim.realmIds[0] as string;
@@ -52,24 +33,18 @@ describe('a checkpoint older than CDC reaches', () => {
     await stack.waitForRun(realmId, { mode: 'cdc', status: 'completed' });
 
     // Changed in QuickBooks just after the checkpoint: a hard delete and some edits, then 31 days pass.
-    const victim = await deleteAnInvoice(realmId);
+    const victim = await deleteAnInvoice(stack, sim, realmId);
     const customers = await stack.db.query<{ entity_id: string }>(
       `select entity_id from sync.mirror_record where realm_id = $1 and entity = 'Customer' and entity_id <> $2
        order by entity_id::int limit 20`,
       [realmId, victim.customerId],
     );
     const early = customers.map((c) => c.entity_id);
-    await sim.bulk(
-      realmId,
-      early.map((id) => ({ op: 'update', entity: 'Customer', id, data: { CompanyName: `early-${id}` } })),
-    );
+    await sim.bulk(realmId, edits('Customer', early, 'early'));
     const jumped = await sim.clock(31 * DAY_MS);
     // And some after. The customer of the deleted invoice is among them: its balance moved without a version.
     const late = [victim.customerId, ...early.slice(0, 5)];
-    await sim.bulk(
-      realmId,
-      late.map((id) => ({ op: 'update', entity: 'Customer', id, data: { CompanyName: `late-${id}` } })),
-    );
+    await sim.bulk(realmId, edits('Customer', late, 'late'));
 
     const seqBefore = await lastSeq(stack, orgId);
     const c0 = await sim.counters();

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { declsFor, type EntityDecl } from '../domain/entities.js';
 import { createFakeQbo } from '../testing/fake-qbo.js';
 import { type DeltaBatch, readChanges } from './cdc-delta.js';
-import type { PoisonedRecord } from './poison.js';
+import { type PoisonedRecord, readIds } from './poison.js';
 import { readWindow } from './query-window.js';
 
 const invoice: EntityDecl = { name: 'Invoice', kind: 'transaction', cdc: true };
@@ -100,5 +100,24 @@ describe('poisoned records', () => {
       poisoned.map((p) => [p.entity, p.from]),
       [['Invoice', T0 + 24 * S]],
     );
+  });
+
+  it('splits an Id list down to the Id Intuit cannot return, and reads the others', async () => {
+    const fake = createFakeQbo({ now: () => T0 });
+    for (let i = 1; i <= 40; i++) fake.put('Invoice', { Id: String(i), lastUpdated: T0 });
+    fake.poison('Invoice', '17', '10000');
+    const ids = Array.from({ length: 40 }, (_, i) => String(i + 1));
+    const read = async (chunk: readonly string[]) =>
+      (
+        await fake.query({
+          entity: 'Invoice',
+          where: [{ field: 'Id', op: 'IN', value: [...chunk] }],
+          maxResults: 1000,
+        })
+      ).rows;
+    const { rows, poisoned } = await readIds(read, ids);
+    assert.equal(rows.length, 39);
+    assert.deepEqual(poisoned, [{ entityId: '17', code: '10000' }]);
+    assert.ok(fake.calls.length <= 2 * Math.ceil(Math.log2(40)) + 1, `${fake.calls.length} calls`);
   });
 });

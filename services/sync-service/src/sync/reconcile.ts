@@ -10,6 +10,8 @@ import { type PoisonedRecord, readIds } from './poison.js';
 import { readWindow, where } from './query-window.js';
 import type { SyncSession } from './session.js';
 
+const MAX_PASSES = 3;
+
 export interface ReconcileOptions {
   pageSize: number;
   marginMs: number;
@@ -57,7 +59,13 @@ export async function reconcileEntity(
     }
     await listWindow(s, decl, from, to, opts, result);
   };
-  await visit(null, until);
+  // A record missing from the mirror and a stale one that moved away can cancel out in one window's count;
+  // a pass that changed the mirror may have uncovered such a window, so it is counted again.
+  for (let pass = 1; pass <= MAX_PASSES; pass++) {
+    const changed = result.upserted + result.deleted;
+    await visit(null, until);
+    if (result.upserted + result.deleted === changed) break;
+  }
   await s.write((em) =>
     addProgress(em, s.runId, {
       pages: 0,
