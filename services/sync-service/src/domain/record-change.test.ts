@@ -94,4 +94,24 @@ describe('decideChange', () => {
     assert.equal(decideChange(undefined, stub, transaction).kind, 'unchanged');
     assert.equal(decideChange(held(customer(), { deleted: true }), stub, transaction).kind, 'unchanged');
   });
+
+  it('deletes a merged-away name Intuit keeps inactive when a webhook named the merge, and keeps it gone', () => {
+    const loser = customer({ SyncToken: '4', Active: false, DisplayName: 'Amy (deleted)' });
+    const merged = decideChange(held(customer()), loser, { ...nameList, mergedInto: '7' });
+    assert.deepEqual([merged.kind, (merged as { reason?: string }).reason], ['delete', 'merged']);
+    assert.equal((merged as { mergedInto?: string }).mergedInto, '7');
+    const later = decideChange(held(customer(), { deleted: true, mergedAway: true }), loser, nameList);
+    assert.equal(later.kind, 'unchanged', 'a later listing does not bring it back');
+    const plain = decideChange(held(customer()), loser, nameList);
+    assert.equal((plain as { reason?: string }).reason, 'deactivated', 'without a webhook: a deactivation');
+  });
+
+  it("marks the merge's new version of the survivor", () => {
+    const survivor = customer({ SyncToken: '4', Balance: 10 });
+    const change = decideChange(held(customer()), survivor, { ...nameList, mergeSurvivor: true });
+    assert.deepEqual(
+      [(change as { op: string }).op, (change as { reason?: string }).reason],
+      ['u', 'merged_survivor'],
+    );
+  });
 });

@@ -10,6 +10,8 @@ export interface MirrorState {
   active: boolean | null;
   voided: boolean;
   deleted: boolean;
+  /** Deleted as merged away: an inactive copy Intuit keeps of it stays gone. */
+  mergedAway?: boolean;
 }
 
 export type UpsertReason = 'deactivated' | 'reactivated' | 'voided' | 'merged_survivor' | 'reconcile';
@@ -45,6 +47,8 @@ export interface ChangeContext {
   mergedInto?: string | undefined;
   /** Intuit's webhook said the transaction was voided. */
   voidNotified?: boolean;
+  /** Intuit's webhook said another record was merged into this one. */
+  mergeSurvivor?: boolean;
 }
 
 /** A deleted transaction as CDC reports it: a stub with `status: "Deleted"` and no SyncToken (§3). */
@@ -81,6 +85,17 @@ export function decideChange(
       : { kind: 'delete', reason: ctx.kind === 'name_list' ? 'merged' : 'deleted', entityId, lastUpdated };
   }
 
+  // Where Intuit keeps a merged-away name as an inactive record (sync-research §1.8), the webhook's merge
+  // says what it is: gone, merged into the survivor, like the Deleted stub elsewhere.
+  if (
+    ctx.kind === 'name_list' &&
+    incoming.Active === false &&
+    (ctx.mergedInto !== undefined || prev?.mergedAway)
+  ) {
+    if (!prev || prev.deleted) return { kind: 'unchanged', why: 'unknown_deleted' };
+    return { kind: 'delete', reason: 'merged', entityId, mergedInto: ctx.mergedInto as string, lastUpdated };
+  }
+
   const syncToken = typeof incoming.SyncToken === 'string' ? incoming.SyncToken : null;
   if (prev && !prev.deleted && isOlder(prev, lastUpdated, syncToken)) {
     return { kind: 'unchanged', why: 'older_version' };
@@ -91,7 +106,9 @@ export function decideChange(
   const active = ctx.kind === 'name_list' ? incoming.Active !== false : null;
   const voided = ctx.kind === 'transaction' && (ctx.voidNotified === true || looksVoided(incoming));
   const known = prev !== undefined && !prev.deleted;
-  const reason = reasonFor(known ? prev : undefined, active, voided);
+  const reason =
+    reasonFor(known ? prev : undefined, active, voided) ??
+    (ctx.mergeSurvivor ? 'merged_survivor' : undefined);
   return {
     kind: 'upsert',
     op: ctx.snapshot ? 'r' : known ? 'u' : 'c',

@@ -114,10 +114,38 @@ class SyncState extends Migration {
   }
 }
 
+class SyncErrors extends Migration {
+  override up(): void {
+    // Records Intuit could not return (a poisoned record), one row each, so a run completes around them and
+    // the record stays visible until a later read succeeds. A record whose Id Intuit never showed is keyed by
+    // where it sits: its LastUpdatedTime range and position by Id (record_key holds either).
+    this.addSql(`create table sync_error (
+      org_id text not null,
+      realm_id text not null,
+      entity text not null,
+      record_key text not null,
+      entity_id text,
+      range_from timestamptz,
+      range_to timestamptz,
+      position int,
+      after_id text,
+      category text not null,
+      code text not null,
+      first_run_id uuid not null,
+      last_run_id uuid not null,
+      first_seen_at timestamptz not null default now(),
+      last_seen_at timestamptz not null default now(),
+      attempts int not null default 1,
+      primary key (org_id, realm_id, entity, record_key)
+    )`);
+    this.addSql('create index sync_error_run on sync_error (last_run_id)');
+  }
+}
+
 export const migrations: DatabaseOptions['migrations'] = [
   ...eventBusMigrations,
-  qboApiLogMigration,
-  { name: 'sync-0001-state', class: SyncState },
   // The client's log of every call to Intuit, which the service writes through mikroOrmApiLogStore.
   qboApiLogMigration,
+  { name: 'sync-0001-state', class: SyncState },
+  { name: 'sync-0002-errors', class: SyncErrors },
 ];

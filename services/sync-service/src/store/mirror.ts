@@ -15,6 +15,8 @@ export interface PageCounts {
 export interface RecordHint {
   mergedInto?: string;
   voided?: boolean;
+  /** A merge kept this record: the version the merge made is its refresh. */
+  survivor?: boolean;
 }
 
 type Effective = Extract<RecordChange, { kind: 'upsert' } | { kind: 'delete' }>;
@@ -27,6 +29,7 @@ interface StateRow {
   active: boolean | null;
   voided: boolean;
   deleted: boolean;
+  merged_away: boolean;
 }
 
 /** Allocates `n` consecutive sequence numbers of the org's change log; returns the first. */
@@ -48,7 +51,8 @@ export async function mirrorStates(
 ): Promise<Map<string, MirrorState>> {
   const rows = await query<StateRow>(
     em,
-    `select entity_id, content_hash, sync_token, last_updated, active, voided, deleted_at is not null as deleted
+    `select entity_id, content_hash, sync_token, last_updated, active, voided, deleted_at is not null as deleted,
+       coalesce(delete_reason = 'merged', false) as merged_away
      from mirror_record where org_id = $1 and realm_id = $2 and entity = $3 and entity_id = any($4::text[])`,
     [target.orgId, target.realmId, entity, ids],
   );
@@ -62,6 +66,7 @@ export async function mirrorStates(
         active: r.active,
         voided: r.voided,
         deleted: r.deleted,
+        mergedAway: r.merged_away,
       },
     ]),
   );
@@ -96,6 +101,7 @@ export async function applyRecords(em: Em, feed: FeedWriter, input: ApplyRecords
       snapshot: input.snapshot !== undefined,
       mergedInto: hint?.mergedInto,
       voidNotified: hint?.voided === true,
+      mergeSurvivor: hint?.survivor === true,
     });
     if (change.kind === 'unchanged') {
       unchanged++;

@@ -49,6 +49,11 @@ export async function addProgress(
   );
 }
 
+/** The mode a run ended up reading by, when it differs from the one it started with. */
+export async function setMode(em: Em, runId: string, mode: RunMode): Promise<void> {
+  await execute(em, 'update sync_run set mode = $2 where run_id = $1', [runId, mode]);
+}
+
 export async function setEstimate(em: Em, runId: string, total: number): Promise<void> {
   await execute(em, 'update sync_run set estimate_total = $2 where run_id = $1', [runId, total]);
 }

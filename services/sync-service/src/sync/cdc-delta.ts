@@ -2,6 +2,7 @@ import type { QboObject } from '@qbo/qbo-client';
 import { AppError } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { instantOf } from '../domain/qbo-time.js';
+import { isPoisonFault, type PoisonedRecord } from './poison.js';
 import type { CdcFn, QueryFn } from './ports.js';
 import { readWindow } from './query-window.js';
 
@@ -9,6 +10,8 @@ export interface DeltaBatch {
   entity: string;
   rows: QboObject[];
   origin: 'cdc' | 'query';
+  /** Records Intuit could not return, narrowed down by a windowed read. */
+  poisoned?: PoisonedRecord[] | undefined;
 }
 
 export interface DeltaOutcome {
@@ -33,7 +36,8 @@ export class MissingTimeError extends AppError {
  * reaches the cap is never taken as complete (sync-research §1.3): its objects are applied (each is a real
  * version), then the entity list is halved and asked again; an entity that overflows alone is read by
  * LastUpdatedTime windows up to the first answer's time, and its deletes are left to reconciliation, because
- * deleted stubs come last in a group and are the first to be cut.
+ * deleted stubs come last in a group and are the first to be cut. A window Intuit fails because it holds a
+ * record it cannot return (4002/10000) is narrowed the same way, and the entity read by windows around it.
  */
 export async function* readChanges(
   cdc: CdcFn,
@@ -47,41 +51,54 @@ export async function* readChanges(
   let asOf: number | undefined;
 
   async function* ask(list: readonly EntityDecl[]): AsyncGenerator<DeltaBatch> {
-    const answer = await cdc(
-      list.map((d) => d.name),
-      since,
-    );
+    let answer: Awaited<ReturnType<CdcFn>>;
+    try {
+      answer = await cdc(
+        list.map((d) => d.name),
+        since,
+      );
+    } catch (err) {
+      // A window holding a record Intuit cannot return fails as a whole: find the entity, then read it by
+      // time windows, which narrow down to the record and read around it.
+      if (!isPoisonFault(err)) throw err;
+      yield* narrow(list);
+      return;
+    }
     asOf ??= instantOf(answer.time);
     if (asOf === undefined) throw new MissingTimeError();
     for (const [entity, rows] of Object.entries(answer.changes)) {
       if (rows.length > 0) yield { entity: canonical(list, entity), rows, origin: 'cdc' };
     }
-    if (!answer.truncated) return;
+    if (answer.truncated) yield* narrow(list);
+  }
+
+  /** Halves the entity list; an entity that still fails alone is read by windows, its deletes reconciled. */
+  async function* narrow(list: readonly EntityDecl[]): AsyncGenerator<DeltaBatch> {
     if (list.length > 1) {
       const half = Math.ceil(list.length / 2);
       yield* ask(list.slice(0, half));
       yield* ask(list.slice(half));
       return;
     }
-    yield* byWindow(list[0] as EntityDecl, asOf);
+    yield* byWindow(list[0] as EntityDecl);
     reconcile.push((list[0] as EntityDecl).name);
   }
 
-  async function* byWindow(decl: EntityDecl, until: number): AsyncGenerator<DeltaBatch> {
-    for await (const batch of readWindow(query, decl, since, until, { pageSize })) {
-      if (batch.rows.length > 0) yield { entity: decl.name, rows: batch.rows, origin: 'query' };
-    }
-  }
-
-  if (viaCdc.length > 0) yield* ask(viaCdc);
-  for (const decl of decls.filter((d) => !d.cdc)) {
+  async function* byWindow(decl: EntityDecl): AsyncGenerator<DeltaBatch> {
     if (asOf === undefined) {
       const count = await query({ entity: decl.name, count: true });
       asOf = instantOf(count.time);
       if (asOf === undefined) throw new MissingTimeError();
     }
-    yield* byWindow(decl, asOf);
+    for await (const batch of readWindow(query, decl, since, asOf, { pageSize })) {
+      if (batch.rows.length > 0 || batch.poisoned) {
+        yield { entity: decl.name, rows: batch.rows, origin: 'query', poisoned: batch.poisoned };
+      }
+    }
   }
+
+  if (viaCdc.length > 0) yield* ask(viaCdc);
+  for (const decl of decls.filter((d) => !d.cdc)) yield* byWindow(decl);
   return { asOf: asOf as number, reconcile };
 }
 

@@ -1,9 +1,10 @@
 import { isQboError } from '@qbo/qbo-client';
 import { execute, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
-import { floorToSecond, instantOf } from '../domain/qbo-time.js';
+import { floorToSecond, instantOf, lastUpdatedOf } from '../domain/qbo-time.js';
 import { applyRecords, type PageCounts, type RecordHint } from '../store/mirror.js';
 import type { Em } from '../store/sql.js';
+import { recordPoisoned } from '../store/sync-errors.js';
 import { type DeltaBatch, MissingTimeError, readChanges } from './cdc-delta.js';
 import { readWindow } from './query-window.js';
 import type { SyncSession } from './session.js';
@@ -52,6 +53,7 @@ export async function runDelta(
         runId: s.runId,
         hints,
       });
+      await recordPoisoned(em, s.target, s.runId, batch.poisoned ?? []);
       await s.progress(em, { ...c, pages: 1 });
       return c;
     });
@@ -80,7 +82,9 @@ export async function runDelta(
   const until = floorToSecond(asOf - opts.marginMs);
   for (const decl of s.decls) {
     for await (const batch of readWindow(s.query, decl, since, until, opts)) {
-      if (batch.rows.length > 0) await apply({ entity: decl.name, rows: batch.rows, origin: 'query' });
+      if (batch.rows.length > 0 || batch.poisoned) {
+        await apply({ entity: decl.name, rows: batch.rows, origin: 'query', poisoned: batch.poisoned });
+      }
     }
   }
   const all = s.decls.map((d) => d.name);
@@ -138,19 +142,28 @@ async function forgetServedNotices(em: Em, s: SyncSession): Promise<void> {
   );
 }
 
-/** What webhooks said of this batch's records that a read cannot show: merges' survivors and voids. */
+/** What webhooks said of this batch's records that a read cannot show: merges (both sides) and voids. */
 async function noticeHints(em: Em, s: SyncSession, batch: DeltaBatch): Promise<Map<string, RecordHint>> {
-  const rows = await query<{ entity_id: string; operation: string; merged_into: string | null }>(
+  const rows = await query<{
+    entity_id: string;
+    operation: string;
+    merged_into: string | null;
+    last_updated: Date;
+  }>(
     em,
-    `select entity_id, operation, merged_into from change_notice
+    `select entity_id, operation, merged_into, last_updated from change_notice
      where org_id = $1 and realm_id = $2 and entity = $3 and entity_id = any($4::text[])
        and operation in ('Merge', 'Void')`,
     [s.target.orgId, s.target.realmId, batch.entity, batch.rows.map((r) => String(r.Id))],
   );
+  const times = new Map(batch.rows.map((r) => [String(r.Id), lastUpdatedOf(r)]));
   return new Map(
-    rows.map((r) => [
-      r.entity_id,
-      r.operation === 'Merge' && r.merged_into ? { mergedInto: r.merged_into } : { voided: true },
-    ]),
+    rows.map((r): [string, RecordHint] => {
+      if (r.operation === 'Void') return [r.entity_id, { voided: true }];
+      if (r.merged_into) return [r.entity_id, { mergedInto: r.merged_into }];
+      // The survivor: only the version the merge made, not a later one, is a merge's refresh.
+      const at = times.get(r.entity_id);
+      return [r.entity_id, { survivor: at !== undefined && at <= new Date(r.last_updated).getTime() }];
+    }),
   );
 }

@@ -4,6 +4,7 @@ import { loadCheckpoints, saveLoadCheckpoint, startLoadCheckpoints } from '../st
 import { allocateSeq, applyRecords, type PageCounts } from '../store/mirror.js';
 import { setEstimate } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
+import { recordPoisoned } from '../store/sync-errors.js';
 import { MissingTimeError } from './cdc-delta.js';
 import { readWindow } from './query-window.js';
 import type { SyncSession } from './session.js';
@@ -123,6 +124,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
           runId: s.runId,
           snapshot,
         });
+        await recordPoisoned(em, s.target, s.runId, batch.poisoned ?? []);
         await saveLoadCheckpoint(em, s.target, { entity: decl.name, cursor: batch.cursor, done: batch.done });
         await s.progress(em, { ...c, pages: 1 });
         return c;

@@ -4,9 +4,13 @@ import type { EntityDecl } from '../domain/entities.js';
 import { floorToSecond, instantOf, lastUpdatedOf } from '../domain/qbo-time.js';
 import { applyRecords, writeChanges } from '../store/mirror.js';
 import type { Em } from '../store/sql.js';
+import { recordPoisoned } from '../store/sync-errors.js';
 import { MissingTimeError } from './cdc-delta.js';
+import { type PoisonedRecord, readIds } from './poison.js';
 import { readWindow, where } from './query-window.js';
 import type { SyncSession } from './session.js';
+
+const MAX_PASSES = 3;
 
 export interface ReconcileOptions {
   pageSize: number;
@@ -55,7 +59,13 @@ export async function reconcileEntity(
     }
     await listWindow(s, decl, from, to, opts, result);
   };
-  await visit(null, until);
+  // A record missing from the mirror and a stale one that moved away can cancel out in one window's count;
+  // a pass that changed the mirror may have uncovered such a window, so it is counted again.
+  for (let pass = 1; pass <= MAX_PASSES; pass++) {
+    const changed = result.upserted + result.deleted;
+    await visit(null, until);
+    if (result.upserted + result.deleted === changed) break;
+  }
   await s.write((em) => s.progress(em, { pages: 0 }));
   return result;
 }
@@ -69,12 +79,25 @@ async function listWindow(
   result: ReconcileResult,
 ): Promise<void> {
   const listed: QboObject[] = [];
-  for await (const batch of readWindow(s.query, decl, from, to, opts)) listed.push(...batch.rows);
+  const poisoned: PoisonedRecord[] = [];
+  for await (const batch of readWindow(s.query, decl, from, to, opts)) {
+    listed.push(...batch.rows);
+    poisoned.push(...(batch.poisoned ?? []));
+  }
   const seen = new Set(listed.map((r) => String(r.Id)));
   const missing = (await s.write((em) => mirrorIds(em, s, decl, from, to))).filter((id) => !seen.has(id));
-  const confirmed = missing.length === 0 ? [] : await stillThere(s, decl, missing);
-  const gone = missing.filter((id) => !confirmed.some((r) => String(r.Id) === id));
+  const there = await stillThere(s, decl, missing);
+  const confirmed = there.rows;
+  // A record Intuit cannot return is still there: it is kept, and its error row now has its Id.
+  const unreadable = new Set(there.poisoned.map((p) => p.entityId));
+  const gone = missing.filter((id) => !unreadable.has(id) && !confirmed.some((r) => String(r.Id) === id));
+  // Once a record is named by its Id, the positions that stood for it are not kept as well.
+  const located = there.poisoned.length > 0 ? [] : poisoned;
   await s.write(async (em) => {
+    await recordPoisoned(em, s.target, s.runId, [
+      ...located,
+      ...there.poisoned.map((p) => ({ entity: decl.name, ...p })),
+    ]);
     const c = await applyRecords(em, s.feed, {
       target: s.target,
       decl,
@@ -95,21 +118,30 @@ async function listWindow(
   });
 }
 
-/** The records of `ids` Intuit still has (inactive ones included), in as few queries as the page allows. */
-async function stillThere(s: SyncSession, decl: EntityDecl, ids: readonly string[]): Promise<QboObject[]> {
-  const found: QboObject[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
+/**
+ * The records of `ids` Intuit still has (inactive ones included), in as few queries as the page allows; an Id
+ * list Intuit fails because it holds a record it cannot return is split down to that Id (poison.ts).
+ */
+async function stillThere(s: SyncSession, decl: EntityDecl, ids: readonly string[]) {
+  const read = async (chunk: readonly string[]) => {
     const page = await s.query({
       entity: decl.name,
       where: [
         ...(decl.kind === 'name_list' ? [{ field: 'Active', op: 'IN' as const, value: [true, false] }] : []),
-        { field: 'Id', op: 'IN', value: ids.slice(i, i + 500) },
+        { field: 'Id', op: 'IN', value: [...chunk] },
       ],
       maxResults: 1000,
     });
-    found.push(...page.rows.filter((r) => lastUpdatedOf(r) !== undefined));
+    return page.rows.filter((r) => lastUpdatedOf(r) !== undefined);
+  };
+  const found: QboObject[] = [];
+  const poisoned: { entityId: string; code: string }[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const part = await readIds(read, ids.slice(i, i + 500));
+    found.push(...part.rows);
+    poisoned.push(...part.poisoned);
   }
-  return found;
+  return { rows: found, poisoned };
 }
 
 const windowSql = `org_id = $1 and realm_id = $2 and entity = $3 and deleted_at is null

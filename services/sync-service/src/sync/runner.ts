@@ -9,7 +9,8 @@ import { createSyncMetrics, type SyncMetrics } from '../metrics.js';
 import type { FeedWriter } from '../store/feed.js';
 import { type Lease, renewLease } from '../store/lease.js';
 import type { PageCounts } from '../store/mirror.js';
-import { finishRun, insertRun, type RunMode, type RunTrigger } from '../store/runs.js';
+import { finishRun, insertRun, type RunMode, type RunTrigger, setMode } from '../store/runs.js';
+import { runErrorCount } from '../store/sync-errors.js';
 import { readTarget, recordFailure, type SyncTarget, scheduleNext } from '../store/targets.js';
 import { runDelta } from './delta.js';
 import { completeLoad, runLoad } from './load.js';
@@ -111,7 +112,7 @@ export function createRunner(deps: RunnerDeps): Runner {
               completedAt: new Date().toISOString(),
               counts: { upserted: totals.upserted, deleted: totals.deleted, unchanged: totals.unchanged },
               apiCalls: totals.apiCalls + session.takeCalls(),
-              failedItems: 0,
+              failedItems: await runErrorCount(em, runId),
             },
           }),
         );
@@ -218,6 +219,9 @@ export function createRunner(deps: RunnerDeps): Runner {
         (target.cdcAgeMs ?? Number.POSITIVE_INFINITY) + options.marginMs > options.cdcWindowMs;
       const ok = await oneRun(target, lease, signal, pastWindow ? 'query' : 'cdc', async (s) => {
         const result = await runDelta(s, since ?? 0, pastWindow, options);
+        // Intuit refused the cursor as too old: the run's row says how it really read.
+        if (result.mode !== (pastWindow ? 'query' : 'cdc'))
+          await s.write((em) => setMode(em, s.runId, result.mode));
         return result.counts;
       });
       if (!ok || signal.aborted) return;

@@ -1,4 +1,4 @@
-import type { QboObject, QueryParts } from '@qbo/qbo-client';
+import { QboError, type QboObject, type QueryParts } from '@qbo/qbo-client';
 import type { CdcFn, QueryFn } from '../sync/ports.js';
 
 export interface FakeRecord {
@@ -13,13 +13,26 @@ export interface FakeRecord {
  * An in-memory stand-in for a company's Accounting API, for unit tests of the sync's reading strategies. It
  * keeps only what those strategies depend on: LastUpdatedTime ranges, `Active IN`, `Id IN`, ordering by
  * LastUpdatedTime (ties in a shuffled order, as Intuit gives no stable one) or Id, offsets, COUNT(*), and CDC's
- * 1,000-object cap. The integration tests use the simulator.
+ * 1,000-object cap, and poisoned records. The integration tests use the simulator.
  */
 export function createFakeQbo(opts: { now: () => number; random?: () => number }) {
   const tables = new Map<string, Map<string, FakeRecord>>();
   const random = opts.random ?? Math.random;
   const calls: { kind: 'query' | 'count' | 'cdc'; detail: string }[] = [];
   let beforeCall: ((n: number) => void) | undefined;
+  const poisons = new Map<string, '4002' | '10000'>();
+  /** Intuit's answer to a page, CDC window or Id list holding a poisoned record (COUNT still answers). */
+  const refuse = (entity: string, ids: readonly string[]) => {
+    const code = ids.map((id) => poisons.get(`${entity}/${id}`)).find((c) => c !== undefined);
+    if (!code) return;
+    throw new QboError({
+      category: code === '4002' ? 'validation' : 'server',
+      code,
+      status: code === '4002' ? 400 : 500,
+      message: code === '4002' ? 'QueryProcessingError' : 'SystemFault',
+      attempts: 1,
+    });
+  };
 
   const table = (entity: string) => {
     const t = tables.get(entity) ?? new Map<string, FakeRecord>();
@@ -55,6 +68,10 @@ export function createFakeQbo(opts: { now: () => number; random?: () => number }
     }
     const start = (parts.startPosition ?? 1) - 1;
     const page = rows.slice(start, start + (parts.maxResults ?? 100));
+    refuse(
+      parts.entity,
+      page.map((r) => r.Id),
+    );
     return { rows: page.map((r) => toObject(parts.entity, r)), time: iso(opts.now()) };
   };
 
@@ -70,6 +87,10 @@ export function createFakeQbo(opts: { now: () => number; random?: () => number }
         ...changed.filter((r) => !r.deleted).sort((a, b) => a.lastUpdated - b.lastUpdated),
         ...changed.filter((r) => r.deleted),
       ];
+      refuse(
+        entity,
+        changed.map((r) => r.Id),
+      );
       const room = 1000 - total;
       if (ordered.length > room) truncated = true;
       const taken = ordered.slice(0, Math.max(0, room));
@@ -87,6 +108,10 @@ export function createFakeQbo(opts: { now: () => number; random?: () => number }
       table(entity).set(r.Id, r);
     },
     get: (entity: string, id: string) => table(entity).get(id),
+    /** Makes a record unreadable, as the simulator's `poison` fault does. */
+    poison(entity: string, id: string, code: '4002' | '10000' = '4002') {
+      poisons.set(`${entity}/${id}`, code);
+    },
     records: (entity: string) => [...table(entity).values()],
     /** Runs before every call with the number of calls made so far: to change data mid-read. */
     onCall(fn: (n: number) => void) {

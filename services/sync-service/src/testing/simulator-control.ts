@@ -28,6 +28,12 @@ export interface SimulatorUnderTest {
   /** Each company's live record counts per entity. */
   companies(): Promise<{ realmId: string; counts: Record<string, number> }[]>;
   addFault(rule: FaultRuleInput): Promise<void>;
+  /** Disarms every fault. */
+  clearFaults(): Promise<void>;
+  /** Sets policies where Intuit's behaviour is not settled, e.g. `{ mergeLoser: 'inactive' }`. */
+  setPolicies(policies: Record<string, string>): Promise<void>;
+  /** The simulator's clock (epoch ms); `advanceMs` moves it forward first. */
+  clock(advanceMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +70,18 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
     companies: async () =>
       (await call('GET', '/companies')) as { realmId: string; counts: Record<string, number> }[],
     addFault: async (rule) => void (await call('POST', '/faults', rule)),
+    clearFaults: async () => void (await call('DELETE', '/faults')),
+    setPolicies: async (policies) => void (await call('POST', '/policies', policies)),
+    clock: async (advanceMs) =>
+      (
+        (await call(
+          advanceMs === undefined ? 'GET' : 'POST',
+          '/clock',
+          advanceMs ? { advanceMs } : undefined,
+        )) as {
+          now: number;
+        }
+      ).now,
     stop: () => sim.stop(),
   };
 }
