@@ -17,6 +17,9 @@ export class FencedError extends AppError {
   }
 }
 
+// Lease times use clock_timestamp(), not now(): now() is the start of the transaction, and a long page
+// write would otherwise extend the lease from a moment already past, or find it live when it has expired.
+
 /**
  * Takes the org's lease when it is free or expired, raising the fencing token; undefined when another holder's
  * lease is still live. Postgres's clock decides expiry, so replicas' clocks never disagree about it.
@@ -30,11 +33,11 @@ export async function acquireLease(
   const rows = await query<{ fencing_token: string }>(
     em,
     `insert into qbo_sync_sessions (org_id, holder, fencing_token, expires_at, heartbeat_at)
-     values ($1, $2, 1, now() + make_interval(secs => $3), now())
+     values ($1, $2, 1, clock_timestamp() + make_interval(secs => $3), clock_timestamp())
      on conflict (org_id) do update set holder = excluded.holder,
        fencing_token = qbo_sync_sessions.fencing_token + 1,
-       expires_at = excluded.expires_at, heartbeat_at = now()
-     where qbo_sync_sessions.expires_at <= now()
+       expires_at = excluded.expires_at, heartbeat_at = clock_timestamp()
+     where qbo_sync_sessions.expires_at <= clock_timestamp()
      returning fencing_token::text`,
     [orgId, holder, ttlMs / 1000],
   );
@@ -55,8 +58,8 @@ export async function fence(em: Em, lease: Lease, ttlMs: number): Promise<void> 
 export async function renewLease(em: Em, lease: Lease, ttlMs: number): Promise<boolean> {
   const n = await execute(
     em,
-    `update qbo_sync_sessions set expires_at = now() + make_interval(secs => $4), heartbeat_at = now()
-     where org_id = $1 and holder = $2 and fencing_token = $3::bigint and expires_at > now()`,
+    `update qbo_sync_sessions set expires_at = clock_timestamp() + make_interval(secs => $4), heartbeat_at = clock_timestamp()
+     where org_id = $1 and holder = $2 and fencing_token = $3::bigint and expires_at > clock_timestamp()`,
     [lease.orgId, lease.holder, lease.fencingToken, ttlMs / 1000],
   );
   return n === 1;
@@ -66,7 +69,7 @@ export async function renewLease(em: Em, lease: Lease, ttlMs: number): Promise<b
 export async function releaseLease(em: Em, lease: Lease): Promise<void> {
   await execute(
     em,
-    `update qbo_sync_sessions set expires_at = now()
+    `update qbo_sync_sessions set expires_at = clock_timestamp()
      where org_id = $1 and holder = $2 and fencing_token = $3::bigint`,
     [lease.orgId, lease.holder, lease.fencingToken],
   );
