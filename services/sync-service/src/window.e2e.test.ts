@@ -45,6 +45,9 @@ describe('a checkpoint older than CDC reaches', () => {
     // And some after. The customer of the deleted invoice is among them: its balance moved without a version.
     const late = [victim.customerId, ...early.slice(0, 5)];
     await sim.bulk(realmId, edits('Customer', late, 'late'));
+    // The windows end at the second of Intuit's answer; edits stamped in that very second belong to the next
+    // delta. Two seconds on, these are plainly before it.
+    await sim.clock(2_000);
 
     const seqBefore = await lastSeq(stack, orgId);
     const c0 = await sim.counters();

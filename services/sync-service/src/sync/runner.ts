@@ -189,16 +189,6 @@ export function createRunner(deps: RunnerDeps): Runner {
 
   return {
     async run(target, lease, signal) {
-      // Runs still marked running under this company were lost with their replica (this one holds the lease).
-      await orm.em.fork().transactional((em) =>
-        execute(
-          em,
-          `update sync_run set status = 'failed', finished_at = now(),
-             error = '{"category":"internal","code":"run_abandoned","retryable":true}'::jsonb
-           where org_id = $1 and realm_id = $2 and status = 'running'`,
-          [target.orgId, target.realmId],
-        ),
-      );
       if (target.needsLoad) {
         const state = {
           snapshotRunId: target.loadRunId ?? randomUUID(),
