@@ -1,4 +1,4 @@
-import type { DeleteReason, RecordChange } from '../domain/record-change.js';
+import type { RecordChange } from '../domain/record-change.js';
 import type { Em } from './sql.js';
 
 /** The company a write belongs to. */
@@ -41,5 +41,3 @@ export type FeedEntry =
 export interface FeedWriter {
   write(em: Em, entries: readonly FeedEntry[]): Promise<void>;
 }
-
-export type { DeleteReason };
