@@ -8,7 +8,9 @@
 //   node scripts/test.mjs --unit     unit tests only
 //   node scripts/test.mjs <filter>   only files whose path contains <filter>
 import { spawnSync } from 'node:child_process';
-import { existsSync, globSync } from 'node:fs';
+import { existsSync, globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { answers, brokerAddress, start, stop } from '../tools/local-kafka/dist/index.js';
 
 const args = process.argv.slice(2);
@@ -40,9 +42,21 @@ if (needsKafka && !(await answers(address))) {
   startedHere = (await start({ log })).started;
 }
 
+// Attack tests (see @qbo/testkit's attack()) are counted apart: how many were tried, how many were accepted.
+const attackDir = mkdtempSync(join(tmpdir(), 'qbo-attacks-'));
+const attackLog = join(attackDir, 'attacks.jsonl');
 const result = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=120000', '--test-reporter=spec', ...files],
+  [
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=120000',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${new URL('attack-reporter.mjs', import.meta.url).pathname}`,
+    `--test-reporter-destination=${attackLog}`,
+    ...files,
+  ],
   {
     stdio: 'inherit',
     env: {
@@ -54,6 +68,19 @@ const result = spawnSync(
     },
   },
 );
+
+const attacks = existsSync(attackLog)
+  ? readFileSync(attackLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+  : [];
+rmSync(attackDir, { recursive: true, force: true });
+if (attacks.length > 0) {
+  const accepted = attacks.filter((a) => a.accepted);
+  process.stdout.write(`\nattacks tried: ${attacks.length}, accepted: ${accepted.length}\n`);
+  for (const a of accepted) process.stdout.write(`  accepted: ${a.name}\n`);
+}
 
 if (startedHere) await stop({ log: (line) => process.stdout.write(`[kafka] ${line}\n`) });
 process.exit(result.status ?? 1);

@@ -1,3 +1,4 @@
+export { ATTACK_PREFIX, attack } from './attack.js';
 export { createTestDatabase, serverUrl, type TestDatabase } from './database.js';
 export { testBrokers, uniqueName } from './kafka.js';
 export { type LogLine, type ServiceProcess, type StartOptions, startProcess } from './process.js';

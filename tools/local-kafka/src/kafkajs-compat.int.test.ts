@@ -31,10 +31,17 @@ describe('kafkajs 2.2.4 against the pinned broker', () => {
     });
     assert.equal(configs.resources[0]?.configEntries[0]?.configValue, '3600000');
     await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
-    const after = await admin.fetchTopicMetadata({ topics: [topic] });
-    assert.equal(after.topics[0]?.partitions.length, 4);
+    // Metadata reaches the broker that answers asynchronously: wait for it rather than race it.
+    await waitFor(
+      async () =>
+        (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length === 4,
+      { timeoutMs: 10_000, what: 'the fourth partition in the topic metadata' },
+    );
     await admin.deleteTopics({ topics: [topic] });
-    assert.ok(!(await admin.listTopics()).includes(topic));
+    await waitFor(async () => !(await admin.listTopics()).includes(topic), {
+      timeoutMs: 10_000,
+      what: 'the deleted topic gone from the topic list',
+    });
   });
 
   it('produces idempotently with acks=all and consumes in a group with committed offsets', async () => {

@@ -125,8 +125,10 @@ describe('npm start (the stack command)', () => {
       const load = runs.find((r) => r.mode === 'initial' && r.status === 'completed');
       assert.ok(load, `a completed initial load: ${JSON.stringify(runs)}`);
       assert.equal(load.upserted, claimed, 'the load the demo reports is the one sync-service recorded');
-      const delta = runs.find((r) => r.trigger === 'webhook' && r.status === 'completed');
-      assert.ok(delta, `a run the webhook brought forward: ${JSON.stringify(runs)}`);
+      // The webhook asks for a delta soon; when the load's own follow-up delta is still waiting, that one run
+      // answers both and keeps the reason first given, so the run is found by what it did, not by its label.
+      const deltas = runs.filter((r) => r.mode === 'cdc' && r.status === 'completed');
+      assert.ok(deltas.length > 0, `a delta run after the load: ${JSON.stringify(runs)}`);
       // The load reads up to a cursor margin behind Intuit's clock; the first delta takes what is newer.
       const upserted = runs.reduce((sum, r) => sum + r.upserted, 0);
       assert.equal(mirrored, upserted, 'the mirror holds what the runs upserted');
@@ -161,12 +163,15 @@ describe('npm start (the stack command)', () => {
         ),
         'the load emitted its records as reads of the snapshot',
       );
+      const customer = events.filter((e) => e.data.entity === 'Customer' && e.data.entityId === customerId);
       assert.deepEqual(
-        events
-          .filter((e) => e.data.entity === 'Customer' && e.data.entityId === customerId)
-          .map((e) => [e.type, e.data.op, e.data.source?.runId]),
-        [['RecordUpserted', 'c', delta.run_id]],
-        'the new customer, published once, by the run its webhook brought forward',
+        customer.map((e) => [e.type, e.data.op]),
+        [['RecordUpserted', 'c']],
+        'the new customer, published once',
+      );
+      assert.ok(
+        deltas.some((r) => r.run_id === customer[0]?.data.source?.runId),
+        'the new customer came with a delta run after the load',
       );
       const orgId = /\[demo\] (\S+) started a connect flow/.exec(output)?.[1];
       const states = new Set(
