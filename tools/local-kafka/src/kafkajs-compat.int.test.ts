@@ -33,8 +33,7 @@ describe('kafkajs 2.2.4 against the pinned broker', () => {
     await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
     // Metadata reaches the broker that answers asynchronously: wait for it rather than race it.
     await waitFor(
-      async () =>
-        (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length === 4,
+      async () => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length === 4,
       { timeoutMs: 10_000, what: 'the fourth partition in the topic metadata' },
     );
     await admin.deleteTopics({ topics: [topic] });
