@@ -20,10 +20,11 @@ const setting = (t: ReturnType<typeof entry>, name: string) =>
 describe('plannedTopics', () => {
   const planned = plannedTopics(config);
 
-  it('plans every contract topic, a DLQ for each org stream, and the parking topic without one', () => {
+  it('plans every contract topic, a DLQ for each consumed org stream, and the audit and parking topics without one', () => {
     assert.deepEqual(planned.map((t) => t.topic).sort(), [
       'qbo.commands.v1',
       'qbo.commands.v1.dlq',
+      'qbo.connections.audit.v1',
       'qbo.connections.v1',
       'qbo.connections.v1.dlq',
       'qbo.records.state.v1',

@@ -4,6 +4,8 @@
  */
 export const topics = {
   connections: 'qbo.connections.v1',
+  /** Refused connect attempts (security audit), apart from the connection lifecycle: sampled, never a flood. */
+  connectionsAudit: 'qbo.connections.audit.v1',
   tokens: 'qbo.tokens.v1',
   webhooks: 'qbo.webhooks.v1',
   records: 'qbo.records.v1',
@@ -40,10 +42,20 @@ export interface TopicSpec {
 export const topicSpecs: readonly TopicSpec[] = [
   {
     name: topics.connections,
-    description: 'Connection lifecycle and security audit, written by auth-service.',
+    description: 'Connection lifecycle, written by auth-service.',
     key: 'orgId',
     retention: 'standard',
     dlq: true,
+    cleanup: 'delete',
+  },
+  {
+    name: topics.connectionsAudit,
+    description:
+      'Refused connect attempts (security audit), sampled per reason and window with counts, written by auth-service.',
+    key: 'orgId',
+    retention: 'standard',
+    // Read by security tooling, not by a platform consumer: there is no consumer to send poison messages aside.
+    dlq: false,
     cleanup: 'delete',
   },
   {

@@ -57,13 +57,15 @@ export const ConnectionDisconnected = defineEvent({
 });
 
 /**
- * A security audit fact: a connect attempt refused, before any code exchange but for a reconnect overtaken by a
- * disconnect (whose new grant is revoked). Carries what was refused and why, never the state, code or cookie.
+ * A security audit fact: connect attempts refused. Carries what was refused and why, never the state, code or
+ * cookie. On its own topic, so unauthenticated refusals cannot crowd the connection lifecycle's partitions,
+ * and sampled: per stage, reason and org, the first few of a window are written one by one and the rest as one
+ * summary with `count` (messages written before the move stay on `qbo.connections.v1` and read the same).
  */
 export const ConnectAttemptRejected = defineEvent({
   type: 'ConnectAttemptRejected',
   version: 1,
-  topic: topics.connections,
+  topic: topics.connectionsAudit,
   description: 'A connect initiation or OAuth callback was refused (security audit; auth-service).',
   data: z.object({
     stage: z.enum(['initiate', 'callback']),
@@ -78,6 +80,8 @@ export const ConnectAttemptRejected = defineEvent({
       'realm_owned_by_other_org',
       'rate_limited',
       'unauthenticated',
+      /** A valid credential naming an org id the platform reserves (`_unknown`). */
+      'org_reserved',
       /** The connection was disconnected while a reconnect was completing; the new grant was revoked. */
       'connection_disconnected_meanwhile',
     ]),
@@ -87,6 +91,10 @@ export const ConnectAttemptRejected = defineEvent({
     clientFingerprint: z.string().max(128).optional(),
     /** The origin of a refused `returnTo`, for allowlist reviews. */
     returnToOrigin: z.string().max(300).optional(),
+    /** The refusals this event stands for: absent for one, more on a window's summary. */
+    count: z.int().min(2).optional(),
+    /** On a summary, the first of its refusals; `rejectedAt` is then the last. */
+    firstRejectedAt: timestamp.optional(),
     rejectedAt: timestamp,
   }),
 });
