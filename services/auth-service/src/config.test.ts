@@ -33,8 +33,8 @@ describe('auth-service configuration', () => {
     const c = parseConfig(configSchema, valid);
     assert.equal(c.PORT, 8080);
     assert.equal(c.STATE_COOKIE_SECURE, true);
-    assert.equal(c.QBO_PKCE, false);
-    assert.equal(c.TRUST_PROXY, false);
+    assert.equal(c.QBO_PKCE, true);
+    assert.deepEqual(c.TRUSTED_PROXY_CIDRS, []);
     assert.deepEqual(c.QBO_SCOPES, ['com.intuit.quickbooks.accounting', 'openid']);
     assert.deepEqual(c.CORS_ALLOWED_ORIGINS, []);
   });
@@ -86,6 +86,26 @@ describe('auth-service configuration', () => {
         STATE_COOKIE_SECURE: 'false',
         QBO_REDIRECT_URI: 'http://localhost.evil.example/oauth/callback',
       }).some((x) => x.startsWith('STATE_COOKIE_SECURE:')),
+    );
+  });
+});
+
+describe('auth-service configuration of the proxies in front', () => {
+  it('takes addresses and CIDR ranges of trusted proxies, and refuses anything else', () => {
+    const c = parseConfig(configSchema, { ...valid, TRUSTED_PROXY_CIDRS: '10.0.0.0/8, 127.0.0.1,fd00::/8' });
+    assert.deepEqual(c.TRUSTED_PROXY_CIDRS, ['10.0.0.0/8', '127.0.0.1', 'fd00::/8']);
+    for (const bad of ['10.0.0.0/33', 'ingress.internal', '*'])
+      assert.ok(
+        problems({ ...valid, TRUSTED_PROXY_CIDRS: bad }).some((x) => x.startsWith('TRUSTED_PROXY_CIDRS:')),
+        bad,
+      );
+  });
+
+  it('refuses the former TRUST_PROXY, pointing to TRUSTED_PROXY_CIDRS', () => {
+    const p = problems({ ...valid, TRUST_PROXY: 'true' });
+    assert.ok(
+      p.some((x) => x.startsWith('TRUST_PROXY:') && x.includes('TRUSTED_PROXY_CIDRS')),
+      p.join('; '),
     );
   });
 });

@@ -1,6 +1,7 @@
 import { eventBusEnvShape } from '@qbo/event-bus';
 import { env, Secret, serviceEnvShape } from '@qbo/service-kit';
 import { z } from 'zod';
+import { trustedProxies } from './http/client-address.js';
 
 /** An exact origin (`scheme://host[:port]`), nothing more: allowlists compare origins, never prefixes. */
 const origin = z.string().refine((v) => {
@@ -38,8 +39,11 @@ export const configSchema = z
       .default(['com.intuit.quickbooks.accounting', 'openid']),
     /** Intuit's OAuth endpoints at another host (the simulator serves them at Intuit's own paths). */
     QBO_OAUTH_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
-    /** PKCE S256: Intuit does not document it for confidential apps, so it is opt-in. */
-    QBO_PKCE: env.boolean(false),
+    /**
+     * PKCE S256 (RFC 9700 §2.1.1 recommends it for confidential clients too). Intuit does not advertise it; a
+     * server that does not implement it must ignore the unknown parameters (RFC 6749 §3.1, §3.2), so it is on.
+     */
+    QBO_PKCE: env.boolean(true),
 
     TOKEN_SERVICE_URL: z.url({ protocol: /^https?$/ }),
     TOKEN_SERVICE_CREDENTIAL: env.secret(),
@@ -74,8 +78,25 @@ export const configSchema = z
     RATE_LIMIT_INITIATE_PER_IP: env.positiveInt(30),
     RATE_LIMIT_INITIATE_PER_ORG: env.positiveInt(10),
     RATE_LIMIT_CALLBACK_PER_IP: env.positiveInt(30),
-    /** Read the client address from X-Forwarded-For (the right-most entry our proxy appended). */
-    TRUST_PROXY: env.boolean(false),
+    /**
+     * The proxies in front (addresses or CIDR ranges): X-Forwarded-For is honoured only from them, read right to
+     * left up to the first address that is not one of them. Empty: the socket's address is the client.
+     */
+    TRUSTED_PROXY_CIDRS: env
+      .list()
+      .default([])
+      .superRefine((cidrs, ctx) => {
+        try {
+          trustedProxies(cidrs);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'each entry must be an IP address or CIDR range' });
+        }
+      }),
+    /** Replaced by TRUSTED_PROXY_CIDRS; refused, so a deployment that set it does not silently trust nobody. */
+    TRUST_PROXY: z.string().optional(),
+    /** Per stage, reason and org, the refusals a window writes one by one before the rest are summarised. */
+    AUDIT_SAMPLE_PER_WINDOW: env.positiveInt(5),
+    AUDIT_WINDOW_SECONDS: env.positiveInt(60),
   })
   .superRefine((c, ctx) => {
     if (!c.AUTH_JWT_SECRET && !c.AUTH_JWT_PUBLIC_KEY && !c.AUTH_JWT_JWKS_URL) {
@@ -91,6 +112,14 @@ export const configSchema = z
         path: ['QBO_SCOPES'],
         message:
           "must include 'openid': without Intuit's ID token the callback's realmId cannot be checked, so an org could register a company it did not authorise",
+      });
+    }
+    if (c.TRUST_PROXY !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRUST_PROXY'],
+        message:
+          'is replaced by TRUSTED_PROXY_CIDRS (the proxies whose X-Forwarded-For is honoured); remove it and list the proxies',
       });
     }
     if (!c.STATE_COOKIE_SECURE && !LOCAL_HOSTS.has(new URL(c.QBO_REDIRECT_URI).hostname)) {

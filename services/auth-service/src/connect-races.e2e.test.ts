@@ -46,7 +46,7 @@ describe('races and failures in the connect sequence: exchange, hand-off, record
     assert.equal((await read(await t.api(`/connections/${connectionId}`, org))).status, 'active');
   });
 
-  it('two orgs racing for one realm: the loser is refused (409) and its grant revoked through the token-service', async () => {
+  it('two orgs racing for one realm: the loser is answered as a failed exchange and its grant revoked through the token-service', async () => {
     const realmId = t.freshRealm();
     const winner = t.browser();
     const loser = t.browser();
@@ -61,8 +61,8 @@ describe('races and failures in the connect sequence: exchange, hand-off, record
     };
     try {
       const res = await loser.callback(lost.callbackUrl, 'application/json');
-      assert.equal(res.status, 409);
-      assert.equal((await read(res)).code, 'realm_owned_by_other_org');
+      assert.equal(res.status, 502);
+      assert.equal((await read(res)).code, 'exchange_failed', 'nothing tells who holds the realm');
     } finally {
       t.tokenService.afterStore = undefined;
     }

@@ -61,16 +61,27 @@ describe('connecting and the connections API: simulator as Intuit, token-service
     assert.ok(state[0]?.used_at, 'and spent');
   });
 
-  it('a realm held by another org is refused (409) before the exchange; after a disconnect it may move', async () => {
+  it('a realm held by another org is refused after the exchange, as a failed exchange, its grant revoked; after a disconnect it may move', async () => {
     const realmId = t.realms[2] ?? '';
     const owner = await t.connect('org-owner', realmId);
     const exchanges = t.tokenEndpointCalls();
+    const revokes = t.intuitRevokes();
     const br = t.browser();
     const { callbackUrl } = await t.startFlow(br, 'org-other', { realmId });
     const refused = await br.callback(callbackUrl, 'application/json');
-    assert.equal(refused.status, 409);
-    assert.equal((await read(refused)).code, 'realm_owned_by_other_org');
-    assert.equal(t.tokenEndpointCalls(), exchanges, 'no exchange for a refused realm');
+    assert.equal(refused.status, 502);
+    assert.equal((await read(refused)).code, 'exchange_failed');
+    assert.equal(t.tokenEndpointCalls(), exchanges + 1, 'refused once the exchange proved the grant');
+    await waitFor(async () => t.intuitRevokes() === revokes + 1, {
+      what: 'the refused grant revoked at Intuit',
+    });
+    assert.ok(!t.tokenService.stores.some((s) => s.body.orgId === 'org-other'), 'no tokens handed on');
+    const audits = (await t.outboxEvents('ConnectAttemptRejected')).filter((e) => e.orgId === 'org-other');
+    assert.deepEqual(
+      audits.map((e) => e.data.reason),
+      ['realm_owned_by_other_org'],
+      'the audit trail says why',
+    );
 
     const disconnected = await t.api(`/connections/${owner.connectionId}`, 'org-owner', { method: 'DELETE' });
     assert.equal(disconnected.status, 200);

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServiceBus } from '@qbo/event-bus';
-import { runPeriodically, type ServiceDefinition } from '@qbo/service-kit';
+import { phase, runPeriodically, type ServiceDefinition } from '@qbo/service-kit';
 import { createAudit } from './audit.js';
 import { createClients } from './clients.js';
 import { type Config, configSchema } from './config.js';
 import { createCompleteConnection } from './connect/complete-connection.js';
 import { createRecordConnection } from './connect/record-connection.js';
 import { deriveKeys } from './domain/state.js';
+import { trustedProxies } from './http/client-address.js';
 import { createConnectGuards } from './http/connect-guards.js';
 import { connectionsRoutes } from './http/connections.js';
 import { initiateRoutes } from './http/initiate-connect.js';
@@ -36,7 +37,13 @@ export const service: ServiceDefinition<Config> = {
     const states = createStates(fork);
     const connections = createConnections(fork);
     const keys = deriveKeys(config.STATE_COOKIE_SECRET.reveal());
-    const audit = createAudit({ orm, outbox, events: bus.events, log });
+    const audit = createAudit({
+      orm,
+      outbox,
+      events: bus.events,
+      log,
+      perWindow: config.AUDIT_SAMPLE_PER_WINDOW,
+    });
     const guards = createConnectGuards({
       limits: createRateLimits({
         redis,
@@ -49,7 +56,7 @@ export const service: ServiceDefinition<Config> = {
       audit,
       log,
       fingerprintKey: keys.fingerprint,
-      trustProxy: config.TRUST_PROXY,
+      trustProxy: trustedProxies(config.TRUSTED_PROXY_CIDRS),
     });
 
     applyHttpPolicy(app, { corsOrigins: config.CORS_ALLOWED_ORIGINS });
@@ -70,10 +77,10 @@ export const service: ServiceDefinition<Config> = {
     });
     callbackRoute(app, {
       states,
-      ownerOfRealm: (realmId) => connections.ownerOfRealm(realmId),
       complete: createCompleteConnection({
         intuit,
         tokens,
+        ownerOfRealm: (realmId) => connections.ownerOfRealm(realmId),
         liveConnection: (orgId, realmId) => connections.byOrgAndRealm(orgId, realmId),
         record: createRecordConnection({ orm, connections, outbox, events: bus.events }),
         log,
@@ -98,5 +105,12 @@ export const service: ServiceDefinition<Config> = {
 
     bus.consume('status-view', (inbox) => statusViewHandlers({ orm, inbox, connections, log }));
     runPeriodically(deps, { name: 'state-prune', everyMs: HOUR_MS, run: () => states.prune() });
+    // Each window's audit summaries, and the last one's after HTTP stopped and before the outbox relay drains.
+    runPeriodically(deps, {
+      name: 'audit-summaries',
+      everyMs: config.AUDIT_WINDOW_SECONDS * 1000,
+      run: () => audit.flush(),
+    });
+    onShutdown({ name: 'audit-summaries-final', phase: phase.consumers, run: () => audit.flush() });
   },
 };

@@ -21,7 +21,7 @@ const CALLBACK: Callback = {
   codeVerifier: () => undefined,
 };
 
-function setup({ live, record }: { live?: string; record?: RecordGrant } = {}) {
+function setup({ live, record, owner }: { live?: string; record?: RecordGrant; owner?: string } = {}) {
   const ts = fakeTokenService();
   const intuit = fakeIntuit(GRANT);
   const recorded: GrantRecord[] = [];
@@ -30,6 +30,7 @@ function setup({ live, record }: { live?: string; record?: RecordGrant } = {}) {
   const complete = createCompleteConnection({
     intuit: intuit.intuit,
     tokens: ts.tokens,
+    ownerOfRealm: async () => owner,
     liveConnection: async () => (live ? { id: live } : undefined),
     record:
       record ??
@@ -51,6 +52,20 @@ function setup({ live, record }: { live?: string; record?: RecordGrant } = {}) {
 const uniqueViolation = () => Object.assign(new Error('duplicate key'), { code: '23505' });
 
 describe('completing a connection', () => {
+  it('refuses a realm another org holds only after the exchange, revoking the fresh grant at Intuit', async () => {
+    const { complete, ts, recorded, intuit } = setup({ owner: 'org-other' });
+    assert.deepEqual(await complete(CALLBACK), { ok: false, refusal: 'realm_owned_by_other_org' });
+    assert.deepEqual(intuit.revoked, ['refresh-xyz']);
+    assert.deepEqual([...ts.stored.keys()], [], 'nothing handed to the token-service');
+    assert.deepEqual(recorded, []);
+  });
+
+  it('renews the realm the same org holds', async () => {
+    const { complete, intuit } = setup({ owner: 'org-1', live: 'live-connection' });
+    assert.equal((await complete(CALLBACK)).ok, true);
+    assert.deepEqual(intuit.revoked, []);
+  });
+
   it('hands the grant to the token-service, then records the connection at the clock’s time', async () => {
     const { complete, ts, recorded, intuit } = setup();
     assert.deepEqual(await complete(CALLBACK), {

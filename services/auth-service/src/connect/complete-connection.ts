@@ -10,6 +10,8 @@ export type RecordGrant = (grant: GrantRecord) => Promise<ConnectionStatus | und
 export interface CompleteConnectionDeps {
   intuit: Pick<IntuitOAuth, 'exchange' | 'revoke'>;
   tokens: Pick<TokenServiceClient, 'storeCredentials' | 'revoke'>;
+  /** The org holding the realm now, if any (any status but disconnected holds it). */
+  ownerOfRealm: (realmId: string) => Promise<string | undefined>;
   /** The org's live connection to the realm, if any: a reconnect renews it. */
   liveConnection: (orgId: string, realmId: string) => Promise<{ id: string } | undefined>;
   record: RecordGrant;
@@ -113,6 +115,15 @@ export function createCompleteConnection(d: CompleteConnectionDeps) {
       if (code === 'realm_mismatch') return { ok: false, refusal: 'realm_mismatch' };
       log.warn({ orgId, errorCode: code }, 'code exchange failed');
       return { ok: false, refusal: 'exchange_failed' };
+    }
+
+    // Ownership is looked at only now, once Intuit's ID token proved the caller holds a grant for this realm:
+    // before the exchange, a refusal would tell anyone who edits `realmId` which realms are held. The grant is
+    // revoked without waiting, so the answer takes as long as a failed exchange does.
+    const owner = await d.ownerOfRealm(realmId);
+    if (owner !== undefined && owner !== orgId) {
+      void discardGrant(orgId, grant.refreshToken, undefined);
+      return { ok: false, refusal: 'realm_owned_by_other_org' };
     }
 
     const existing = await d.liveConnection(orgId, realmId);

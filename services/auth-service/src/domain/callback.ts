@@ -14,8 +14,7 @@ export type RefusalReason =
   | 'state_expired'
   | 'state_reused'
   | 'cookie_mismatch'
-  | 'provider_error'
-  | 'realm_owned_by_other_org';
+  | 'provider_error';
 
 export type StateVerdict = { ok: true } | { ok: false; reason: RefusalReason };
 
@@ -38,28 +37,25 @@ export function judgeState(
 const expired = (): StateVerdict => ({ ok: false, reason: 'state_expired' });
 
 /** HTTP status and public wording per refusal; none of them repeats what the request carried. */
-export const refusals: Record<
-  RefusalReason | 'return_to_not_allowed',
-  { status: 400 | 403 | 409; title: string }
-> = {
-  state_missing: { status: 400, title: 'The connect link is incomplete. Start the connection again.' },
-  state_unknown: {
-    status: 400,
-    title: 'This connect attempt is not recognised. Start the connection again.',
-  },
-  state_expired: { status: 400, title: 'This connect attempt has expired. Start the connection again.' },
-  state_reused: { status: 400, title: 'This connect attempt was already used. Start the connection again.' },
-  cookie_mismatch: {
-    status: 403,
-    title: 'This connect attempt was started in another browser. Start the connection again here.',
-  },
-  provider_error: { status: 400, title: 'QuickBooks did not grant access.' },
-  realm_owned_by_other_org: {
-    status: 409,
-    title: 'This QuickBooks company is already connected to another organisation.',
-  },
-  return_to_not_allowed: { status: 400, title: 'returnTo is not an allowed origin.' },
-};
+export const refusals: Record<RefusalReason | 'return_to_not_allowed', { status: 400 | 403; title: string }> =
+  {
+    state_missing: { status: 400, title: 'The connect link is incomplete. Start the connection again.' },
+    state_unknown: {
+      status: 400,
+      title: 'This connect attempt is not recognised. Start the connection again.',
+    },
+    state_expired: { status: 400, title: 'This connect attempt has expired. Start the connection again.' },
+    state_reused: {
+      status: 400,
+      title: 'This connect attempt was already used. Start the connection again.',
+    },
+    cookie_mismatch: {
+      status: 403,
+      title: 'This connect attempt was started in another browser. Start the connection again here.',
+    },
+    provider_error: { status: 400, title: 'QuickBooks did not grant access.' },
+    return_to_not_allowed: { status: 400, title: 'returnTo is not an allowed origin.' },
+  };
 
 /** Intuit's `error` values are short identifiers; anything else is summarised rather than echoed. */
 export function providerErrorCode(raw: string): string {

@@ -1,9 +1,10 @@
+import type { HttpBindings } from '@hono/node-server';
 import { AppError, type Logger } from '@qbo/service-kit';
 import type { Context } from 'hono';
 import type { Audit } from '../audit.js';
 import { fingerprint } from '../domain/state.js';
+import { clientAddress, clientKey, type TrustProxy } from './client-address.js';
 import type { RateLimits } from './rate-limit.js';
-import { clientIp } from './respond.js';
 
 type Bucket = Parameters<RateLimits['consume']>[0];
 
@@ -19,12 +20,18 @@ export function createConnectGuards({
   audit: Audit;
   log: Logger;
   fingerprintKey: Buffer;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
 }) {
-  const fp = (c: Context) => fingerprint(fingerprintKey, clientIp(c, trustProxy));
+  /** The real client behind our proxies; 'unknown' off a Node server (in-process tests). */
+  const address = (c: Context): string => {
+    const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+    return incoming ? clientAddress(incoming, trustProxy) : 'unknown';
+  };
+  const fp = (c: Context) => fingerprint(fingerprintKey, address(c));
   return {
     fp,
-    ip: (c: Context) => clientIp(c, trustProxy),
+    /** What a client is rate-limited under: its address, or for IPv6 its /64. */
+    ip: (c: Context) => clientKey(address(c)),
     /**
      * Spends a point of the bucket; throws 429 (audited) when it is empty, and 503 when the store cannot
      * answer: the connect flow fails closed.

@@ -1,4 +1,4 @@
-import { AppError, type Logger } from '@qbo/service-kit';
+import { AppError, hasCode, type Logger } from '@qbo/service-kit';
 import type { Context, Hono } from 'hono';
 import type { Audit } from '../audit.js';
 import { refusals } from '../domain/callback.js';
@@ -60,7 +60,11 @@ export function initiateRoutes(app: Hono, d: InitiateDeps): void {
 
   const initiate = async (c: Context, mode: 'json' | 'redirect') => {
     await guards.limit(c, stage, 'initiate_ip', guards.ip(c));
-    const principal = await d.verifier.verify(c.req.header('authorization'));
+    const principal = await d.verifier.verify(c.req.header('authorization')).catch(async (err: unknown) => {
+      if (hasCode(err, 'org_reserved'))
+        await d.audit(undefined, { stage, reason: 'org_reserved', clientFingerprint: guards.fp(c) });
+      throw err;
+    });
     if (!principal) {
       await d.audit(undefined, { stage, reason: 'unauthenticated', clientFingerprint: guards.fp(c) });
       throw unauthenticated();

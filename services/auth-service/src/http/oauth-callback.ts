@@ -12,8 +12,6 @@ import { refusal } from './respond.js';
 
 export interface CallbackDeps {
   states: States;
-  /** The org holding the realm now, if any. */
-  ownerOfRealm: (realmId: string) => Promise<string | undefined>;
   complete: CompleteConnection;
   audit: Audit;
   guards: ConnectGuards;
@@ -104,11 +102,6 @@ export function callbackRoute(app: Hono, d: CallbackDeps): void {
     // planted in the user's browser cannot break the user's own attempt.
     cookie.clear(c);
 
-    // Checked before the exchange so a refused realm never gets a grant issued to us; the definitive check is
-    // the unique index when the connection is written.
-    const owner = await d.ownerOfRealm(realmId);
-    if (owner !== undefined && owner !== row.orgId) return refuse('realm_owned_by_other_org', row.orgId);
-
     const done = await d.complete({
       orgId: row.orgId,
       userId: row.userId,
@@ -127,7 +120,9 @@ export function callbackRoute(app: Hono, d: CallbackDeps): void {
       case 'realm_mismatch':
         return refuse('provider_error', row.orgId, 'realm_mismatch');
       case 'realm_owned_by_other_org':
-        return refuse('realm_owned_by_other_org', row.orgId);
+        // Answered exactly as a failed exchange: the caller learns nothing of who holds the realm.
+        await d.audit(row.orgId, { stage, reason: done.refusal, clientFingerprint: guards.fp(c) });
+        return page('exchange_failed');
       case 'connection_disconnected_meanwhile':
         await d.audit(row.orgId, {
           stage,

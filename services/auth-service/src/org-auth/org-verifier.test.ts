@@ -20,6 +20,21 @@ const sign = (
     .sign(key);
 
 describe('JWT org verifier', () => {
+  it('refuses a valid credential naming the reserved org `_unknown` with 403 org_reserved, from the claim or sub', async () => {
+    const v = await createJwtOrgVerifier({ ...base, secret });
+    await assert.rejects(v.verify(`Bearer ${await sign({ org_id: '_unknown', sub: 'user-9' })}`), {
+      code: 'org_reserved',
+      status: 403,
+    });
+    const fromSub = await createJwtOrgVerifier({ ...base, secret, orgFromSub: true });
+    await assert.rejects(fromSub.verify(`Bearer ${await sign({ sub: '_unknown' })}`), {
+      code: 'org_reserved',
+    });
+    assert.deepEqual(await v.verify(`Bearer ${await sign({ org_id: '_unknown-not' })}`), {
+      orgId: '_unknown-not',
+    });
+  });
+
   it('accepts a valid HS256 token and reads the org (and the user from sub)', async () => {
     const v = await createJwtOrgVerifier({ ...base, secret });
     const token = await sign({ org_id: 'org-1', sub: 'user-9' });

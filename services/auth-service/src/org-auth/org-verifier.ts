@@ -1,4 +1,6 @@
 import { createPublicKey } from 'node:crypto';
+import { UNKNOWN_ORG } from '@qbo/events';
+import { AppError, hasCode } from '@qbo/service-kit';
 import { createRemoteJWKSet, importSPKI, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 
 /** The org a request acts for, once its credential checked out. */
@@ -10,9 +12,22 @@ export interface OrgPrincipal {
 
 /** How the platform proves the org behind a request; swapped for another scheme without touching routes. */
 export interface OrgVerifier {
-  /** Resolves with the principal, or undefined for a missing, malformed, expired or foreign credential. */
+  /**
+   * Resolves with the principal, or undefined for a missing, malformed, expired or foreign credential; rejects
+   * with 403 `org_reserved` for a valid credential naming an org id the platform reserves.
+   */
   verify(authorization: string | undefined): Promise<OrgPrincipal | undefined>;
 }
+
+/**
+ * Org ids that name no org: `_unknown` is the bucket of input no org owns yet (webhooks of unknown realms,
+ * refused connect attempts). An org acting under it would mix its events into that bucket and could read or
+ * claim what lands there, so no credential may carry it, whoever signed it.
+ */
+const RESERVED_ORG_IDS: ReadonlySet<string> = new Set([UNKNOWN_ORG]);
+
+export const orgReserved = (): AppError =>
+  new AppError('org_reserved', 'This org id is reserved by the platform and cannot be used', { status: 403 });
 
 export interface JwtVerifierOptions {
   /** HS256 shared secret. */
@@ -62,10 +77,12 @@ export async function createJwtOrgVerifier(o: JwtVerifierOptions): Promise<OrgVe
               : await jwtVerify(match[1], key, options);
           const orgId = orgOf(payload);
           if (!orgId) return undefined;
+          if (RESERVED_ORG_IDS.has(orgId)) throw orgReserved();
           return typeof payload.sub === 'string' && payload.sub !== orgId && payload.sub.length <= 128
             ? { orgId, userId: payload.sub }
             : { orgId };
-        } catch {
+        } catch (err) {
+          if (hasCode(err, 'org_reserved')) throw err;
           // Try the next configured key; a credential no key accepts is simply not authenticated.
         }
       }

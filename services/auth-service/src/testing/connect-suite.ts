@@ -71,7 +71,9 @@ export function connectSuite(label: string, { replicas = 1 }: { replicas?: 1 | 2
 
   before(async () => {
     const db = await createTestDatabase(label);
-    const bus = await createTestBus({ topics: [topics.connections, topics.tokens, topics.syncRuns] });
+    const bus = await createTestBus({
+      topics: [topics.connections, topics.connectionsAudit, topics.tokens, topics.syncRuns],
+    });
     const rateLimitPrefix = uniqueName('rl');
     // The redirect URI registered at Intuit names the first replica's port, so the port is chosen up front;
     // another suite may take it in between, hence the retry.
@@ -186,10 +188,13 @@ export function connectSuite(label: string, { replicas = 1 }: { replicas?: 1 | 2
         async () => (await db.query('select 1 from auth.outbox where sent_at is null')).length === 0,
         { timeoutMs: 30_000, what: 'the outbox drained' },
       );
-      const messages = await readToEnd(bus.names.physical(topics.connections), { kafka: bus.kafka });
+      const messages = [
+        ...(await readToEnd(bus.names.physical(topics.connections), { kafka: bus.kafka })),
+        ...(await readToEnd(bus.names.physical(topics.connectionsAudit), { kafka: bus.kafka })),
+      ];
       assert.ok(
         messages.length >= (await outboxEvents()).length,
-        'every event of the outbox is on the topic',
+        'every event of the outbox is on its topic',
       );
       const eventText = messages.map((m) => String(m.message.value)).join('\n');
       const tokens = tokenService.stores.flatMap((s) => [s.body.accessToken, s.body.refreshToken]);

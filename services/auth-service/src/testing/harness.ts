@@ -59,7 +59,10 @@ export function authEnv(o: {
     RATE_LIMIT_INITIATE_PER_IP: '6',
     RATE_LIMIT_INITIATE_PER_ORG: '3',
     RATE_LIMIT_CALLBACK_PER_IP: '8',
-    TRUST_PROXY: 'true',
+    // The tests' requests come through 127.0.0.1, the proxy in front; another loopback address is a stranger.
+    TRUSTED_PROXY_CIDRS: '127.0.0.1',
+    // Short audit windows, so a test sees a window's summary without waiting a minute.
+    AUDIT_WINDOW_SECONDS: '2',
   };
 }
 
@@ -95,7 +98,8 @@ export interface Recorded {
 
 /**
  * A browser as far as the connect flow needs one: its own cookie jar for the service, redirects followed by
- * hand, and a fixed client address (sent as X-Forwarded-For; the service trusts its proxy in the tests).
+ * hand, and a fixed client address (sent as X-Forwarded-For from 127.0.0.1, the proxy the service trusts in
+ * the tests).
  * Every response it sees is recorded for the secret scan.
  */
 export class Browser {
