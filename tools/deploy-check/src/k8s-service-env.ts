@@ -119,7 +119,11 @@ export async function checkServiceEnv(
         );
       }
     }
-    problems.push(...wiringProblems(d, config), ...scalerProblems(d, objects, config));
+    problems.push(
+      ...wiringProblems(d, config),
+      ...scalerProblems(d, objects, config),
+      ...connectFlowProblems(d, config),
+    );
     return { service, problems, config };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -170,6 +174,24 @@ function secretKeyAt(
     return item ? item.key : key;
   }
   return undefined;
+}
+
+/**
+ * auth-service's connect flow as deployed: PKCE on (Intuit must ignore it if it does not honour it, RFC 6749
+ * §3.1), and the ingress controller in front named as a trusted proxy, or every browser would count as that
+ * one proxy in the rate limits.
+ */
+function connectFlowProblems(d: Deployment, config: Readonly<Record<string, unknown>>): string[] {
+  if (d.metadata.name !== 'auth-service') return [];
+  const where = ref(d);
+  const problems: string[] = [];
+  if (config.QBO_PKCE !== true) problems.push(`${where}: QBO_PKCE is off; the connect flow sends PKCE`);
+  if (!Array.isArray(config.TRUSTED_PROXY_CIDRS) || config.TRUSTED_PROXY_CIDRS.length === 0) {
+    problems.push(
+      `${where}: TRUSTED_PROXY_CIDRS is empty behind the ingress controller; every client would be the proxy`,
+    );
+  }
+  return problems;
 }
 
 /** The parsed config against the manifests around it. */

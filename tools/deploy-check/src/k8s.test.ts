@@ -415,6 +415,17 @@ describe('each check fails on a broken copy of the prod render', () => {
     );
   });
 
+  test('config: auth-service with PKCE off, or with no trusted proxy behind the ingress', async () => {
+    const problems = await envProblems(
+      broken((o) => {
+        configOf(o, 'auth-service').data.QBO_PKCE = 'false';
+        configOf(o, 'auth-service').data.TRUSTED_PROXY_CIDRS = '';
+      }),
+    );
+    assert.match(problems, /Deployment\/auth-service: QBO_PKCE is off/);
+    assert.match(problems, /Deployment\/auth-service: TRUSTED_PROXY_CIDRS is empty/);
+  });
+
   test('config: metrics pushed over OTLP as well as scraped', async () => {
     const problems = await envProblems(
       broken((o) => {
