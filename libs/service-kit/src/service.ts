@@ -34,6 +34,10 @@ export interface ServiceDefinition<C extends ServiceConfig> {
   schema: string;
   configSchema: z.ZodObject & z.ZodType<C>;
   migrations: DatabaseOptions['migrations'];
+  /**
+   * MikroORM entities, if any. No service has one: the ORM writes an entity's values into the SQL text it
+   * sends (only the span redactor's literal scrubbing keeps them out of spans); stores use `query`/`execute`.
+   */
   entities?: DatabaseOptions['entities'];
   /** The service's own wiring: routes on `app`, consumers, relays. Runs before the server listens. */
   wire?: (deps: ServiceDeps<C>) => Promise<void> | void;

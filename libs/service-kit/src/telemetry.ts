@@ -15,6 +15,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import { register } from 'import-in-the-middle/register-hooks.mjs';
+import { createSpanRedactor } from './span-redaction.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -43,7 +44,8 @@ const PROBE_PATHS = new Set(['/healthz', '/readyz']);
  *
  * Export is OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces/metrics-specific variable) is set
  * and off otherwise, and metrics are also offered for scraping when `METRICS_PORT` is set; spans are still created so trace ids reach logs and Kafka headers. Logs go to stdout
- * through pino, never to an OTLP log exporter. `OTEL_SDK_DISABLED=true` turns it all off.
+ * through pino, never to an OTLP log exporter. `OTEL_SDK_DISABLED=true` turns it all off. What a span may
+ * carry is decided once, in `createSpanRedactor`: no query value, Kafka key, SQL literal or database error text.
  */
 export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOptions): Telemetry {
   if (env.OTEL_SDK_DISABLED === 'true') return { shutdown: async () => undefined };
@@ -51,12 +53,16 @@ export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOpti
 
   const tracesOn = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   const metricsOn = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
-  const spanProcessors = spanExporter
-    ? [new SimpleSpanProcessor({ exporter: spanExporter })]
-    : tracesOn
-      ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })]
-      : // Spans without export still carry trace ids into logs and Kafka headers.
-        [new NoopSpanProcessor()];
+  // The redactor comes first: every processor's `onEnding` runs before any exports the span.
+  const spanProcessors = [
+    createSpanRedactor(),
+    spanExporter
+      ? new SimpleSpanProcessor({ exporter: spanExporter })
+      : tracesOn
+        ? new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })
+        : // Spans without export still carry trace ids into logs and Kafka headers.
+          new NoopSpanProcessor(),
+  ];
 
   // Pulled by Prometheus from a port of its own (never the public one), served by the service itself.
   const prometheus = env.METRICS_PORT ? new PrometheusExporter({ preventServerStart: true }) : undefined;
@@ -73,15 +79,9 @@ export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOpti
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => PROBE_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
-        // The instrumentation records the query string with only a few cloud-signature parameters hidden; an
-        // OAuth callback's `code` and `state` would reach the tracing backend. Every value is hidden instead,
-        // the names kept for debugging (hook attributes override the instrumentation's own).
-        startIncomingSpanHook: (req) => {
-          const query = (req.url ?? '').split('?')[1];
-          return query ? { 'url.query': redactQueryValues(query) } : {};
-        },
       }),
       new UndiciInstrumentation(),
+      // Bound parameter values stay out of spans (`db.postgresql.values` is recorded only when enhanced).
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
       new KafkaJsInstrumentation(),
     ],
@@ -91,13 +91,4 @@ export function startTelemetry({ serviceName, env, spanExporter }: TelemetryOpti
     shutdown: () => sdk.shutdown(),
     ...(prometheus ? { metricsHandler: (req, res) => prometheus.getMetricsRequestHandler(req, res) } : {}),
   };
-}
-
-/** `a=1&b=2` → `a=REDACTED&b=REDACTED`: what a span may say about a query string. */
-export function redactQueryValues(query: string): string {
-  return query
-    .split('&')
-    .filter(Boolean)
-    .map((pair) => `${pair.split('=')[0]}=REDACTED`)
-    .join('&');
 }

@@ -59,7 +59,17 @@ interface Infrastructure {
  * redirect URI, sharing the database, Kafka and the rate-limit store). Call it inside a `describe`: it adds
  * the hooks that start and stop all of it.
  */
-export function connectSuite(label: string, { replicas = 1 }: { replicas?: 1 | 2 } = {}) {
+export function connectSuite(
+  label: string,
+  {
+    replicas = 1,
+    env: extraEnv = () => ({}),
+  }: {
+    replicas?: 1 | 2;
+    /** More environment for the auth-service processes, read when they start (after earlier `before` hooks). */
+    env?: () => Record<string, string>;
+  } = {},
+) {
   let infra: Infrastructure | undefined;
   const started = () => {
     if (!infra) throw new Error('the connect suite has not started');
@@ -98,6 +108,7 @@ export function connectSuite(label: string, { replicas = 1 }: { replicas?: 1 | 2
         redirectUri,
         rateLimitPrefix,
       });
+      Object.assign(env, extraEnv());
       let a: ServiceProcess;
       try {
         a = await startAuth({ ...env, PORT: String(port) });
