@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { ConnectionDisconnected, createEventFactory } from '@qbo/events';
 import type { Simulator } from '@qbo/qbo-simulator';
 import { attack, type ServiceProcess } from '@qbo/testkit';
@@ -24,6 +24,9 @@ const CREDENTIALS: Record<TokenApiCaller, string> = {
   'sync-service': 'attack-sync-service-credential-01',
   operator: 'attack-operator-credential-000001',
 };
+
+/** auth-service's next credential, accepted beside the current one while it rotates. */
+const ROTATED_AUTH_CREDENTIAL = 'attack-auth-service-credential-02';
 
 const revokeCalls = (sim: Simulator) =>
   Object.values(sim.control.counters()).reduce((sum, e) => sum + (e.revoke?.calls ?? 0), 0);
@@ -60,7 +63,11 @@ describe('token-service least privilege (attacks on the running service)', () =>
         TOKEN_KEYS: `k1:${key()}`,
         TOKEN_ACTIVE_KEY_ID: 'k1',
         TOKEN_API_CALLERS: Object.entries(CREDENTIALS)
-          .map(([caller, secret]) => `${caller}=${secret}`)
+          .map(([caller, secret]) =>
+            caller === 'auth-service'
+              ? `${caller}=${secret},${ROTATED_AUTH_CREDENTIAL}`
+              : `${caller}=${secret}`,
+          )
           .join(';'),
         TOKEN_FORCED_REFRESH_INTERVAL_MS: '60000',
         SCHEDULER_INTERVAL_MS: '3600000',
@@ -70,6 +77,28 @@ describe('token-service least privilege (attacks on the running service)', () =>
   after(async () => {
     await proc?.stop();
     await env?.close();
+  });
+
+  it("accepts each of a caller's secrets during its rotation, for that caller's operations only", async () => {
+    const rotated = createTokenServiceClient({
+      baseUrl: proc.url,
+      credential: () => ROTATED_AUTH_CREDENTIAL,
+    });
+    const c = await connectAndStore(env.sim, rotated);
+    assert.equal((await row(c.connectionId))?.status, 'active', 'stored with the new secret');
+    const res = await fetch(`${proc.url}/internal/connections/${c.connectionId}/access-token`, {
+      headers: { authorization: `Bearer ${ROTATED_AUTH_CREDENTIAL}` },
+    });
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.get('content-type'), 'application/problem+json');
+    const body = await res.text();
+    assert.match(body, /"code":"caller_not_permitted"/);
+    assert.ok(!body.includes(c.accessToken));
+    assert.equal(
+      (await as('auth-service').revoke(c.connectionId)).revokedAtIntuit,
+      true,
+      'the old one works',
+    );
   });
 
   attack("auth-service's credential reads another org's live access token", async () => {
