@@ -26,12 +26,12 @@ put() {
 put postgres_password "$(random 24)"
 put database_url "postgres://qbo:$(cat "$dir/postgres_password")@postgres:5432/qbo"
 put qbo_client_secret "$(random 24)"
-# One token-service credential per caller (auth-service, sync-service), so each can be rotated on its own;
-# token-service accepts the list, which is rewritten from them on every run.
+# One token-service credential per caller (auth-service, sync-service), each allowed only its own operations
+# and rotated on its own; token-service's caller table is rewritten from them on every run.
 put token_service_credential "$(random 32)"
 put sync_service_credential "$(random 32)"
-(umask 022 && printf '%s,%s' "$(cat "$dir/token_service_credential")" "$(cat "$dir/sync_service_credential")" \
-  >"$dir/token_service_credentials")
+(umask 022 && printf 'auth-service=%s;sync-service=%s' "$(cat "$dir/token_service_credential")" \
+  "$(cat "$dir/sync_service_credential")" >"$dir/token_api_callers")
 # token-service's key ring, `kid:base64(32 bytes)`, and the id of the key that seals new data keys.
 put token_active_key_id local1
 put token_keys "$(cat "$dir/token_active_key_id"):$(head -c 32 /dev/urandom | base64 -w0)"

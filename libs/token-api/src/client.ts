@@ -41,6 +41,7 @@ export class TokenServiceError extends Error {
       code === 'unreachable' ||
       code === 'timeout' ||
       code === 'refresh_unavailable' ||
+      code === 'refresh_throttled' ||
       code === 'internal_error';
   }
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * The token-service's internal API: the only way QuickBooks credentials cross a service boundary. Every
- * request carries `Authorization: Bearer <service credential>`; every error is a problem+json body with a
+ * request carries `Authorization: Bearer <service credential>` of a caller allowed the operation
+ * (`tokenApiOperations` in callers.ts); every error is a problem+json body with a
  * `code` from `tokenApiErrorCodes`. Tokens appear in exactly two places: the store request (auth-service →
  * token-service) and the access-token responses (token-service → sync). Nothing else, no error body included,
  * ever carries one.
@@ -78,7 +79,10 @@ export type AccessTokenResponse = z.infer<typeof accessTokenResponse>;
 
 /**
  * `POST access-token/refresh`: compare-and-refresh. When the current token is no longer `rejectedAccessToken`
- * (someone refreshed already) it is returned as is; otherwise one refresh runs, however many callers ask.
+ * (someone refreshed already) it is returned as is; otherwise one refresh runs, however many callers ask. A
+ * connection is force-refreshed at most once per throttle window (the token-service's
+ * `TOKEN_FORCED_REFRESH_INTERVAL_MS`): presenting the current token again within it answers 429
+ * `refresh_throttled` with `Retry-After`, so a caller cannot make the token-service call Intuit at will.
  */
 export const refreshRequest = z.strictObject({ rejectedAccessToken: token });
 export type RefreshRequest = z.infer<typeof refreshRequest>;
@@ -110,6 +114,8 @@ export type RevokeResponse = z.infer<typeof revokeResponse>;
 export const tokenApiErrorCodes = [
   /** Missing or wrong service credential (401). */
   'unauthenticated',
+  /** A known caller asked for an operation the contract does not give it (403); see `tokenApiOperations`. */
+  'caller_not_permitted',
   /** A body, parameter or path that breaks the contract (400). */
   'invalid_request',
   /** A request body over the size limit (413). */
@@ -124,7 +130,12 @@ export const tokenApiErrorCodes = [
   'connection_disconnected',
   /** Intuit is failing transiently; retry after `Retry-After` (503). */
   'refresh_unavailable',
-  /** Intuit rejected the app's own credentials; refreshing is paused until an operator acts (503). */
+  /**
+   * A compare-and-refresh of a token issued moments ago (or refreshed on request moments ago) is not forced
+   * again: retry after `Retry-After` (429), by which time Intuit has the token or the window has passed.
+   */
+  'refresh_throttled',
+  /** Intuit confirmed it rejects the app's own credentials; refreshing is paused and probed until they work (503). */
   'app_credentials_rejected',
   /** Anything else (500). */
   'internal_error',

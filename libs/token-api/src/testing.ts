@@ -1,3 +1,5 @@
+import { type TokenApiCaller, type TokenApiOperation, tokenApiOperations } from './callers.js';
+import { createTokenServiceClient, type TokenServiceClient } from './client.js';
 import type { StoreCredentialsRequest } from './contract.js';
 
 /** What Intuit grants: an access token for an hour, a refresh token for 101 days (`x_refresh_token_expires_in`). */
@@ -31,5 +33,40 @@ export function storeRequestFor(
     accessTokenExpiresAt: new Date(now + ACCESS_TOKEN_MS).toISOString(),
     refreshTokenExpiresAt: new Date(now + REFRESH_TOKEN_MS).toISOString(),
     scopes,
+  };
+}
+
+/**
+ * One client that presents, for each operation, the credential of a caller the contract allows it: what
+ * auth-service and sync-service do between them, for tests that play both (store a grant, then read it).
+ */
+export function clientAsCallers(
+  baseUrl: string,
+  credentials: Partial<Record<TokenApiCaller, string>>,
+  timeoutMs?: number,
+): TokenServiceClient {
+  const as = (operation: TokenApiOperation) => {
+    const allowed: readonly TokenApiCaller[] = tokenApiOperations[operation].callers;
+    const caller = allowed.find((c) => credentials[c] !== undefined);
+    const secret = caller && credentials[caller];
+    if (!secret) throw new Error(`no credential given for a caller allowed ${operation}`);
+    return createTokenServiceClient({
+      baseUrl,
+      credential: () => secret,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+  };
+  const lazy = <K extends keyof TokenServiceClient>(
+    operation: TokenApiOperation,
+    method: K,
+  ): TokenServiceClient[K] =>
+    ((...args: unknown[]) =>
+      (as(operation)[method] as (...a: unknown[]) => unknown)(...args)) as TokenServiceClient[K];
+  return {
+    storeCredentials: lazy('store', 'storeCredentials'),
+    getAccessToken: lazy('accessToken', 'getAccessToken'),
+    refreshAfterRejection: lazy('refresh', 'refreshAfterRejection'),
+    status: lazy('status', 'status'),
+    revoke: lazy('revoke', 'revoke'),
   };
 }

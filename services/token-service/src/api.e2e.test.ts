@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTokenServiceClient, TokenServiceError } from '@qbo/token-api';
 import {
+  CALLER_CREDENTIALS,
   connectAndStore,
   connectionsProducer,
   createEnv,
@@ -100,7 +101,10 @@ describe('token-service internal API (simulator as Intuit, real Postgres and Kaf
 
     const bad = await fetch(`${a.url}/internal/connections/c1/credentials`, {
       method: 'PUT',
-      headers: { authorization: 'Bearer svc-credential-for-tests-0001', 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${CALLER_CREDENTIALS['auth-service']}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ orgId: 'o', refreshToken: 'secret-refresh-value' }),
     });
     assert.equal(bad.status, 400);
@@ -253,7 +257,7 @@ describe('token-service internal API (simulator as Intuit, real Postgres and Kaf
   it('answers 413 payload_too_large for a body over 64 KiB, announced or streamed', async () => {
     const url = `${a.url}/internal/connections/c-big/credentials`;
     const headers = {
-      authorization: 'Bearer svc-credential-for-tests-0001',
+      authorization: `Bearer ${CALLER_CREDENTIALS['auth-service']}`,
       'content-type': 'application/json',
     };
     const big = JSON.stringify({ orgId: 'o', refreshToken: 'x'.repeat(65 * 1024) });

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '@qbo/service-kit';
-import { configSchema, keyRingOf } from './config.js';
+import { callersOf, configSchema, keyRingOf } from './config.js';
 
 const k = randomBytes(32).toString('base64');
 const base = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x',
   KAFKA_BROKERS: '127.0.0.1:39092',
-  TOKEN_SERVICE_CREDENTIALS: 'a-service-credential-0001,a-service-credential-0002',
+  TOKEN_API_CALLERS:
+    'auth-service=a-service-credential-0001,a-service-credential-0002;sync-service=a-service-credential-0003',
   QBO_CLIENT_ID: 'client',
   QBO_CLIENT_SECRET: 'client-secret-value',
 };
@@ -26,7 +27,7 @@ describe('token-service configuration', () => {
   it('reads the key ring and keeps credentials and keys out of its printed form', () => {
     const config = parseConfig(configSchema, { ...base, TOKEN_KEYS: `k1:${k}`, TOKEN_ACTIVE_KEY_ID: 'k1' });
     assert.equal(keyRingOf(config)?.active.kid, 'k1');
-    assert.equal(config.TOKEN_SERVICE_CREDENTIALS.length, 2);
+    assert.deepEqual(callersOf(config).get('auth-service')?.length, 2);
     const printed = JSON.stringify(config);
     assert.ok(
       !printed.includes(k) && !printed.includes('a-service-credential') && !printed.includes('client-secret'),
@@ -69,7 +70,29 @@ describe('token-service configuration', () => {
       problems({ ...base, TOKEN_KEYS: `k1:${k}`, TOKEN_ACTIVE_KEY_ID: 'k9' }),
       /TOKEN_KEYS: the active key id k9/,
     );
-    const { TOKEN_SERVICE_CREDENTIALS: _omitted, ...rest } = base;
-    assert.match(problems(rest), /^TOKEN_SERVICE_CREDENTIALS: is required$/m);
+    const { TOKEN_API_CALLERS: _omitted, ...rest } = base;
+    assert.match(problems(rest), /^TOKEN_API_CALLERS: is required$/m);
+  });
+
+  it('gives each caller its own credentials and names a bad entry by caller, never by secret', () => {
+    const text = problems({
+      ...base,
+      TOKEN_ALLOW_EPHEMERAL_KEY: 'true',
+      TOKEN_API_CALLERS: 'auth-service=shared-credential-0001;sync-service=shared-credential-0001;billing=x',
+    });
+    assert.match(text, /^TOKEN_API_CALLERS: sync-service and auth-service share a credential/m);
+    assert.match(text, /^TOKEN_API_CALLERS: unknown caller billing/m);
+    assert.ok(!text.includes('shared-credential'));
+    assert.match(
+      problems({ ...base, TOKEN_ALLOW_EPHEMERAL_KEY: 'true', TOKEN_API_CALLERS: 'operator=short' }),
+      /^TOKEN_API_CALLERS: each credential of operator must be at least 16/m,
+    );
+  });
+
+  it('refuses the flat credential list it replaced, so an old deployment fails at start-up', () => {
+    assert.match(
+      problems({ ...base, TOKEN_ALLOW_EPHEMERAL_KEY: 'true', TOKEN_SERVICE_CREDENTIALS: 'x'.repeat(20) }),
+      /^TOKEN_SERVICE_CREDENTIALS: is replaced by TOKEN_API_CALLERS/m,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { eventBusEnvShape } from '@qbo/event-bus';
 import { env, hasCode, Secret, serviceEnvShape } from '@qbo/service-kit';
+import { parseTokenApiCallers, TokenApiCallersError } from '@qbo/token-api';
 import { z } from 'zod';
 import { type KeyRing, parseKeyRing } from './domain/key-ring.js';
 
@@ -16,11 +17,31 @@ export const configSchema = z
     ...eventBusEnvShape,
     PORT: env.port(8081),
     NODE_ENV: z.string().optional(),
-    /** Accepted service credentials, comma-separated: two during a rotation. */
-    TOKEN_SERVICE_CREDENTIALS: env
-      .list()
-      .pipe(z.array(z.string().min(16, 'each credential must be at least 16 characters')).min(1))
-      .transform((list) => list.map((c) => new Secret(c))),
+    /**
+     * Each caller's own credentials, `auth-service=<secret>;sync-service=<secret>;operator=<secret>` (several
+     * comma-separated secrets for a caller during its rotation). What each caller may do is the contract's
+     * (`tokenApiOperations` in @qbo/token-api), not this variable's.
+     */
+    TOKEN_API_CALLERS: z.string().transform((v, ctx) => {
+      try {
+        parseTokenApiCallers(v);
+      } catch (err) {
+        if (!(err instanceof TokenApiCallersError)) throw err;
+        for (const message of err.problems) ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return new Secret(v);
+    }),
+    /** The one flat list of credentials this replaces; refused so an old deployment fails loudly. */
+    TOKEN_SERVICE_CREDENTIALS: z.string().optional(),
+    /** A connection is force-refreshed (compare-and-refresh) at most once per this window. */
+    TOKEN_FORCED_REFRESH_INTERVAL_MS: env.positiveInt(30_000),
+    /** While Intuit rejects the app credentials, one refresh probes them this often; success resumes. */
+    TOKEN_APP_PAUSE_PROBE_INTERVAL_MS: env.positiveInt(5 * MINUTE_MS),
+    /** A shred whose revoke at Intuit failed retries it after this, doubling up to an hour… */
+    TOKEN_SHRED_REVOKE_RETRY_MS: env.positiveInt(MINUTE_MS),
+    /** …this many times in all, then shreds anyway and reports that the grant may still be live at Intuit. */
+    TOKEN_SHRED_REVOKE_MAX_ATTEMPTS: env.positiveInt(12),
     /** Key-encryption keys, `kid:base64(32 bytes),…`; the active one seals new data keys. */
     TOKEN_KEYS: z
       .string()
@@ -59,6 +80,13 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     const production = c.NODE_ENV === 'production';
+    if (c.TOKEN_SERVICE_CREDENTIALS !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOKEN_SERVICE_CREDENTIALS'],
+        message: 'is replaced by TOKEN_API_CALLERS (one credential per caller)',
+      });
+    }
     // One rule, independent of how NODE_ENV is spelled elsewhere: the crash hook only runs under a test runner.
     if (c.TOKEN_TEST_CRASH_AT && c.NODE_ENV !== 'test') {
       ctx.addIssue({
@@ -100,6 +128,9 @@ export const configSchema = z
   });
 
 export type Config = z.output<typeof configSchema>;
+
+/** Each caller's accepted credentials. */
+export const callersOf = (config: Config) => parseTokenApiCallers(config.TOKEN_API_CALLERS.reveal());
 
 /** The key ring from the configuration, or undefined when an ephemeral key was explicitly allowed. */
 export function keyRingOf(config: Config): KeyRing | undefined {

@@ -173,6 +173,8 @@ describe('refresh health (virtual clock, simulator faults, real Kafka)', () => {
         ...keys,
         QBO_CLIENT_SECRET: 'a-wrong-client-secret',
         SCHEDULER_INTERVAL_MS: String(HOUR),
+        // Between probes (none due in this test), a paused app calls Intuit for nothing.
+        TOKEN_APP_PAUSE_PROBE_INTERVAL_MS: String(24 * HOUR),
       }),
       { now },
     );
@@ -212,6 +214,7 @@ describe('refresh health (virtual clock, simulator faults, real Kafka)', () => {
         ...keys,
         QBO_CLIENT_SECRET: 'yet-another-wrong-secret',
         SCHEDULER_INTERVAL_MS: String(HOUR),
+        TOKEN_APP_PAUSE_PROBE_INTERVAL_MS: String(24 * HOUR),
       }),
       { now },
     );
@@ -244,5 +247,43 @@ describe('refresh health (virtual clock, simulator faults, real Kafka)', () => {
       env.sim.control.removeFault(slow.id);
       await wrong.stop();
     }
+  });
+
+  it('pauses only on a confirmed invalid_client, probes the paused app, and resumes by itself', async () => {
+    const c = await connectAndStore(env.sim, svc.client);
+    // Pauses of the wrong secrets tried above stay theirs; this one is the running service's own.
+    const others = (await env.db.query('select 1 from token.app_pause')).length;
+    const pauses = async () => (await env.db.query('select 1 from token.app_pause')).length - others;
+
+    // One invalid_client is asked again at once; the second answer decides.
+    env.sim.control.addFault({ kind: 'invalid_client', endpoint: 'token', times: 1 });
+    let calls = tokenCalls(env.sim);
+    const renewed = await svc.client.refreshAfterRejection(c.connectionId, c.accessToken);
+    assert.equal(renewed.credentialVersion, 2);
+    assert.equal(tokenCalls(env.sim) - calls, 2, 'the refused call and the one that confirmed nothing');
+    assert.equal(await pauses(), 0);
+
+    env.sim.control.clock.advance(MINUTE);
+    env.sim.control.addFault({ kind: 'invalid_client', endpoint: 'token', times: 2 });
+    const refused = await failure(svc.client.refreshAfterRejection(c.connectionId, renewed.accessToken));
+    assert.ok(refused instanceof TokenServiceError);
+    assert.equal(refused.code, 'app_credentials_rejected');
+    assert.equal(await pauses(), 1, 'confirmed: paused');
+    await waitFor(() => events.of('AppCredentialsRejected', c.connectionId).length === 1, {
+      what: 'AppCredentialsRejected for the confirmed pause',
+    });
+
+    // Before the probe interval nothing is called; after it, one probe finds Intuit accepting the app again.
+    env.sim.control.clock.advance(MINUTE);
+    calls = tokenCalls(env.sim);
+    await svc.scheduler.tick();
+    assert.equal(tokenCalls(env.sim), calls, 'a paused app waits for its probe');
+    assert.equal(await pauses(), 1);
+    env.sim.control.clock.advance(5 * MINUTE);
+    await svc.scheduler.tick();
+    assert.ok(tokenCalls(env.sim) > calls, 'the probe called Intuit');
+    assert.equal(await pauses(), 0, 'the probe lifted the pause');
+    const after = await svc.client.refreshAfterRejection(c.connectionId, renewed.accessToken);
+    assert.ok(after.credentialVersion > renewed.credentialVersion, 'callers are refreshed again');
   });
 });

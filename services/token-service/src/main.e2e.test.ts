@@ -7,7 +7,7 @@ describeServiceLifecycle({
   root: new URL('..', import.meta.url),
   extraSteps: ['disconnect-consumer', 'inbox-prune', 'scheduler', 'outbox-relay'],
   env: {
-    TOKEN_SERVICE_CREDENTIALS: 'lifecycle-service-credential',
+    TOKEN_API_CALLERS: 'auth-service=lifecycle-auth-credential;sync-service=lifecycle-sync-credential',
     TOKEN_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     TOKEN_ACTIVE_KEY_ID: 'k1',
     QBO_CLIENT_ID: 'lifecycle-client',

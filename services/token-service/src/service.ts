@@ -1,6 +1,6 @@
 import { createServiceBus } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
-import { type Config, configSchema } from './config.js';
+import { type Config, callersOf, configSchema } from './config.js';
 import { crashHook } from './crash.js';
 import { tokenRoutes } from './http/routes.js';
 import { disconnectHandlers } from './kafka/on-connection-disconnected.js';
@@ -52,11 +52,16 @@ export function createTokenService({
         ...(metrics ? { metrics } : {}),
       });
 
-      const accepted = config.TOKEN_SERVICE_CREDENTIALS.map((s) => s.reveal());
+      const callers = callersOf(config);
+      log.info(
+        { callers: Object.fromEntries([...callers].map(([caller, s]) => [caller, s.length])) },
+        'token API callers (credentials each)',
+      );
       tokenRoutes(app, {
         tokens,
-        credentials: () => accepted,
+        callers: () => callers,
         defaultMinValidityMs: config.TOKEN_REFRESH_MARGIN_MS,
+        log,
       });
 
       bus.consume('disconnect', disconnectHandlers({ orm, tokens, log }));

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ServiceProcess } from '@qbo/testkit';
 import { TokenServiceError } from '@qbo/token-api';
 import { parseKeyRing } from './domain/key-ring.js';
-import { open, sealedKid } from './domain/sealing.js';
+import { sealedKid } from './domain/sealing.js';
 import {
   type Collector,
   type Connected,
@@ -19,6 +19,7 @@ import {
   startChild,
   waitFor,
 } from './testing/harness.js';
+import { createVault } from './vault/vault.js';
 
 /** Every row of every table in the service's schema, as text. */
 async function dump(env: Env): Promise<string[]> {
@@ -40,11 +41,15 @@ describe('vault: envelope encryption, key rotation, crypto-shredding (child proc
   let events: Collector;
   const k1 = `k1:${key()}`;
   const k2 = `k2:${key()}`;
+  const k3 = `k3:${key()}`;
   const procs: ServiceProcess[] = [];
   const secrets: string[] = [];
   let a: Connected;
   let b: Connected;
   let sealedBefore: { access: string; dek: string } | undefined;
+  /** a's data key as sealed under k2, copied just before its shred (what a later backup would hold). */
+  let sealedUnderK2: string | undefined;
+  let refreshedAccess = '';
 
   const start = async (ring: string, active: string) => {
     const proc = await startChild(serviceEnv(env, { TOKEN_KEYS: ring, TOKEN_ACTIVE_KEY_ID: active }));
@@ -77,6 +82,7 @@ describe('vault: envelope encryption, key rotation, crypto-shredding (child proc
     a = await connectAndStore(env.sim, client, r1);
     b = await connectAndStore(env.sim, client, r2);
     const refreshed = await client.refreshAfterRejection(a.connectionId, a.accessToken);
+    refreshedAccess = refreshed.accessToken;
     secrets.push(a.accessToken, a.refreshToken, b.accessToken, b.refreshToken, refreshed.accessToken);
 
     const rows = await dump(env);
@@ -110,14 +116,21 @@ describe('vault: envelope encryption, key rotation, crypto-shredding (child proc
       },
       { what: 'the data key re-sealed under k2' },
     );
-    const untouched = await credential(b.connectionId);
-    assert.equal(sealedKid(untouched?.sealed_key ?? ''), 'k1', 'rows not read yet keep their old key (lazy)');
+    // Rows nobody reads are re-sealed too, by the scheduler's sweep, so that k1 can be retired.
+    await waitFor(
+      async () => {
+        const row = await credential(b.connectionId);
+        return row?.sealed_key && sealedKid(row.sealed_key) === 'k2';
+      },
+      { what: 'the unread data key re-sealed under k2 by the sweep' },
+    );
     assert.equal((await client.getAccessToken(b.connectionId)).accessToken, b.accessToken);
   });
 
   it('shreds on ConnectionDisconnected: revoked at Intuit, data key gone, nothing left to open', async () => {
     const proc = procs.at(-1) as ServiceProcess;
     const client = clientFor(proc.url);
+    sealedUnderK2 = (await credential(a.connectionId))?.sealed_key ?? undefined;
     const producer = await connectionsProducer(env.bus);
     try {
       await publishDisconnect(producer, a, false);
@@ -142,15 +155,17 @@ describe('vault: envelope encryption, key rotation, crypto-shredding (child proc
     assert.equal(gone.code, 'connection_disconnected');
     assert.equal(gone.httpStatus, 410);
 
-    // A sealed value copied out earlier cannot be opened with any key the service holds: only the deleted
-    // data key could.
-    const ring = parseKeyRing(`${k1},${k2}`, 'k2');
+    // The service has no way left to open a's tokens: its data key row is gone (checked above). A copy of
+    // that row kept elsewhere still opens with the ring as it is now, which is why a shred is made final
+    // against copies by retiring the keys that sealed them (next test).
+    const ringNow = createVault(parseKeyRing(`${k1},${k2}`, 'k2'));
     assert.ok(sealedBefore);
-    for (const kid of ring.kids()) {
-      assert.throws(() =>
-        open(sealedBefore?.access ?? '', () => ring.get(kid), `${a.connectionId}|access_token|2`),
-      );
-    }
+    const copied = ringNow.openDataKey(a.connectionId, sealedBefore.dek).dek;
+    assert.equal(
+      ringNow.openToken(copied, a.connectionId, 'access_token', 2, sealedBefore.access),
+      refreshedAccess,
+      'the old copies are genuine: with the key that sealed them they still open',
+    );
     assert.equal(
       (await client.getAccessToken(b.connectionId)).accessToken,
       b.accessToken,
@@ -169,6 +184,50 @@ describe('vault: envelope encryption, key rotation, crypto-shredding (child proc
       what: 'the second connection shredded',
     });
     assert.equal(env.sim.control.counters()['-']?.revoke?.calls, 1);
+  });
+
+  it('makes a shred final for old copies of its data key once the keys that sealed them are retired', async () => {
+    const before = procs.at(-1) as ServiceProcess;
+    const live = await connectAndStore(env.sim, clientFor(before.url), a.realmId);
+    secrets.push(live.accessToken, live.refreshToken);
+    await before.stop();
+    // Rotate past every key a copy of a's data key was sealed by: k3 seals, the sweep moves every live data
+    // key onto it, and then k1 and k2 leave the ring.
+    const rotating = await start(`${k2},${k3}`, 'k3');
+    assert.deepEqual(rotating.logs.find((l) => l.msg === 'vault keys')?.dataKeysByKid, { k2: 1 });
+    await waitFor(
+      async () => {
+        const row = await credential(live.connectionId);
+        return row?.sealed_key && sealedKid(row.sealed_key) === 'k3';
+      },
+      { what: 'the live data key re-sealed under k3 by the sweep' },
+    );
+    await rotating.stop();
+    const current = await start(k3, 'k3');
+    assert.equal(
+      (await clientFor(current.url).getAccessToken(live.connectionId)).accessToken,
+      live.accessToken,
+      'live connections work on the current ring alone',
+    );
+    assert.ok(!current.logs.some((l) => l.msg?.includes('cannot be opened')), 'no data key left behind');
+
+    const ring = createVault(parseKeyRing(k3, 'k3'));
+    assert.ok(sealedBefore && sealedUnderK2);
+    for (const [copy, kid] of [
+      [sealedBefore.dek, 'k1'],
+      [sealedUnderK2, 'k2'],
+    ] as const) {
+      assert.equal(sealedKid(copy), kid);
+      assert.throws(
+        () => ring.openDataKey(a.connectionId, copy),
+        (err: unknown) => (err as { code?: string }).code === 'unknown_key',
+        `a copy sealed under ${kid} does not open with the current ring`,
+      );
+    }
+    // The same copy opens with a ring that still holds k2: the check above is what retiring it changed.
+    assert.doesNotThrow(() =>
+      createVault(parseKeyRing(`${k2},${k3}`, 'k3')).openDataKey(a.connectionId, sealedUnderK2 ?? ''),
+    );
   });
 
   it('logs a failed revoke as a warning by its status only, and keeps the connection', async () => {

@@ -8,7 +8,8 @@ export const SAMPLE_SECRETS: Readonly<Record<string, string>> = {
   REDIS_URL: 'rediss://:sample-password@redis.example:6379',
   QBO_CLIENT_SECRET: 'sample-intuit-client-secret',
   TOKEN_SERVICE_CREDENTIAL: 'sample-service-credential-0123456789',
-  TOKEN_SERVICE_CREDENTIALS: 'sample-service-credential-0123456789',
+  TOKEN_API_CALLERS:
+    'auth-service=sample-auth-credential-0123456789;sync-service=sample-sync-credential-0123456789',
   STATE_COOKIE_SECRET: 'sample-state-cookie-secret-0123456789abcdef',
   AUTH_JWT_SECRET: 'sample-org-jwt-secret-0123456789abcdef',
   TOKEN_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,

@@ -40,7 +40,9 @@ async function tellStory(
   const tokens = at(ports['token-service']);
   const sim = at(ports.simulator);
   const orgBearer = `Bearer ${orgToken(orgId, secrets.orgJwtSecret)}`;
-  const serviceBearer = `Bearer ${secrets.tokenServiceCredential}`;
+  // The token-service answers each caller only its own operations: status is the operator's, tokens sync's.
+  const operatorBearer = `Bearer ${secrets.operatorCredential}`;
+  const syncBearer = `Bearer ${secrets.syncServiceCredential}`;
   const step = (line: string) => print(`[demo] ${line}`);
 
   // 0. A company of its own in QuickBooks, with a few hundred records, which the consent will pick: each run
@@ -92,7 +94,7 @@ async function tellStory(
   const connectionId = String(connection.id ?? connection.connectionId);
   const vault = await getJson<{ status: string; credentialVersion: number }>(
     `${tokens}/internal/connections/${connectionId}/status`,
-    serviceBearer,
+    operatorBearer,
     'read the credential status',
   );
   step(`token-service holds credential version ${vault.credentialVersion} (${vault.status})`);
@@ -137,11 +139,11 @@ async function tellStory(
   // 6. Intuit ends the access token early. The Accounting API refuses it; the caller asks token-service to
   //    refresh exactly that token (compare-and-refresh), and the new one works.
   await post(`${sim}/_sim/tokens/expire`, { realmId });
-  const stale = await accessToken(tokens, connectionId, serviceBearer);
+  const stale = await accessToken(tokens, connectionId, syncBearer);
   const refusedCall = await companyInfo(sim, realmId, stale.accessToken);
   if (refusedCall.status !== 401)
     throw new Error(`an expired token was answered ${refusedCall.status}, not 401`);
-  const fresh = await refreshAfter(tokens, connectionId, serviceBearer, stale.accessToken);
+  const fresh = await refreshAfter(tokens, connectionId, syncBearer, stale.accessToken);
   await expectStatus(
     await companyInfo(sim, realmId, fresh.accessToken),
     200,
@@ -155,11 +157,21 @@ async function tellStory(
   // 7. The customer disconnects the app inside QuickBooks: the grant is dead. The next refresh is refused
   //    (and the last-known-good token with it), so the connection is deactivated once, and says so.
   await post(`${sim}/_sim/companies/${realmId}/revoke`, {});
-  const refused = await fetch(`${tokens}/internal/connections/${connectionId}/access-token/refresh`, {
-    method: 'POST',
-    headers: { authorization: serviceBearer, 'content-type': 'application/json' },
-    body: JSON.stringify({ rejectedAccessToken: fresh.accessToken }),
-  });
+  //    The token was force-refreshed moments ago, so the token-service first throttles (429 + Retry-After),
+  //    as it does for anyone presenting a fresh token over and over; the demo waits, as sync-service would.
+  let refused: Response;
+  for (;;) {
+    refused = await fetch(`${tokens}/internal/connections/${connectionId}/access-token/refresh`, {
+      method: 'POST',
+      headers: { authorization: syncBearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ rejectedAccessToken: fresh.accessToken }),
+    });
+    if (refused.status !== 429) break;
+    const wait = Number(refused.headers.get('retry-after') ?? '1');
+    step(`token-service throttles a second forced refresh this soon (429); retrying in ${wait} s`);
+    await refused.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+  }
   const problem = (await refused.json()) as { code?: string };
   step(`after Intuit revoked the grant, token-service answers ${refused.status} ${problem.code}`);
   const deadline = Date.now() + 30_000;
@@ -186,7 +198,7 @@ async function tellStory(
   const shredBy = Date.now() + 30_000;
   for (;;) {
     const res = await fetch(`${tokens}/internal/connections/${connectionId}/status`, {
-      headers: { authorization: serviceBearer },
+      headers: { authorization: operatorBearer },
     });
     const status = res.ok ? ((await res.json()) as { status: string }).status : `${res.status}`;
     if (status === 'disconnected') {

@@ -7,10 +7,12 @@ import { dirname } from 'node:path';
  * restart can still open the vault it sealed before. Never for anything but this machine.
  */
 export interface StackSecrets {
-  /** A token-service credential, presented by auth-service. */
-  tokenServiceCredential: string;
-  /** sync-service's own token-service credential: either can be rotated without the other. */
+  /** auth-service's own token-service credential (store and revoke grants only). */
+  authServiceCredential: string;
+  /** sync-service's own token-service credential (read and refresh tokens only). */
   syncServiceCredential: string;
+  /** The operator's token-service credential (status only): what the demo reads the vault's state with. */
+  operatorCredential: string;
   /** token-service's key ring, `kid:base64`. */
   tokenKeys: string;
   stateCookieSecret: string;
@@ -24,8 +26,9 @@ export interface StackSecrets {
 const random = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 const fresh = (): StackSecrets => ({
-  tokenServiceCredential: random(32),
+  authServiceCredential: random(32),
   syncServiceCredential: random(32),
+  operatorCredential: random(32),
   tokenKeys: `local1:${randomBytes(32).toString('base64')}`,
   stateCookieSecret: random(32),
   orgJwtSecret: random(32),

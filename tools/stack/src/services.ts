@@ -72,8 +72,12 @@ export function serviceEnv(
     case 'token-service':
       return {
         ...intuit,
-        // One credential per caller, so each can be rotated (or revoked) on its own.
-        TOKEN_SERVICE_CREDENTIALS: `${secrets.tokenServiceCredential},${secrets.syncServiceCredential}`,
+        // One credential per caller, each allowed only its own operations and rotated on its own.
+        TOKEN_API_CALLERS: [
+          `auth-service=${secrets.authServiceCredential}`,
+          `sync-service=${secrets.syncServiceCredential}`,
+          `operator=${secrets.operatorCredential}`,
+        ].join(';'),
         TOKEN_KEYS: secrets.tokenKeys,
         TOKEN_ACTIVE_KEY_ID: secrets.tokenKeys.split(':')[0] ?? '',
       };
@@ -83,7 +87,7 @@ export function serviceEnv(
         QBO_REDIRECT_URI: `${local(ports['auth-service'])}/oauth/callback`,
         PUBLIC_URL: local(ports['auth-service']),
         TOKEN_SERVICE_URL: local(ports['token-service']),
-        TOKEN_SERVICE_CREDENTIAL: secrets.tokenServiceCredential,
+        TOKEN_SERVICE_CREDENTIAL: secrets.authServiceCredential,
         STATE_COOKIE_SECRET: secrets.stateCookieSecret,
         // Plain http on this machine only; the cookie is Secure everywhere else.
         STATE_COOKIE_SECURE: 'false',

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@qbo/qbo-simulator/testing';
 import { createTestDatabase, type ServiceProcess, startProcess, testBrokers, uniqueName } from '@qbo/testkit';
-import { createTokenServiceClient, type TokenServiceClient } from '@qbo/token-api';
-import { storeRequestFor } from '@qbo/token-api/testing';
+import type { TokenServiceClient } from '@qbo/token-api';
+import { clientAsCallers, storeRequestFor } from '@qbo/token-api/testing';
 import type { SimulatorUnderTest } from './simulator-control.js';
 
 /**
@@ -16,9 +16,12 @@ const preload = new URL('../../../token-service/dist/telemetry.js', import.meta.
 
 export interface RunningTokenService {
   process: ServiceProcess;
-  /** The service credential it accepts, for a sync-service process to present. */
+  /** sync-service's own credential there, for a sync-service process to present. */
   credential: string;
-  /** The token-api client as sync-service configures it: the service credential, nothing else. */
+  /**
+   * A token-api client that reads tokens with sync-service's credential, as sync-service configures it, and
+   * stores grants with auth-service's, as auth-service would.
+   */
   client(): TokenServiceClient;
   stop(): Promise<void>;
 }
@@ -27,6 +30,7 @@ export interface RunningTokenService {
 export async function startTokenService(sim: SimulatorUnderTest): Promise<RunningTokenService> {
   if (!existsSync(entry)) throw new Error(`${fileURLToPath(entry)} is missing: run \`npm run build\` first`);
   const credential = randomBytes(24).toString('base64url');
+  const authCredential = randomBytes(24).toString('base64url');
   const db = await createTestDatabase('sync_tokens');
   const proc = await startProcess({
     entry: fileURLToPath(entry),
@@ -39,7 +43,7 @@ export async function startTokenService(sim: SimulatorUnderTest): Promise<Runnin
       PORT: '0',
       LOG_LEVEL: 'info',
       SHUTDOWN_TIMEOUT_MS: '10000',
-      TOKEN_SERVICE_CREDENTIALS: credential,
+      TOKEN_API_CALLERS: `sync-service=${credential};auth-service=${authCredential}`,
       TOKEN_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       TOKEN_ACTIVE_KEY_ID: 'k1',
       QBO_CLIENT_ID: 'sim-client-id',
@@ -53,7 +57,7 @@ export async function startTokenService(sim: SimulatorUnderTest): Promise<Runnin
   return {
     process: proc,
     credential,
-    client: () => createTokenServiceClient({ baseUrl: proc.url, credential: () => credential }),
+    client: () => clientAsCallers(proc.url, { 'sync-service': credential, 'auth-service': authCredential }),
     async stop() {
       await proc.stop();
       await db.drop();

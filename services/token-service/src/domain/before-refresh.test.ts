@@ -11,13 +11,15 @@ const aRow = (over: Partial<TokenFacts> = {}): TokenFacts => ({
   accessExpiresAt: NOW + 30 * MIN,
   hasRefresh: true,
   nextRefreshAt: NOW + 20 * MIN,
+  forcedRefreshAt: null,
   ...over,
 });
 const ensure: Mode = { kind: 'ensure', minValidityMs: 5 * MIN };
 const rejected: Mode = { kind: 'rejected' };
 const scheduled: Mode = { kind: 'scheduled' };
+const probe: Mode = { kind: 'probe' };
 const decide = (mode: Mode, row: TokenFacts, appPaused = false) =>
-  decideBeforeRefresh(mode, row, { now: NOW, appPaused });
+  decideBeforeRefresh(mode, row, { now: NOW, appPaused, forcedRefreshIntervalMs: MIN });
 
 describe('before calling Intuit', () => {
   it('serves a caller the held token when it is valid long enough', () => {
@@ -92,5 +94,27 @@ describe('before calling Intuit', () => {
 
   it('never serves a scheduled refresh from the held token', () => {
     assert.equal(heldTokenServes(scheduled, aRow(), NOW), false);
+  });
+
+  it('force-refreshes a connection for a rejected caller at most once per throttle window', () => {
+    const current = aRow({ accessIsRejected: true });
+    assert.deepEqual(decide(rejected, { ...current, forcedRefreshAt: NOW - 10_000 }), {
+      action: 'throttled',
+      retryAt: NOW + 50_000,
+    });
+    assert.deepEqual(decide(rejected, { ...current, forcedRefreshAt: NOW - MIN }), { action: 'refresh' });
+    // A different token than the rejected one is still served during the window, and others are not throttled.
+    assert.deepEqual(decide(rejected, aRow({ forcedRefreshAt: NOW - 1 })), { action: 'serve' });
+    const expiring = aRow({ accessExpiresAt: NOW + MIN, forcedRefreshAt: NOW - 1 });
+    assert.deepEqual(decide(ensure, expiring), { action: 'refresh' });
+  });
+
+  it('probes a paused app on a live grant whatever its token or backoff, and never a dead one', () => {
+    assert.deepEqual(decide(probe, aRow(), true), { action: 'refresh' });
+    assert.deepEqual(decide(probe, aRow({ status: 'degraded', nextRefreshAt: NOW + MIN }), true), {
+      action: 'refresh',
+    });
+    assert.deepEqual(decide(probe, aRow({ status: 'deactivated' }), true), { action: 'skip' });
+    assert.deepEqual(decide(probe, aRow({ hasRefresh: false }), true), { action: 'skip' });
   });
 });

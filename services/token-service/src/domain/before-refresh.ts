@@ -10,7 +10,9 @@ export type Mode =
   /** A caller's token was rejected by the Accounting API. */
   | { kind: 'rejected' }
   /** The scheduler found the row due. */
-  | { kind: 'scheduled' };
+  | { kind: 'scheduled' }
+  /** The scheduler probes whether Intuit takes the app's credentials again, during a pause. */
+  | { kind: 'probe' };
 
 export interface TokenFacts {
   status: 'active' | 'degraded' | 'deactivated' | 'disconnected';
@@ -22,6 +24,8 @@ export interface TokenFacts {
   hasRefresh: boolean;
   /** The row's schedule: when it is due, or when a degraded row may be tried again. */
   nextRefreshAt: number | null;
+  /** When a `rejected` caller last made this connection call Intuit. */
+  forcedRefreshAt: number | null;
 }
 
 export type BeforeRefresh =
@@ -30,6 +34,7 @@ export type BeforeRefresh =
   | { action: 'refuse'; reason: 'disconnected' | 'reauthorization_required' }
   | { action: 'app_paused' }
   | { action: 'back_off'; retryAt: number }
+  | { action: 'throttled'; retryAt: number }
   | { action: 'refresh' };
 
 /** The refusal a row's status makes before its tokens are even opened, if any. */
@@ -52,16 +57,29 @@ export function heldTokenServes(mode: Mode, t: TokenFacts, now: number): boolean
 export function decideBeforeRefresh(
   mode: Mode,
   t: TokenFacts,
-  { now, appPaused }: { now: number; appPaused: boolean },
+  {
+    now,
+    appPaused,
+    forcedRefreshIntervalMs,
+  }: { now: number; appPaused: boolean; forcedRefreshIntervalMs: number },
 ): BeforeRefresh {
-  if (mode.kind === 'scheduled' && t.status !== 'active' && t.status !== 'degraded')
-    return { action: 'skip' };
+  const background = mode.kind === 'scheduled' || mode.kind === 'probe';
+  if (background && t.status !== 'active' && t.status !== 'degraded') return { action: 'skip' };
   const refused = refusalOf(t.status);
   if (refused) return { action: 'refuse', reason: refused };
+  // A probe asks Intuit whether the app's credentials work again: it runs whatever the token and the backoff.
+  if (mode.kind === 'probe') return t.hasRefresh ? { action: 'refresh' } : { action: 'skip' };
   // Someone (another caller, replica or the scheduler) may have refreshed while this one waited.
   if (heldTokenServes(mode, t, now)) return { action: 'serve' };
   if (mode.kind === 'scheduled' && (t.nextRefreshAt === null || t.nextRefreshAt > now))
     return { action: 'skip' };
+  // Whoever holds the current token could otherwise make this service call Intuit as often as they like.
+  if (
+    mode.kind === 'rejected' &&
+    t.forcedRefreshAt !== null &&
+    now - t.forcedRefreshAt < forcedRefreshIntervalMs
+  )
+    return { action: 'throttled', retryAt: t.forcedRefreshAt + forcedRefreshIntervalMs };
   if (appPaused) return mode.kind === 'scheduled' ? { action: 'skip' } : { action: 'app_paused' };
   const retryAt = t.nextRefreshAt;
   if (mode.kind !== 'scheduled' && t.status === 'degraded' && retryAt !== null && retryAt > now) {

@@ -21,16 +21,18 @@ describe('classifying token endpoint answers', () => {
     });
   });
 
-  it('tells a dead grant, a rejected app and a transient failure apart', () => {
+  it('tells a dead grant, a rejected app and a failure of this refresh apart', () => {
     const kind = (status: number, body: unknown) => {
       const a = classifyTokenAnswer(status, body);
       return a.ok ? 'ok' : `${a.outcome.kind}:${a.outcome.code ?? ''}`;
     };
     assert.equal(kind(400, { error: 'invalid_grant' }), 'grant_rejected:invalid_grant');
     assert.equal(kind(401, { error: 'invalid_client' }), 'app_rejected:invalid_client');
-    assert.equal(kind(401, undefined), 'app_rejected:invalid_client');
-    assert.equal(kind(400, { error: 'unauthorized_client' }), 'app_rejected:unauthorized_client');
-    assert.equal(kind(400, { error: 'invalid_request' }), 'app_rejected:invalid_configuration');
+    // Only invalid_client names the app's credentials: a bare 401 or a request error fails this refresh only.
+    assert.equal(kind(401, undefined), 'transient:401');
+    assert.equal(kind(401, '<html>'), 'transient:401');
+    assert.equal(kind(400, { error: 'unauthorized_client' }), 'transient:unauthorized_client');
+    assert.equal(kind(400, { error: 'invalid_request' }), 'transient:invalid_request');
     assert.equal(kind(503, undefined), 'transient:503');
     assert.equal(kind(502, undefined), 'transient:502');
     assert.equal(kind(429, { error: 'rate_limit_exceeded' }), 'transient:429');

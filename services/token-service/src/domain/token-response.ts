@@ -22,9 +22,10 @@ const transient = (
 
 /**
  * Classifies an HTTP answer of the token endpoint (qbo-api-facts §1.4): `invalid_grant` is the grant's
- * death (after the caller's fallback), `invalid_client`, `unauthorized_client` and request-shape errors are
- * the app's configuration, and everything else (5xx, 429, HTML error pages, unreadable bodies) is Intuit
- * being unwell, which is transient. Only error codes travel on; bodies may echo tokens.
+ * death (after the caller's fallback), `invalid_client` is the app's credentials (confirmed before refreshing
+ * pauses, see `strikeApp`), and everything else (a 401 without `invalid_client`, `invalid_request` and other
+ * request errors, 5xx, 429, HTML error pages, unreadable bodies) fails this refresh only, which is retried
+ * with backoff. Only error codes travel on; bodies may echo tokens.
  */
 export function classifyTokenAnswer(status: number, body: unknown): TokenAnswer {
   const json = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
@@ -57,14 +58,18 @@ export function classifyTokenAnswer(status: number, body: unknown): TokenAnswer 
       outcome: { ok: false, kind: 'grant_rejected', reason: 'invalid_grant', code: error },
     };
   }
-  if (error === 'invalid_client' || status === 401) {
+  // Only Intuit's own word that the app's credentials are wrong counts against the whole app; a bare 401 (a
+  // proxy, a glitch) or a request-shape error is this refresh's problem and is retried with backoff.
+  if (error === 'invalid_client') {
     return { ok: false, outcome: { ok: false, kind: 'app_rejected', code: 'invalid_client' } };
   }
-  if (error === 'unauthorized_client') {
-    return { ok: false, outcome: { ok: false, kind: 'app_rejected', code: 'unauthorized_client' } };
-  }
-  if (error === 'invalid_request' || error === 'unsupported_grant_type' || error === 'invalid_scope') {
-    return { ok: false, outcome: { ok: false, kind: 'app_rejected', code: 'invalid_configuration' } };
+  if (
+    error === 'invalid_request' ||
+    error === 'unauthorized_client' ||
+    error === 'unsupported_grant_type' ||
+    error === 'invalid_scope'
+  ) {
+    return transient('intuit_unavailable', error);
   }
   if (status === 429) return transient('rate_limited', '429');
   return transient('intuit_unavailable', String(status));

@@ -1,15 +1,25 @@
-import { AppError } from '@qbo/service-kit';
+import { AppError, type Logger } from '@qbo/service-kit';
 import {
   connectionIdParam,
+  identifyCaller,
+  mayCall,
   refreshRequest,
-  routes,
   storeCredentialsRequest,
-  verifyServiceCredential,
+  type TokenApiCaller,
+  type TokenApiOperation,
+  tokenApiOperations,
 } from '@qbo/token-api';
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import type { TokenManager } from '../refresh/token-manager.js';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Who the request's credential names, set by the authentication middleware. */
+    tokenApiCaller: TokenApiCaller;
+  }
+}
 
 const invalid = (what: string) => new AppError('invalid_request', what, { status: 400 });
 
@@ -20,7 +30,9 @@ const MAX_MIN_VALIDITY_SECONDS = 3000;
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
- * The internal API of @qbo/token-api, behind the service credential. Errors are thrown with the contract's
+ * The internal API of @qbo/token-api: each request's credential names its caller (401 when it names none),
+ * and each route runs only for the callers the contract's `tokenApiOperations` gives it (403
+ * `caller_not_permitted` otherwise, logged with caller and operation). Errors are thrown with the contract's
  * codes, for the kit's edge to write as problem+json (a 503 with `Retry-After`). No error says anything about a
  * token.
  */
@@ -28,18 +40,22 @@ export function tokenRoutes(
   app: Hono,
   {
     tokens,
-    credentials,
+    callers,
     defaultMinValidityMs,
+    log,
   }: {
     tokens: TokenManager;
-    credentials: () => readonly string[];
+    callers: () => ReadonlyMap<TokenApiCaller, readonly string[]>;
     defaultMinValidityMs: number;
+    log: Logger;
   },
 ): void {
   app.use('/internal/*', async (c, next) => {
-    if (!verifyServiceCredential(c.req.header('authorization'), credentials())) {
+    const caller = identifyCaller(c.req.header('authorization'), callers());
+    if (!caller) {
       throw new AppError('unauthenticated', 'A valid service credential is required', { status: 401 });
     }
+    c.set('tokenApiCaller', caller);
     return next();
   });
   // Enforced while the body streams in (and at once from Content-Length), so an oversized body is never buffered.
@@ -56,8 +72,15 @@ export function tokenRoutes(
   );
 
   const handle =
-    (fn: (c: Context, connectionId: string) => Promise<unknown>) =>
+    (operation: TokenApiOperation, fn: (c: Context, connectionId: string) => Promise<unknown>) =>
     async (c: Context): Promise<Response> => {
+      const caller = c.get('tokenApiCaller');
+      if (!caller || !mayCall(caller, operation)) {
+        log.warn({ caller: caller ?? null, operation }, 'token API call refused: caller not permitted');
+        throw new AppError('caller_not_permitted', `This credential may not call ${operation}`, {
+          status: 403,
+        });
+      }
       const id = connectionIdParam.safeParse(c.req.param('connectionId'));
       if (!id.success) throw invalid('The connection id is malformed');
       return c.json(await fn(c, id.data), 200);
@@ -76,36 +99,29 @@ export function tokenRoutes(
     return parsed.data;
   };
 
-  app.put(
-    routes.credentials,
-    handle(async (c, id) => tokens.store(id, await body(c, storeCredentialsRequest))),
+  const route = (
+    operation: TokenApiOperation,
+    fn: (c: Context, connectionId: string) => Promise<unknown>,
+  ) => {
+    const { method, route: path } = tokenApiOperations[operation];
+    app.on(method, path, handle(operation, fn));
+  };
+
+  route('store', async (c, id) => tokens.store(id, await body(c, storeCredentialsRequest)));
+  route('accessToken', async (c, id) => {
+    const raw = c.req.query('minValiditySeconds');
+    let minMs = defaultMinValidityMs;
+    if (raw !== undefined) {
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw) || n > MAX_MIN_VALIDITY_SECONDS)
+        throw invalid(`minValiditySeconds must be an integer from 0 to ${MAX_MIN_VALIDITY_SECONDS}`);
+      minMs = n * 1000;
+    }
+    return tokens.getAccessToken(id, minMs);
+  });
+  route('refresh', async (c, id) =>
+    tokens.refreshAfterRejection(id, (await body(c, refreshRequest)).rejectedAccessToken),
   );
-  app.get(
-    routes.accessToken,
-    handle(async (c, id) => {
-      const raw = c.req.query('minValiditySeconds');
-      let minMs = defaultMinValidityMs;
-      if (raw !== undefined) {
-        const n = Number(raw);
-        if (!/^\d+$/.test(raw) || n > MAX_MIN_VALIDITY_SECONDS)
-          throw invalid(`minValiditySeconds must be an integer from 0 to ${MAX_MIN_VALIDITY_SECONDS}`);
-        minMs = n * 1000;
-      }
-      return tokens.getAccessToken(id, minMs);
-    }),
-  );
-  app.post(
-    routes.refresh,
-    handle(async (c, id) =>
-      tokens.refreshAfterRejection(id, (await body(c, refreshRequest)).rejectedAccessToken),
-    ),
-  );
-  app.get(
-    routes.status,
-    handle(async (_c, id) => tokens.status(id)),
-  );
-  app.post(
-    routes.revoke,
-    handle(async (_c, id) => tokens.revoke(id)),
-  );
+  route('status', async (_c, id) => tokens.status(id));
+  route('revoke', async (_c, id) => tokens.revoke(id));
 }

@@ -27,12 +27,20 @@ export const backingOff = (retryAt: number, now: number) =>
     Math.max(1, Math.ceil((retryAt - now) / 1000)),
   );
 
-export const appPaused = () =>
+export const appPaused = (retryAfterSeconds = 300) =>
   new AppError(
     'app_credentials_rejected',
-    'Intuit rejected the app credentials; refreshing is paused until an operator fixes them',
-    { status: 503, retryable: true, retryAfterSeconds: 300 },
+    'Intuit rejected the app credentials; refreshing is paused and probed until they work again',
+    { status: 503, retryable: true, retryAfterSeconds },
   );
+
+/** A compare-and-refresh inside the connection's throttle window: come back when it has passed. */
+export const throttled = (retryAt: number, now: number) =>
+  new AppError('refresh_throttled', 'This connection was force-refreshed moments ago; try again later', {
+    status: 429,
+    retryable: true,
+    retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now) / 1000)),
+  });
 
 /** Another replica held the row past the lock timeout (a slow Intuit): the caller retries shortly. */
 export const lockTimeout = (err: unknown): never => {

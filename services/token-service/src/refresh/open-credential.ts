@@ -57,6 +57,7 @@ export const tokenFacts = (row: CredentialRow, opened: Opened, rejected?: string
   accessExpiresAt: ms(row.access_token_expires_at) ?? 0,
   hasRefresh: Boolean(opened.refresh),
   nextRefreshAt: ms(row.next_refresh_at),
+  forcedRefreshAt: ms(row.forced_refresh_at),
 });
 
 /** The token as callers get it. */

@@ -11,9 +11,17 @@ import type { TokenEndpoint } from '../intuit/token-endpoint.js';
 import type { TokenMetrics } from '../metrics.js';
 import type { CredentialRow, Em } from '../store/credentials.js';
 import * as store from '../store/credentials.js';
-import { ms } from '../store/time.js';
+import { iso, ms } from '../store/time.js';
 import type { Vault } from '../vault/vault.js';
-import { appPaused, backingOff, disconnected, isTransient, notFound, reauthorize } from './errors.js';
+import {
+  appPaused,
+  backingOff,
+  disconnected,
+  isTransient,
+  notFound,
+  reauthorize,
+  throttled,
+} from './errors.js';
 import { healthEvents, rotationEvents } from './health-events.js';
 import { type Opened, sameSecret, tokenFacts, tokenOf } from './open-credential.js';
 
@@ -43,6 +51,10 @@ export interface RefreshFlightOptions {
   reconnectLeadMs: number;
   /** Bounds the wait for another replica's refresh of the same row. */
   lockTimeoutMs: number;
+  /** A connection is force-refreshed for a `rejected` caller at most once per this window. */
+  forcedRefreshIntervalMs: number;
+  /** How often a paused app is probed with one refresh. */
+  probeIntervalMs: number;
   crash: (point: CrashPoint) => void;
   open: (row: CredentialRow) => Opened;
   /** When the scheduler should next refresh, from the new expiries. */
@@ -148,8 +160,15 @@ export function createRefreshFlight(o: RefreshFlightOptions) {
     if (decision.pauseApp) {
       const code = outcome.kind === 'app_rejected' ? outcome.code : 'invalid_client';
       // Concurrent flights of other connections hit the same rejection: only the one that paused reports it.
-      if (await store.pauseApp(em, o.clientFingerprint, code, now)) await o.outbox.add(em, events);
-      return appPaused();
+      if (await store.pauseApp(em, o.clientFingerprint, code, now, now + o.probeIntervalMs)) {
+        await o.outbox.add(em, events);
+        o.metrics.appPause('paused');
+        o.log.error(
+          { connectionId: id, errorCode: code, probeInMs: o.probeIntervalMs },
+          'Intuit rejected the app credentials twice in a row; refreshing paused, probing until they work',
+        );
+      }
+      return appPaused(Math.ceil(o.probeIntervalMs / 1000));
     }
     const health = decision.health;
     if (health.status === 'deactivated') {
@@ -180,21 +199,23 @@ export function createRefreshFlight(o: RefreshFlightOptions) {
     let committed: AccessTokenResponse | undefined;
     const result = await o.fork().transactional(async (em: Em): Promise<FlightResult> => {
       await store.limitLockWait(em, o.lockTimeoutMs);
-      const row = await store.readCredential(em, connectionId, mode.kind === 'scheduled' ? 'skip' : 'wait');
+      const background = mode.kind === 'scheduled' || mode.kind === 'probe';
+      const row = await store.readCredential(em, connectionId, background ? 'skip' : 'wait');
       if (!row) {
-        if (mode.kind === 'scheduled') return { kind: 'skipped' };
+        if (background) return { kind: 'skipped' };
         throw notFound();
       }
-      if (mode.kind === 'scheduled' && row.status !== 'active' && row.status !== 'degraded')
-        return { kind: 'skipped' };
+      if (background && row.status !== 'active' && row.status !== 'degraded') return { kind: 'skipped' };
       if (row.status === 'disconnected') throw disconnected();
       if (row.status === 'deactivated') throw reauthorize();
       const opened = o.open(row);
       const now = o.now();
       const facts = tokenFacts(row, opened, mode.kind === 'rejected' ? mode.rejected : undefined);
+      const paused = await store.isAppPaused(em, o.clientFingerprint);
       const before = decideBeforeRefresh(mode, facts, {
         now,
-        appPaused: await store.isAppPaused(em, o.clientFingerprint),
+        appPaused: paused,
+        forcedRefreshIntervalMs: o.forcedRefreshIntervalMs,
       });
       switch (before.action) {
         case 'skip':
@@ -207,12 +228,20 @@ export function createRefreshFlight(o: RefreshFlightOptions) {
           return { kind: 'failed', error: appPaused() };
         case 'back_off':
           return { kind: 'failed', error: backingOff(before.retryAt, now) };
+        case 'throttled':
+          o.log.warn({ connectionId }, 'compare-and-refresh throttled');
+          return { kind: 'failed', error: throttled(before.retryAt, now) };
         case 'refresh':
           break;
       }
+      if (mode.kind === 'rejected') await store.noteForcedRefresh(em, connectionId, now);
 
       let used = opened.refresh ?? '';
       let answer = await callIntuit(used);
+      // One invalid_client stops every refresh of the app, so it must be Intuit's considered answer, not a
+      // glitch: asked again at once, the same refusal confirms it. The grant was not used (the client was
+      // refused before it), so asking again is safe.
+      if (!answer.ok && answer.outcome.kind === 'app_rejected') answer = await callIntuit(used);
       let fallbackTried = false;
       if (
         !answer.ok &&
@@ -228,6 +257,16 @@ export function createRefreshFlight(o: RefreshFlightOptions) {
       if (answer.ok) {
         o.crash('after_intuit_answer');
         const token = await writeRefreshed(em, row, opened, used, answer, answeredAt);
+        if (paused) {
+          const since = await store.resumeApp(em, o.clientFingerprint);
+          if (since) {
+            o.metrics.appPause('resumed');
+            o.log.warn(
+              { connectionId, pausedSince: iso(ms(since)) },
+              'Intuit accepts the app credentials again; refreshing resumed',
+            );
+          }
+        }
         committed = token;
         return { kind: 'token', token };
       }
@@ -236,6 +275,13 @@ export function createRefreshFlight(o: RefreshFlightOptions) {
         'refresh failed',
       );
       const error = await writeFailed(em, row, answer.outcome, fallbackTried, answeredAt);
+      if (mode.kind === 'probe') {
+        o.metrics.appPause('probe_failed');
+        o.log.warn(
+          { connectionId, kind: answer.outcome.kind, errorCode: answer.outcome.code },
+          'app credentials probe failed; refreshing stays paused',
+        );
+      }
       // A still-valid token outlives a transient failure of an early refresh.
       if (mode.kind === 'ensure' && isTransient(error) && opened.access && facts.accessExpiresAt > answeredAt)
         return { kind: 'token', token: tokenOf(row, opened.access, facts.accessExpiresAt) };

@@ -32,8 +32,32 @@ export function createScheduler({
   let running: Promise<number> | undefined;
   let stopped = false;
 
-  async function pass(): Promise<number> {
+  /**
+   * A paused app's probe, deferred shreds' revokes and the re-seal of data keys under retired ring keys; a
+   * failure of any does not stop the refreshes.
+   */
+  async function chores(): Promise<number> {
     let refreshed = 0;
+    try {
+      if ((await tokens.probeApp()) === 'token') refreshed++;
+    } catch (err) {
+      log.warn({ errorCode: errorLabel(err) }, 'probing the paused app failed');
+    }
+    try {
+      await tokens.retryRevokes(batchSize);
+    } catch (err) {
+      log.warn({ errorCode: errorLabel(err) }, 'retrying deferred revokes failed');
+    }
+    try {
+      await tokens.resealRetired(batchSize);
+    } catch (err) {
+      log.warn({ errorCode: errorLabel(err) }, 're-sealing data keys failed');
+    }
+    return refreshed;
+  }
+
+  async function pass(): Promise<number> {
+    let refreshed = await chores();
     for (;;) {
       const ids = await tokens.due(batchSize);
       if (ids.length === 0 || stopped) return refreshed;

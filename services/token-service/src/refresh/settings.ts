@@ -16,6 +16,9 @@ export function tokenManagerSettings(
   | 'reconnectLeadMs'
   | 'backoff'
   | 'lockTimeoutMs'
+  | 'forcedRefreshIntervalMs'
+  | 'probeIntervalMs'
+  | 'shredRevoke'
 > {
   const endpoints = oauthEndpoints(config);
   const clientSecret = config.QBO_CLIENT_SECRET;
@@ -40,6 +43,14 @@ export function tokenManagerSettings(
       maxMs: config.REFRESH_BACKOFF_MAX_MS,
       jitter: 0.5,
     },
-    lockTimeoutMs: config.QBO_TOKEN_TIMEOUT_MS * 2 + 5_000,
+    // Two calls when Intuit refuses the client (the second confirms it), plus the wait for the lock.
+    lockTimeoutMs: config.QBO_TOKEN_TIMEOUT_MS * 3 + 5_000,
+    forcedRefreshIntervalMs: config.TOKEN_FORCED_REFRESH_INTERVAL_MS,
+    probeIntervalMs: config.TOKEN_APP_PAUSE_PROBE_INTERVAL_MS,
+    shredRevoke: {
+      initialMs: config.TOKEN_SHRED_REVOKE_RETRY_MS,
+      maxMs: 60 * 60_000,
+      maxAttempts: config.TOKEN_SHRED_REVOKE_MAX_ATTEMPTS,
+    },
   };
 }

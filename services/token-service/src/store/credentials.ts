@@ -29,6 +29,10 @@ export interface CredentialRow {
   last_error_code: string | null;
   deactivation_reason: 'invalid_grant' | 'refresh_token_expired' | 'revoked' | null;
   reconnect_soon_sent_at: Date | null;
+  forced_refresh_at: Date | null;
+  revoke_pending_since: Date | null;
+  revoke_attempts: number;
+  next_revoke_at: Date | null;
   sealed_key: string | null;
 }
 
@@ -196,13 +200,22 @@ export async function writeRetry(
   );
 }
 
-/** Pauses refreshing for the app's credentials; true for the one call that paused it. */
-export async function pauseApp(em: Em, clientFingerprint: string, errorCode: string, now: number) {
+/**
+ * Pauses refreshing for the app's credentials, to be probed from `probeAt`; true for the one call that paused
+ * it.
+ */
+export async function pauseApp(
+  em: Em,
+  clientFingerprint: string,
+  errorCode: string,
+  now: number,
+  probeAt: number,
+) {
   const inserted = await query(
     em,
-    `insert into app_pause (client_fingerprint, error_code, paused_at) values ($1, $2, $3)
+    `insert into app_pause (client_fingerprint, error_code, paused_at, probe_at) values ($1, $2, $3, $4)
      on conflict (client_fingerprint) do nothing returning 1`,
-    [clientFingerprint, errorCode, iso(now)],
+    [clientFingerprint, errorCode, iso(now), iso(probeAt)],
   );
   return inserted.length > 0;
 }
@@ -212,6 +225,44 @@ export async function isAppPaused(em: Em, clientFingerprint: string): Promise<bo
   return rows.length > 0;
 }
 
+/** Takes the turn to probe a paused app (one replica, once per interval); true when this call took it. */
+export async function claimProbe(em: Em, clientFingerprint: string, now: number, nextProbeAt: number) {
+  const rows = await query(
+    em,
+    `update app_pause set probe_at = $3 where client_fingerprint = $1 and (probe_at is null or probe_at <= $2)
+     returning 1`,
+    [clientFingerprint, iso(now), iso(nextProbeAt)],
+  );
+  return rows.length > 0;
+}
+
+/** Lifts the app's pause; the time it was paused since, for the one call that lifted it. */
+export async function resumeApp(em: Em, clientFingerprint: string): Promise<Date | undefined> {
+  const [row] = await query<{ paused_at: Date }>(
+    em,
+    'delete from app_pause where client_fingerprint = $1 returning paused_at',
+    [clientFingerprint],
+  );
+  return row?.paused_at;
+}
+
+/** The connection a probe of a paused app refreshes: the one due longest. */
+export async function probeCandidate(em: Em): Promise<string | undefined> {
+  const [row] = await query<{ connection_id: string }>(
+    em,
+    `select connection_id from credential where status in ('active', 'degraded') and next_refresh_at is not null
+     order by next_refresh_at limit 1`,
+  );
+  return row?.connection_id;
+}
+
+/** A compare-and-refresh is about to call Intuit: the throttle counts from here. */
+export const noteForcedRefresh = (em: Em, connectionId: string, now: number) =>
+  execute(em, 'update credential set forced_refresh_at = $2 where connection_id = $1', [
+    connectionId,
+    iso(now),
+  ]);
+
 /** Lazy re-encryption after a key-ring rotation; the compare keeps a racing shred or re-seal intact. */
 export const resealDataKey = (em: Em, connectionId: string, resealed: string, previous: string) =>
   execute(em, 'update data_key set sealed_key = $2 where connection_id = $1 and sealed_key = $3', [
@@ -219,6 +270,15 @@ export const resealDataKey = (em: Em, connectionId: string, resealed: string, pr
     resealed,
     previous,
   ]);
+
+/** Data keys sealed by a ring key other than the active one (and known to the ring), for the re-seal sweep. */
+export const dataKeysToReseal = (em: Em, activeKid: string, knownKids: readonly string[], limit: number) =>
+  query<{ connection_id: string; sealed_key: string }>(
+    em,
+    `select connection_id, sealed_key from data_key
+     where split_part(sealed_key, '.', 2) <> $1 and split_part(sealed_key, '.', 2) = any($2::text[]) limit $3`,
+    [activeKid, [...knownKids], limit],
+  );
 
 /** Notes use, pulling an active row's schedule forward to `ahead`; a null schedule (revoked) stays null. */
 export const noteUse = (em: Em, connectionId: string, now: number, ahead: number) =>
@@ -246,10 +306,41 @@ export async function shredCredential(em: Em, connectionId: string, now: number)
   await execute(
     em,
     `update credential set status = 'disconnected', access_token_sealed = null, refresh_token_sealed = null,
-      last_good_refresh_token_sealed = null, next_refresh_at = null, updated_at = $2
+      last_good_refresh_token_sealed = null, next_refresh_at = null, next_revoke_at = null, updated_at = $2
      where connection_id = $1`,
     [connectionId, iso(now)],
   );
+}
+
+/**
+ * A disconnect whose revoke at Intuit failed: everything but the refresh token (what a revoke needs) is
+ * dropped now, and the revoke is retried from `nextRevokeAt`; the shred completes when it succeeds or is
+ * given up.
+ */
+export async function deferShred(
+  em: Em,
+  d: { connectionId: string; now: number; nextRevokeAt: number },
+): Promise<number> {
+  const [row] = await query<{ revoke_attempts: number }>(
+    em,
+    `update credential set status = 'disconnected', access_token_sealed = null,
+      last_good_refresh_token_sealed = null, next_refresh_at = null,
+      revoke_pending_since = coalesce(revoke_pending_since, $2), revoke_attempts = revoke_attempts + 1,
+      next_revoke_at = $3, updated_at = $2
+     where connection_id = $1 returning revoke_attempts`,
+    [d.connectionId, iso(d.now), iso(d.nextRevokeAt)],
+  );
+  return row?.revoke_attempts ?? 0;
+}
+
+/** Shreds whose revoke at Intuit is due for another try, oldest first. */
+export async function revokesDue(em: Em, now: number, limit: number): Promise<string[]> {
+  const rows = await query<{ connection_id: string }>(
+    em,
+    `select connection_id from credential where next_revoke_at <= $1 order by next_revoke_at limit $2`,
+    [iso(now), limit],
+  );
+  return rows.map((r) => r.connection_id);
 }
 
 /**

@@ -62,9 +62,29 @@ class InboxGroupName extends Migration {
   }
 }
 
+/**
+ * Least privilege at the edges of the vault: when a connection was last force-refreshed (the throttle of
+ * compare-and-refresh), a pause of the app that is probed and lifted by itself, and a shred whose revoke at
+ * Intuit failed, kept (refresh token only) and retried instead of being final.
+ */
+class Guards extends Migration {
+  override up(): void {
+    this.addSql('alter table credential add column forced_refresh_at timestamptz');
+    this.addSql('alter table credential add column revoke_pending_since timestamptz');
+    this.addSql('alter table credential add column revoke_attempts int not null default 0');
+    this.addSql('alter table credential add column next_revoke_at timestamptz');
+    this.addSql(
+      'create index credential_revoke_due on credential (next_revoke_at) where next_revoke_at is not null',
+    );
+    // A pause from before this migration is probed at once: it may have come from a single 401.
+    this.addSql('alter table app_pause add column probe_at timestamptz');
+  }
+}
+
 /** Applied in order at start-up into the `token` schema; append, never edit a released entry. */
 export const migrations: DatabaseOptions['migrations'] = [
   ...eventBusMigrations,
   { name: 'token-0001-vault', class: Vault },
   { name: 'token-0002-inbox-group-name', class: InboxGroupName },
+  { name: 'token-0003-guards', class: Guards },
 ];

@@ -13,15 +13,23 @@ import {
   type TestDatabase,
   testBrokers,
 } from '@qbo/testkit';
-import { createTokenServiceClient, type TokenServiceClient } from '@qbo/token-api';
-import { storeRequestFor } from '@qbo/token-api/testing';
+import { createTokenServiceClient, type TokenApiCaller, type TokenServiceClient } from '@qbo/token-api';
+import { clientAsCallers, storeRequestFor } from '@qbo/token-api/testing';
 import type { TokenMetrics } from '../metrics.js';
 import type { Scheduler } from '../refresh/scheduler.js';
 import type { TokenManager } from '../refresh/token-manager.js';
 import { createTokenService } from '../service.js';
 
 export { waitFor } from '@qbo/testkit';
-export const SERVICE_CREDENTIAL = 'svc-credential-for-tests-0001';
+/** Each caller's own credential, as production gives each service its own. */
+export const CALLER_CREDENTIALS = {
+  'auth-service': 'auth-credential-for-tests-0001',
+  'sync-service': 'sync-credential-for-tests-0001',
+  operator: 'operator-credential-for-tests-01',
+} as const satisfies Record<TokenApiCaller, string>;
+export const callersEnv = Object.entries(CALLER_CREDENTIALS)
+  .map(([caller, secret]) => `${caller}=${secret}`)
+  .join(';');
 export const key = () => randomBytes(32).toString('base64');
 
 const root = new URL('../../', import.meta.url);
@@ -65,12 +73,14 @@ export function serviceEnv(env: Env, extra: Record<string, string> = {}): Record
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     SHUTDOWN_TIMEOUT_MS: '10000',
-    TOKEN_SERVICE_CREDENTIALS: SERVICE_CREDENTIAL,
+    TOKEN_API_CALLERS: callersEnv,
     QBO_CLIENT_ID: 'sim-client-id',
     QBO_CLIENT_SECRET: 'sim-client-secret',
     QBO_OAUTH_BASE_URL: env.sim.url,
     QBO_TOKEN_TIMEOUT_MS: '3000',
     SCHEDULER_INTERVAL_MS: '200',
+    // Suites here force refreshes back to back on purpose; the throttle has its own tests, which set it.
+    TOKEN_FORCED_REFRESH_INTERVAL_MS: '1',
     ...extra,
   };
 }
@@ -126,8 +136,13 @@ export function startChild(env: Record<string, string>, waitForStart = true): Pr
   });
 }
 
+/** A client that calls each operation as the caller the contract allows it (auth-service stores, sync reads). */
 export const clientFor = (url: string, timeoutMs = 30_000) =>
-  createTokenServiceClient({ baseUrl: url, credential: () => SERVICE_CREDENTIAL, timeoutMs });
+  clientAsCallers(url, CALLER_CREDENTIALS, timeoutMs);
+
+/** A client presenting one caller's credential for everything, as that service (or a thief of it) would. */
+export const clientAs = (url: string, caller: TokenApiCaller) =>
+  createTokenServiceClient({ baseUrl: url, credential: () => CALLER_CREDENTIALS[caller], timeoutMs: 30_000 });
 
 export interface Connected {
   connectionId: string;
@@ -218,5 +233,8 @@ export function recordingMetrics(): TokenMetrics & { counts: Map<string, number>
     intuitCall: (outcome) => add(`refresh:${outcome}`),
     intuitRevoke: (outcome) => add(`revoke:${outcome}`),
     scheduledRefreshError: (error) => add(`scheduler_error:${error}`),
+    appPause: (state) => add(`app_pause:${state}`),
+    eventRefused: (event, reason) => add(`refused:${event}:${reason}`),
+    shredRevoke: (outcome) => add(`shred_revoke:${outcome}`),
   };
 }

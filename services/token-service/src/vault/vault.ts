@@ -20,6 +20,8 @@ export interface Vault {
   sealToken(dek: Buffer, connectionId: string, field: TokenField, version: number, value: string): string;
   openToken(dek: Buffer, connectionId: string, field: TokenField, version: number, sealed: string): string;
   activeKid(): string;
+  /** Every key id of the ring, the active one included. */
+  kids(): string[];
 }
 
 const dekAad = (connectionId: string) => `${connectionId}|data_key`;
@@ -50,5 +52,6 @@ export function createVault(ring: KeyRing): Vault {
         tokenAad(connectionId, field, version),
       ).toString('utf8'),
     activeKid: () => ring.active.kid,
+    kids: () => ring.kids(),
   };
 }

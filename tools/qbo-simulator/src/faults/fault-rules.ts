@@ -1,6 +1,6 @@
 /**
  * Faults a test arms per realm and endpoint: an HTTP status with Intuit's body, added latency, a hang past
- * the 120-second request timeout, a dropped connection, or `invalid_grant` from the token endpoint. A
+ * the 120-second request timeout, a dropped connection, or `invalid_grant`, `invalid_client` (401) or `invalid_request` from the token endpoint. A
  * `poison` rule is not per request: it makes one record unreadable until it is removed.
  */
 export const FAULT_KINDS = [
@@ -14,6 +14,8 @@ export const FAULT_KINDS = [
   'timeout',
   'drop',
   'invalid_grant',
+  'invalid_client',
+  'invalid_request',
   'poison',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

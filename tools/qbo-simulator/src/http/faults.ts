@@ -15,6 +15,13 @@ import {
 
 export type Surface = 'api' | 'oauth';
 
+/** Faults that are answers of the token endpoint, and stand for "the next refresh fails" there. */
+export const OAUTH_ERRORS: ReadonlySet<FaultKind> = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'invalid_request',
+]);
+
 /** Marks a request whose connection was cut on purpose, so counters can tell it apart. */
 export const DROPPED = 'x-sim-dropped';
 
@@ -31,9 +38,9 @@ export async function injectFaults(
   signal: AbortSignal,
   allowed?: (kind: FaultKind) => boolean,
 ): Promise<Response | undefined> {
-  // `invalid_grant` is a token-endpoint answer; an API request matched by a broad rule ignores it.
+  // The OAuth errors are token-endpoint answers; an API request matched by a broad rule ignores them.
   const permitted = (kind: FaultKind) =>
-    !(surface === 'api' && kind === 'invalid_grant') && (allowed?.(kind) ?? true);
+    !(surface === 'api' && OAUTH_ERRORS.has(kind)) && (allowed?.(kind) ?? true);
   const plan = core.faults.plan(realmId, endpoint, permitted);
   const timeout = plan.outcome === 'timeout' || plan.latencyMs >= core.requestTimeoutMs;
   const wait = timeout ? core.requestTimeoutMs : plan.latencyMs;
@@ -71,5 +78,9 @@ export async function injectFaults(
         400,
         '{"error":"invalid_grant","error_description":"Incorrect or invalid refresh token"}',
       );
+    case 'invalid_client':
+      return sendJson(c, 401, '{"error":"invalid_client"}');
+    case 'invalid_request':
+      return sendJson(c, 400, '{"error":"invalid_request"}');
   }
 }

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { Core } from '../../core.js';
-import { DROPPED, injectFaults } from '../faults.js';
+import { DROPPED, injectFaults, OAUTH_ERRORS } from '../faults.js';
 import { sendJson } from '../respond.js';
 import { OAUTH_PATHS } from './discovery.js';
 
@@ -14,9 +14,9 @@ export function tokenRoute(app: Hono, core: Core, signal: AbortSignal): void {
     const realmId = core.oauth.realmOfTokenRequest(form);
     const refreshing = form.get('grant_type') === 'refresh_token';
     const record = (status: number | 'dropped') => core.counters.record(realmId, 'token', status);
-    // `invalid_grant` faults stand for "the next refresh fails"; a code exchange is not a refresh.
+    // OAuth error faults stand for "the next refresh fails"; a code exchange is not a refresh.
     const injected = await injectFaults(c, core, 'oauth', realmId, 'token', signal, (kind) =>
-      kind === 'invalid_grant' ? refreshing : true,
+      OAUTH_ERRORS.has(kind) ? refreshing : true,
     );
     if (injected) {
       record(injected.headers.has(DROPPED) ? 'dropped' : injected.status);
