@@ -9,6 +9,7 @@ import {
   startOtlpSink,
 } from '@qbo/testkit';
 import {
+  CALLER_CREDENTIALS,
   clientFor,
   connectAndStore,
   connectionsProducer,
@@ -16,7 +17,6 @@ import {
   type Env,
   key,
   publishDisconnect,
-  SERVICE_CREDENTIAL,
   serviceEnv,
   startChild,
   waitFor,
@@ -99,7 +99,9 @@ describe('what token-service exports to the tracing backend: OTLP to a collector
           'access token': c.accessToken,
           'refresh token': c.refreshToken,
           'refreshed access token': refreshed.accessToken,
-          'service credential': SERVICE_CREDENTIAL,
+          "auth-service's credential": CALLER_CREDENTIALS['auth-service'],
+          "sync-service's credential": CALLER_CREDENTIALS['sync-service'],
+          "the operator's credential": CALLER_CREDENTIALS.operator,
           'client secret': 'sim-client-secret',
         }),
         [],
