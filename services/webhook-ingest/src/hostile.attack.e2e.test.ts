@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { EventProducer } from '@qbo/event-bus';
 import { createTestBus, readToEnd, type TestBus } from '@qbo/event-bus/testing';
 import { topics } from '@qbo/events';
@@ -50,6 +50,10 @@ describe('webhook-ingest under attack from outside', () => {
   let ingest: ServiceProcess;
   let producer: EventProducer;
   let url: string;
+  /** Realms whose webhooks must go to this org, whatever connection events were sent for them meanwhile. */
+  const owners = new Map<string, string>();
+  /** Realms linked after a hostile connection event, on the same partition. */
+  const markers = new Map<string, string>();
   const webhooksTopic = () => bus.names.physical(topics.webhooks);
 
   const post = (body: string | Buffer) =>
@@ -205,12 +209,14 @@ describe('webhook-ingest under attack from outside', () => {
     await linkedTo(realm, 'org-previous');
     await connectRealm(producer, 'org-current', realm);
     await linkedTo(realm, 'org-current');
+    owners.set(realm, 'org-current');
     // The old event again (a replay, or a rebuild reading the other org's partition late), then a marker on
     // the same partition: once the marker is linked, the old event has been handled.
     await producer.publish(old);
     const marker = newRealm();
     await connectRealm(producer, 'org-previous', marker);
     await linkedTo(marker, 'org-previous');
+    markers.set(marker, 'org-previous');
     const response = await post(JSON.stringify([cloudEvent(realm, 'ce-after-replay', '9')]));
     assert.equal(response.status, 200);
     assert.deepEqual(await published(['ce-after-replay']), [
@@ -224,9 +230,11 @@ describe('webhook-ingest under attack from outside', () => {
     await linkedTo(realm, 'org-owner');
     // Newer, well formed, on the connections topic: but written by a service that does not own connections.
     await producer.publish(connectionEstablished('org-intruder', realm, { source: 'sync-service' }));
+    owners.set(realm, 'org-owner');
     const marker = newRealm();
     await connectRealm(producer, 'org-intruder', marker);
     await linkedTo(marker, 'org-intruder');
+    markers.set(marker, 'org-intruder');
 
     const response = await post(JSON.stringify([cloudEvent(realm, 'ce-after-intruder', '8')]));
     assert.equal(response.status, 200);
@@ -250,4 +258,23 @@ describe('webhook-ingest under attack from outside', () => {
       assert.deepEqual(await published(['ce-parked-early']), []);
     },
   );
+
+  it('rebuilds the projection from the topic to the newest trusted link of each realm, in any reading order', async () => {
+    assert.ok(owners.size >= 2, 'the link attacks ran first');
+    await ingest.stop();
+    // A wiped store gets a new consumer group, which reads every connection event from the beginning.
+    await db.query('delete from webhook.realm_org');
+    await db.query('delete from webhook.projection_group');
+    ingest = await startIngest(db, bus, testBrokers(), { WEBHOOK_PARK_WINDOW_MS: String(PARK_WINDOW_MS) });
+    url = `${ingest.url}/webhooks/quickbooks`;
+    for (const [realm, org] of owners) await linkedTo(realm, org);
+    // The markers were published after the old and the intruding events, on their partitions: once they are
+    // linked again, those events have been read too.
+    for (const [marker, org] of markers) await linkedTo(marker, org);
+    for (const [realm, org] of owners) {
+      const id = `ce-rebuilt-${realm}`;
+      assert.equal((await post(JSON.stringify([cloudEvent(realm, id, '1')]))).status, 200);
+      assert.deepEqual(await published([id]), [[org, org, id]]);
+    }
+  });
 });
