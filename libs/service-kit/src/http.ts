@@ -53,12 +53,36 @@ export interface RunningServer {
   close(deadlineMs: number): Promise<void>;
 }
 
+/** How long a client may take to send a request; Node's defaults (60 s, 300 s) when unset. */
+export interface RequestTimeouts {
+  /** From the connection being ready (or the previous response) to the end of the headers. */
+  headersTimeoutMs?: number;
+  /** From the same start to the end of the whole request, body included; at least `headersTimeoutMs`. */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Node enforces both timeouts on a sweep (every 30 s by default); with timeouts set, it sweeps every second or
+ * more often, so a slow client is cut off close to its limit (408, connection closed).
+ */
+function serverOptions({ headersTimeoutMs, requestTimeoutMs }: RequestTimeouts) {
+  const limits = [headersTimeoutMs, requestTimeoutMs].filter((v): v is number => v !== undefined);
+  if (limits.length === 0) return undefined;
+  return {
+    ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
+    ...(requestTimeoutMs !== undefined ? { requestTimeout: requestTimeoutMs } : {}),
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(Math.min(...limits) / 4))),
+  };
+}
+
 export function startHttpServer(
   app: Hono,
-  { host, port }: { host: string; port: number },
+  { host, port, ...timeouts }: { host: string; port: number } & RequestTimeouts,
 ): Promise<RunningServer> {
+  const options = serverOptions(timeouts);
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
+    const listen = { fetch: app.fetch, hostname: host, port, ...(options ? { serverOptions: options } : {}) };
+    const server = serve(listen, (info: AddressInfo) => {
       resolve({
         port: info.port,
         close: (deadlineMs) =>

@@ -17,7 +17,7 @@ export {
   problemHeaders,
   toProblem,
 } from './errors.js';
-export { createHttpApp, type RunningServer, startHttpServer } from './http.js';
+export { createHttpApp, type RequestTimeouts, type RunningServer, startHttpServer } from './http.js';
 export { createKafka, kafkaCheck } from './kafka.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { type PeriodicJob, runPeriodically } from './periodic.js';

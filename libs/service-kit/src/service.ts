@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { ConfigError, parseConfig, type ServiceConfig } from './config.js';
 import { type DatabaseOptions, databaseCheck, type MikroORM, openDatabase } from './database.js';
-import { createHttpApp, startHttpServer } from './http.js';
+import { createHttpApp, type RequestTimeouts, startHttpServer } from './http.js';
 import { createKafka, kafkaCheck } from './kafka.js';
 import { createLogger } from './logger.js';
 import { createReadiness } from './readiness.js';
@@ -41,6 +41,8 @@ export interface ServiceDefinition<C extends ServiceConfig> {
   entities?: DatabaseOptions['entities'];
   /** The service's own wiring: routes on `app`, consumers, relays. Runs before the server listens. */
   wire?: (deps: ServiceDeps<C>) => Promise<void> | void;
+  /** How long a client may take to send a request (Node's defaults when absent). */
+  requestTimeouts?: (config: C) => RequestTimeouts;
 }
 
 export interface RunOptions {
@@ -117,7 +119,11 @@ export async function runService<C extends ServiceConfig>(
       onShutdown: (step) => shutdown.add(step),
     });
 
-    const server = await startHttpServer(app, { host: config.HOST, port: config.PORT });
+    const server = await startHttpServer(app, {
+      host: config.HOST,
+      port: config.PORT,
+      ...def.requestTimeouts?.(config),
+    });
     shutdown.add({
       name: 'http',
       phase: phase.ingress,

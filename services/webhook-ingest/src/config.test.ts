@@ -34,4 +34,19 @@ describe('config', () => {
     assert.equal(config.WEBHOOK_DEADLINE_MS, 2_000);
     assert.equal(config.WEBHOOK_MAX_BODY_BYTES, 262_144);
   });
+
+  it('refuses an event age at or over the dedupe window, which would let a replay through', () => {
+    assert.throws(
+      () =>
+        parseConfig(configSchema, {
+          ...base,
+          WEBHOOK_DEDUPE_WINDOW_MS: '3600000',
+          WEBHOOK_MAX_EVENT_AGE_MS: '3600000',
+        }),
+      (err: unknown) =>
+        err instanceof ConfigError && err.problems.some((p) => p.startsWith('WEBHOOK_MAX_EVENT_AGE_MS:')),
+    );
+    const config = parseConfig(configSchema, base);
+    assert.ok(config.WEBHOOK_MAX_EVENT_AGE_MS < config.WEBHOOK_DEDUPE_WINDOW_MS);
+  });
 });

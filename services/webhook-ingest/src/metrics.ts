@@ -5,6 +5,8 @@ export type RejectReason =
   | 'bad_signature'
   | 'not_configured'
   | 'too_large'
+  | 'too_large_to_publish'
+  | 'slow_upload'
   | 'unparsable'
   | 'kafka_unavailable';
 
@@ -12,7 +14,7 @@ export interface WebhookMetrics {
   received(): void;
   verified(): void;
   rejected(reason: RejectReason): void;
-  changes(outcome: 'routed' | 'parked' | 'duplicate', count: number): void;
+  changes(outcome: 'routed' | 'parked' | 'duplicate' | 'kept', count: number): void;
   publishLatency(ms: number): void;
 }
 

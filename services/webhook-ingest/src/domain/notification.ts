@@ -19,7 +19,22 @@ export interface EntityChange {
   format: 'legacy' | 'cloudevents';
 }
 
-export type ParseResult = { ok: true; changes: EntityChange[] } | { ok: false; reason: string };
+/** An entry of a delivery that is not understood: kept for inspection, while the rest is published. */
+export interface MalformedEntry {
+  /** What is wrong with it, e.g. a schema problem or an unknown event verb. */
+  detail: string;
+  /** The entry as received: a CloudEvent, a legacy notification, or one legacy entity with its realm. */
+  entry: unknown;
+  realmId?: string;
+}
+
+/**
+ * `ok` when the body is one of the formats and at least one entry is understood (or none is malformed);
+ * otherwise nothing in it can be published and the whole body is unparsable.
+ */
+export type ParseResult =
+  | { ok: true; changes: EntityChange[]; malformed: MalformedEntry[] }
+  | { ok: false; reason: string };
 
 // Ids are strings at Intuit (realm ids exceed 2^53); numbers would lose digits.
 const id = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/);
@@ -28,25 +43,17 @@ const timestamp = z
   .min(10)
   .refine((v) => !Number.isNaN(Date.parse(v)), 'not a timestamp');
 
-const legacySchema = z.object({
-  eventNotifications: z
-    .array(
-      z.object({
-        realmId: id,
-        dataChangeEvent: z.object({
-          entities: z.array(
-            z.object({
-              name: z.string().min(1).max(64),
-              id,
-              operation: z.enum(operations),
-              lastUpdated: timestamp,
-              deletedId: id.optional(),
-            }),
-          ),
-        }),
-      }),
-    )
-    .min(1),
+const legacyBodySchema = z.object({ eventNotifications: z.array(z.unknown()).min(1) });
+const legacyNotificationSchema = z.object({
+  realmId: id,
+  dataChangeEvent: z.object({ entities: z.array(z.unknown()) }),
+});
+const legacyEntitySchema = z.object({
+  name: z.string().min(1).max(64),
+  id,
+  operation: z.enum(operations),
+  lastUpdated: timestamp,
+  deletedId: id.optional(),
 });
 
 const cloudEventSchema = z.object({
@@ -62,7 +69,6 @@ const cloudEventSchema = z.object({
   // which some senders copy): https://developer.intuit.com/app/developer/qbo/docs/develop/webhooks/data-objects
   data: z.object({ deletedid: id.optional(), deletedId: id.optional() }).optional(),
 });
-const cloudEventsSchema = z.array(cloudEventSchema).min(1);
 
 /** CloudEvents `type` verbs → the legacy operation names the rest of the platform uses. */
 const verbs: Record<string, Operation> = {
@@ -123,7 +129,8 @@ const legacyEventId = (
 /**
  * Reads a verified delivery in either of Intuit's formats. The shape decides: a top-level array of
  * CloudEvents, or an object with `eventNotifications` (no header tells them apart). One delivery may carry
- * several realms.
+ * several realms. Each entry is read on its own: one that is malformed (or of an unknown type) is returned
+ * apart and does not spoil the others.
  */
 export function parseNotifications(body: string): ParseResult {
   let json: unknown;
@@ -132,46 +139,92 @@ export function parseNotifications(body: string): ParseResult {
   } catch {
     return { ok: false, reason: 'body is not JSON' };
   }
-  if (Array.isArray(json)) {
-    const parsed = cloudEventsSchema.safeParse(json);
-    if (!parsed.success) return { ok: false, reason: `not a CloudEvents batch: ${describe(parsed.error)}` };
-    const changes: EntityChange[] = [];
-    for (const event of parsed.data) {
-      const [, entity = '', verb = ''] = event.type.split('.');
-      const operation = verbs[verb];
-      if (!operation) return { ok: false, reason: `unknown event verb in type ${event.type}` };
-      const deletedId =
-        event.data?.deletedid ?? event.data?.deletedId ?? event.deletedid ?? event.intuitdeletedid;
-      changes.push({
-        eventId: event.id,
+  const read = Array.isArray(json) ? readCloudEvents(json) : readLegacy(json);
+  if (!read.ok) return read;
+  const [first] = read.malformed;
+  if (read.changes.length === 0 && first) return { ok: false, reason: first.detail };
+  return read;
+}
+
+function readCloudEvents(events: readonly unknown[]): ParseResult {
+  if (events.length === 0) return { ok: false, reason: 'not a CloudEvents batch: (root): empty' };
+  const changes: EntityChange[] = [];
+  const malformed: MalformedEntry[] = [];
+  for (const entry of events) {
+    const parsed = cloudEventSchema.safeParse(entry);
+    if (!parsed.success) {
+      malformed.push({ detail: `not a CloudEvent: ${describe(parsed.error)}`, entry, ...realmOf(entry) });
+      continue;
+    }
+    const event = parsed.data;
+    const [, entity = '', verb = ''] = event.type.split('.');
+    const operation = verbs[verb];
+    if (!operation) {
+      malformed.push({
+        detail: `unknown event verb in type ${event.type}`,
+        entry,
         realmId: event.intuitaccountid,
-        entity: entityName(entity),
-        entityId: event.intuitentityid,
-        operation,
-        occurredAt: utc(event.time),
-        ...(deletedId ? { deletedId } : {}),
-        format: 'cloudevents',
+      });
+      continue;
+    }
+    const deletedId =
+      event.data?.deletedid ?? event.data?.deletedId ?? event.deletedid ?? event.intuitdeletedid;
+    changes.push({
+      eventId: event.id,
+      realmId: event.intuitaccountid,
+      entity: entityName(entity),
+      entityId: event.intuitentityid,
+      operation,
+      occurredAt: utc(event.time),
+      ...(deletedId ? { deletedId } : {}),
+      format: 'cloudevents',
+    });
+  }
+  return { ok: true, changes, malformed };
+}
+
+function readLegacy(json: unknown): ParseResult {
+  const parsed = legacyBodySchema.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: `not a webhook notification: ${describe(parsed.error)}` };
+  const changes: EntityChange[] = [];
+  const malformed: MalformedEntry[] = [];
+  for (const entry of parsed.data.eventNotifications) {
+    const notification = legacyNotificationSchema.safeParse(entry);
+    if (!notification.success) {
+      const detail = `not a webhook notification: ${describe(notification.error)}`;
+      malformed.push({ detail, entry, ...realmOf(entry) });
+      continue;
+    }
+    const { realmId } = notification.data;
+    for (const raw of notification.data.dataChangeEvent.entities) {
+      const e = legacyEntitySchema.safeParse(raw);
+      if (!e.success) {
+        // Kept as a notification of its own, so it reads (and could be replayed) like what Intuit sent.
+        const kept = { realmId, dataChangeEvent: { entities: [raw] } };
+        malformed.push({ detail: `not a webhook entity: ${describe(e.error)}`, entry: kept, realmId });
+        continue;
+      }
+      changes.push({
+        eventId: legacyEventId(realmId, e.data),
+        realmId,
+        entity: e.data.name,
+        entityId: e.data.id,
+        operation: e.data.operation,
+        occurredAt: utc(e.data.lastUpdated),
+        ...(e.data.deletedId ? { deletedId: e.data.deletedId } : {}),
+        format: 'legacy',
       });
     }
-    return { ok: true, changes };
   }
-  const parsed = legacySchema.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: `not a webhook notification: ${describe(parsed.error)}` };
-  const changes = parsed.data.eventNotifications.flatMap((n) =>
-    n.dataChangeEvent.entities.map(
-      (e): EntityChange => ({
-        eventId: legacyEventId(n.realmId, e),
-        realmId: n.realmId,
-        entity: e.name,
-        entityId: e.id,
-        operation: e.operation,
-        occurredAt: utc(e.lastUpdated),
-        ...(e.deletedId ? { deletedId: e.deletedId } : {}),
-        format: 'legacy',
-      }),
-    ),
-  );
-  return { ok: true, changes };
+  return { ok: true, changes, malformed };
+}
+
+/** The realm a malformed entry names, when it names one readably. */
+function realmOf(entry: unknown): { realmId?: string } {
+  if (typeof entry !== 'object' || entry === null) return {};
+  const { realmId, intuitaccountid } = entry as { realmId?: unknown; intuitaccountid?: unknown };
+  const found = [realmId, intuitaccountid].find((v) => id.safeParse(v).success);
+  return typeof found === 'string' ? { realmId: found } : {};
 }
 
 const describe = (error: z.ZodError): string =>

@@ -5,12 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import { type RawBody, readRawBody } from './raw-body.js';
 
 const MAX = 1_000;
+const TIMEOUT_MS = 300;
 let port = 0;
 let last: RawBody | undefined;
 const server = createServer(async (req, res) => {
-  last = await readRawBody(req, MAX);
-  res.writeHead(last.ok ? 200 : 413, last.ok ? {} : { connection: 'close' });
-  res.end(last.ok ? String(last.bytes.length) : 'too large');
+  last = await readRawBody(req, MAX, TIMEOUT_MS);
+  const status = last.ok ? 200 : last.reason === 'too_slow' ? 408 : 413;
+  res.writeHead(status, last.ok ? {} : { connection: 'close' });
+  res.end(last.ok ? String(last.bytes.length) : last.reason);
 });
 
 before(async () => {
@@ -19,8 +21,8 @@ before(async () => {
 });
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-/** Sends `chunks` with a declared length or chunked; resolves with the status. */
-function send(chunks: string[], declareLength: boolean): Promise<number> {
+/** Sends `chunks` with a declared length or chunked (and, if `stall`, never ends); resolves with the status. */
+function send(chunks: string[], declareLength: boolean, stall = false): Promise<number> {
   return new Promise((resolve, reject) => {
     const total = chunks.reduce((n, c) => n + Buffer.byteLength(c), 0);
     const req = request(
@@ -38,7 +40,7 @@ function send(chunks: string[], declareLength: boolean): Promise<number> {
       (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err),
     );
     for (const chunk of chunks) req.write(chunk);
-    req.end();
+    if (!stall) req.end();
   });
 }
 
@@ -58,5 +60,12 @@ describe('readRawBody', () => {
   it('refuses a chunked body as soon as it passes the limit', async () => {
     assert.equal(await send(['x'.repeat(800), 'x'.repeat(800), 'x'.repeat(800)], false), 413);
     assert.deepEqual(last, { ok: false, reason: 'too_large' });
+  });
+
+  it('gives up on a body that does not arrive in time', async () => {
+    const started = Date.now();
+    assert.equal(await send(['{"a":'], false, true), 408);
+    assert.deepEqual(last, { ok: false, reason: 'too_slow' });
+    assert.ok(Date.now() - started < TIMEOUT_MS + 1_000);
   });
 });

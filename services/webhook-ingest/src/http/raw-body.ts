@@ -1,20 +1,34 @@
 import type { IncomingMessage } from 'node:http';
 
-export type RawBody = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too_large' | 'aborted' };
+export type RawBody =
+  | { ok: true; bytes: Uint8Array }
+  | { ok: false; reason: 'too_large' | 'aborted' | 'too_slow' };
 
 /**
  * Reads a request's bytes straight from Node's socket stream, refusing more than `maxBytes`: at once when the
- * declared length says so, otherwise as soon as a chunked body passes the limit (the rest is not read).
+ * declared length says so, otherwise as soon as a chunked body passes the limit (the rest is not read), and
+ * giving up on a body not complete within `timeoutMs` (a slow sender holds no connection for long).
  * Cheaper than a byte-counting web stream around the body, which costs more than the HMAC on small payloads.
  */
-export function readRawBody(req: IncomingMessage, maxBytes: number): Promise<RawBody> {
+export function readRawBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  timeoutMs = Number.POSITIVE_INFINITY,
+): Promise<RawBody> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes)
     return Promise.resolve({ ok: false, reason: 'too_large' });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => {
+          req.pause();
+          finish({ ok: false, reason: 'too_slow' });
+        }, timeoutMs)
+      : undefined;
     const finish = (result: RawBody) => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);

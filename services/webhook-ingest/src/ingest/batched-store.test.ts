@@ -51,6 +51,8 @@ describe('batchSeenEvents (write-behind records)', () => {
   });
 });
 
+const AT = '2026-03-01T12:00:00.000Z';
+
 describe('cacheRealmOrgs', () => {
   const store = () => {
     const links = new Map<string, string>();
@@ -60,7 +62,11 @@ describe('cacheRealmOrgs', () => {
         lookups++;
         return new Map(ids.flatMap((id) => (links.has(id) ? [[id, links.get(id) as string]] : [])));
       },
-      link: async ({ realmId, orgId }) => void links.set(realmId, orgId),
+      link: async ({ realmId, orgId }) => {
+        if (orgId === 'org-older') return false;
+        links.set(realmId, orgId);
+        return true;
+      },
       unlink: async (realmId) => void links.delete(realmId),
       isEmpty: async () => links.size === 0,
     };
@@ -91,10 +97,18 @@ describe('cacheRealmOrgs', () => {
   it('forgets at once what this replica unlinks, and knows at once what it links', async () => {
     const { realms, lookups } = store();
     const cached = cacheRealmOrgs(realms, 60_000);
-    await cached.link({ realmId: '1', orgId: 'org-a', connectionId: 'c1' });
+    await cached.link({ realmId: '1', orgId: 'org-a', connectionId: 'c1', at: AT });
     assert.deepEqual([...(await cached.lookup(['1']))], [['1', 'org-a']]);
     assert.equal(lookups(), 0);
-    await cached.unlink('1', 'c1');
+    await cached.unlink('1', 'c1', AT);
     assert.deepEqual([...(await cached.lookup(['1']))], []);
+  });
+
+  it('keeps the link it knows when the store refuses an older one', async () => {
+    const { realms } = store();
+    const cached = cacheRealmOrgs(realms, 60_000);
+    await cached.link({ realmId: '1', orgId: 'org-a', connectionId: 'c1', at: AT });
+    assert.equal(await cached.link({ realmId: '1', orgId: 'org-older', connectionId: 'c0', at: AT }), false);
+    assert.deepEqual([...(await cached.lookup(['1']))], [['1', 'org-a']]);
   });
 });

@@ -20,7 +20,7 @@ export function batchRealmOrgs(realms: RealmOrgs): RealmOrgs {
 
 /**
  * Recently found realm → org links, answered from memory for `ttlMs`. Links and unlinks made through this
- * object (this replica's projection consumer) update the memory at once; one made by another replica's
+ * object (this replica's projection consumer) update the memory at once (a link the store refused as older leaves it); one made by another replica's
  * consumer is seen here within `ttlMs`, which only matters for a realm moving between orgs (a notification
  * routed to the previous org meanwhile, whose connection has just ended). Unknown realms are never cached, so
  * a realm linked anywhere is routed as soon as the shared store has it.
@@ -48,11 +48,12 @@ export function cacheRealmOrgs(realms: RealmOrgs, ttlMs: number, now = Date.now)
       return found;
     },
     async link(link) {
-      await realms.link(link);
-      known.set(link.realmId, { orgId: link.orgId, until: now() + ttlMs });
+      const applied = await realms.link(link);
+      if (applied) known.set(link.realmId, { orgId: link.orgId, until: now() + ttlMs });
+      return applied;
     },
-    async unlink(realmId, connectionId) {
-      await realms.unlink(realmId, connectionId);
+    async unlink(realmId, connectionId, at) {
+      await realms.unlink(realmId, connectionId, at);
       known.delete(realmId);
     },
   };

@@ -11,15 +11,17 @@ export interface ReplayDeps {
   log: Logger;
 }
 
-export type ReplayParked = (realmId: string, orgId: string) => Promise<number>;
+/** `since` (ISO-8601): only changes received from then on are replayed; older ones were not this org's. */
+export type ReplayParked = (realmId: string, orgId: string, since: string) => Promise<number>;
 
 /**
- * Publishes a realm's parked changes to its org, oldest first, then marks them replayed. A crash between the
- * two publishes them again on the next replay: at least once, like every other path to the topic.
+ * Publishes a realm's parked changes received since `since` to its org, oldest first, then marks them
+ * replayed. A crash between the two publishes them again on the next replay: at least once, like every other
+ * path to the topic.
  */
 export function createReplayParked({ parked, publish, events, log }: ReplayDeps): ReplayParked {
-  return async (realmId, orgId) => {
-    const pending = await parked.pending(realmId);
+  return async (realmId, orgId, since) => {
+    const pending = await parked.pending(realmId, since);
     if (pending.length === 0) return 0;
     await publish(pending.map((p) => changeNotified(events, orgId, p.change, p.receivedAt)));
     await parked.markReplayed(pending.map((p) => p.id));

@@ -1,5 +1,6 @@
 import { type Logger, type MikroORM, phase, runPeriodically, type ShutdownStep } from '@qbo/service-kit';
 import type { Config } from '../config.js';
+import { createKeptEntries } from '../store/kept-entries.js';
 import { createParkedChanges } from '../store/parked-changes.js';
 import { createRealmOrgs } from '../store/realm-orgs.js';
 import { createSeenEvents } from '../store/seen-events.js';
@@ -10,7 +11,7 @@ const HOUR_MS = 3_600_000;
 /**
  * The delivery path's stores as it uses them: the realm projection batched and cached, the dedupe records
  * written behind (flushed at shutdown, after the HTTP drain and before the database closes) and pruned past
- * the dedupe window, and the parked changes.
+ * the dedupe window, the parked changes pruned past the park window, and the kept entries.
  */
 export function createIngestStores({
   orm,
@@ -33,5 +34,14 @@ export function createIngestStores({
     { log, onShutdown },
     { name: 'dedupe-prune', everyMs: HOUR_MS, run: () => seen.prune(config.WEBHOOK_DEDUPE_WINDOW_MS) },
   );
-  return { realms, seen, parked: createParkedChanges(db) };
+  const parked = createParkedChanges(db);
+  runPeriodically(
+    { log, onShutdown },
+    {
+      name: 'parked-prune',
+      everyMs: Math.min(HOUR_MS, config.WEBHOOK_PARK_WINDOW_MS),
+      run: () => parked.prune(new Date(Date.now() - config.WEBHOOK_PARK_WINDOW_MS).toISOString()),
+    },
+  );
+  return { realms, seen, parked, kept: createKeptEntries(db) };
 }

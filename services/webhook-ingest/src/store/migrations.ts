@@ -38,7 +38,31 @@ class RealmsDedupeParking extends Migration {
   }
 }
 
+class KeptEntriesOrderedLinks extends Migration {
+  override up(): void {
+    // What a signed delivery carried that is not published: a malformed entry of a batch, an entry too old to
+    // tell from a replay, a body too large for a Kafka message. Kept for inspection; one row per body and reason,
+    // however often it is sent.
+    this.addSql(`create table kept_entry (
+      id bigint generated always as identity primary key,
+      reason text not null,
+      detail text not null,
+      realm_id text,
+      event_id text,
+      body bytea not null,
+      body_sha256 bytea not null,
+      received_at timestamptz not null,
+      unique (reason, body_sha256)
+    )`);
+    // The time of the connection event a link reflects: an older event never overwrites a newer link, whatever
+    // order the partitions of qbo.connections.v1 are read in. Existing rows count as older than any event.
+    this.addSql("alter table realm_org add column changed_at timestamptz not null default '-infinity'");
+    this.addSql('create index parked_change_received_at on parked_change (received_at)');
+  }
+}
+
 /** Applied in order at start-up into the `webhook` schema; append, never edit a released entry. */
 export const migrations: DatabaseOptions['migrations'] = [
   { name: 'webhook-0001-realms-dedupe-parking', class: RealmsDedupeParking },
+  { name: 'webhook-0002-kept-entries-ordered-links', class: KeptEntriesOrderedLinks },
 ];

@@ -7,11 +7,17 @@ export interface ParkedChange {
   receivedAt: string;
 }
 
-/** Changes of realms that no org has connected (yet), kept until the connection appears. */
+/**
+ * Changes of realms that no org has connected (yet), kept for a bounded time: replayed to an org that connects
+ * the realm soon enough, pruned after.
+ */
 export interface ParkedChanges {
   add(changes: readonly EntityChange[], receivedAt: string): Promise<void>;
-  pending(realmId: string): Promise<ParkedChange[]>;
+  /** The realm's changes received at or after `since` (ISO-8601) and not replayed yet, oldest first. */
+  pending(realmId: string, since: string): Promise<ParkedChange[]>;
   markReplayed(ids: readonly string[]): Promise<void>;
+  /** Forgets every change received before `before` (ISO-8601), replayed or not. */
+  prune(before: string): Promise<void>;
 }
 
 export function createParkedChanges(db: SqlContext): ParkedChanges {
@@ -33,15 +39,16 @@ export function createParkedChanges(db: SqlContext): ParkedChanges {
         ],
       );
     },
-    async pending(realmId) {
+    async pending(realmId, since) {
       const rows = await query<{
         id: string | number;
         change: EntityChange | string;
         received_at: Date | string;
       }>(
         db,
-        'select id, change, received_at from parked_change where realm_id = $1 and replayed_at is null order by id',
-        [realmId],
+        `select id, change, received_at from parked_change
+         where realm_id = $1 and replayed_at is null and received_at >= $2::timestamptz order by id`,
+        [realmId, since],
       );
       return rows.map((r) => ({
         id: String(r.id),
@@ -52,6 +59,9 @@ export function createParkedChanges(db: SqlContext): ParkedChanges {
     async markReplayed(ids) {
       if (ids.length === 0) return;
       await execute(db, 'update parked_change set replayed_at = now() where id = any($1::bigint[])', [ids]);
+    },
+    async prune(before) {
+      await execute(db, 'delete from parked_change where received_at < $1::timestamptz', [before]);
     },
   };
 }

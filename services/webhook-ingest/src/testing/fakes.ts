@@ -1,6 +1,7 @@
 import type { CatalogEvent } from '@qbo/events';
 import type { Publish } from '../ingest/publish.js';
 import type { WebhookMetrics } from '../metrics.js';
+import type { KeptEntries, KeptEntry } from '../store/kept-entries.js';
 import type { ParkedChange, ParkedChanges } from '../store/parked-changes.js';
 import type { RealmOrgs } from '../store/realm-orgs.js';
 import type { SeenEvents } from '../store/seen-events.js';
@@ -10,13 +11,23 @@ export function memoryRealmOrgs(
   links: Record<string, string> = {},
 ): RealmOrgs & { links: Map<string, string> } {
   const map = new Map(Object.entries(links));
+  const rows = new Map<string, { connectionId: string; at: string; active: boolean }>();
   return {
     links: map,
     lookup: async (ids) => new Map(ids.flatMap((id) => (map.has(id) ? [[id, map.get(id) as string]] : []))),
-    link: async ({ realmId, orgId }) => {
+    // As the store orders them: a link older than the event the realm's row reflects is refused.
+    link: async ({ realmId, orgId, connectionId, at }) => {
+      const row = rows.get(realmId);
+      if (row && Date.parse(row.at) > Date.parse(at)) return false;
+      if (row && row.at === at && (row.connectionId !== connectionId || !row.active)) return false;
+      rows.set(realmId, { connectionId, at, active: true });
       map.set(realmId, orgId);
+      return true;
     },
-    unlink: async (realmId) => {
+    unlink: async (realmId, connectionId, at) => {
+      const row = rows.get(realmId);
+      if (row && (row.connectionId !== connectionId || Date.parse(row.at) > Date.parse(at))) return;
+      rows.set(realmId, { connectionId, at, active: false });
       map.delete(realmId);
     },
     isEmpty: async () => map.size === 0,
@@ -43,9 +54,30 @@ export function memoryParkedChanges(): ParkedChanges & { rows: (ParkedChange & {
       for (const change of changes)
         rows.push({ id: String(rows.length + 1), change, receivedAt, replayed: false });
     },
-    pending: async (realmId) => rows.filter((r) => !r.replayed && r.change.realmId === realmId),
+    pending: async (realmId, since) =>
+      rows.filter(
+        (r) => !r.replayed && r.change.realmId === realmId && Date.parse(r.receivedAt) >= Date.parse(since),
+      ),
     markReplayed: async (ids) => {
       for (const r of rows) if (ids.includes(r.id)) r.replayed = true;
+    },
+    prune: async (before) => {
+      const kept = rows.filter((r) => Date.parse(r.receivedAt) >= Date.parse(before));
+      rows.splice(0, rows.length, ...kept);
+    },
+  };
+}
+
+export function memoryKeptEntries(): KeptEntries & { rows: (KeptEntry & { receivedAt: string })[] } {
+  const rows: (KeptEntry & { receivedAt: string })[] = [];
+  return {
+    rows,
+    keep: async (entries, receivedAt) => {
+      for (const e of entries) {
+        const same = (r: KeptEntry) =>
+          r.reason === e.reason && Buffer.from(r.body).equals(Buffer.from(e.body));
+        if (!rows.some(same)) rows.push({ ...e, receivedAt });
+      }
     },
   };
 }

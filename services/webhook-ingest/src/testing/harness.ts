@@ -33,22 +33,28 @@ export function startIngest(
   });
 }
 
+/** What auth-service publishes when an org connects a realm (at `connectedAt`, now by default). */
+export function connectionEstablished(
+  orgId: string,
+  realmId: string,
+  { connectedAt = new Date(), source = 'auth-service' }: { connectedAt?: Date; source?: string } = {},
+) {
+  return createEventFactory({ source })(ConnectionEstablished, {
+    orgId,
+    realmId,
+    data: {
+      connectionId: crypto.randomUUID(),
+      realmId,
+      environment: 'sandbox',
+      scopes: ['com.intuit.quickbooks.accounting'],
+      connectedAt: connectedAt.toISOString(),
+    },
+  });
+}
+
 /** Publishes what auth-service would when an org connects a realm. */
 export async function connectRealm(producer: EventProducer, orgId: string, realmId: string) {
-  const events = createEventFactory({ source: 'auth-service' });
-  await producer.publish(
-    events(ConnectionEstablished, {
-      orgId,
-      realmId,
-      data: {
-        connectionId: crypto.randomUUID(),
-        realmId,
-        environment: 'sandbox',
-        scopes: ['com.intuit.quickbooks.accounting'],
-        connectedAt: new Date().toISOString(),
-      },
-    }),
-  );
+  await producer.publish(connectionEstablished(orgId, realmId));
 }
 
 export const connectionsProducer = createTestProducer;
