@@ -80,6 +80,9 @@ export function serviceEnv(
         ].join(';'),
         TOKEN_KEYS: secrets.tokenKeys,
         TOKEN_ACTIVE_KEY_ID: secrets.tokenKeys.split(':')[0] ?? '',
+        // A forced refresh per connection at most every 3 s here (30 s by default): the demo shows the
+        // throttle without waiting half a minute for it.
+        TOKEN_FORCED_REFRESH_INTERVAL_MS: '3000',
       };
     case 'auth-service':
       return {
