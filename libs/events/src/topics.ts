@@ -16,6 +16,10 @@ export const topics = {
 } as const;
 
 export type TopicName = (typeof topics)[keyof typeof topics];
+
+/** The platform's services: each is a Kafka principal of its own (its SCRAM user), named like the service. */
+export const platformServices = ['auth-service', 'token-service', 'sync-service', 'webhook-ingest'] as const;
+export type PlatformService = (typeof platformServices)[number];
 export type DlqTopicName = `${TopicName}.dlq`;
 
 /**
@@ -35,6 +39,10 @@ export interface TopicSpec {
   dlq: boolean;
   /** `compact` keeps the newest message per key (and tombstones for a while) instead of expiring by age. */
   cleanup: 'delete' | 'compact';
+  /** The services that write it: the only principals the topic ACLs let write (see `@qbo/event-bus` acls). */
+  producers: readonly PlatformService[];
+  /** The services whose consumers read it (and write its DLQ). Readers outside the platform get their own grant. */
+  consumers: readonly PlatformService[];
 }
 
 export const topicSpecs: readonly TopicSpec[] = [
@@ -45,6 +53,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['auth-service'],
+    consumers: ['token-service', 'sync-service', 'webhook-ingest'],
   },
   {
     name: topics.tokens,
@@ -53,6 +63,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['token-service'],
+    consumers: ['auth-service', 'sync-service'],
   },
   {
     name: topics.webhooks,
@@ -61,6 +73,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['webhook-ingest'],
+    consumers: ['sync-service'],
   },
   {
     name: topics.records,
@@ -69,6 +83,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['sync-service'],
+    consumers: [],
   },
   {
     name: topics.recordsState,
@@ -79,6 +95,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     // Its readers bootstrap from it with their own client; a poison message is skipped by re-reading the log.
     dlq: false,
     cleanup: 'compact',
+    producers: ['sync-service'],
+    consumers: [],
   },
   {
     name: topics.syncRuns,
@@ -87,6 +105,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['sync-service'],
+    consumers: ['auth-service'],
   },
   {
     name: topics.commands,
@@ -95,6 +115,10 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    // No platform service sends commands yet; a sender outside it (an operator, the platform's own API)
+    // gets a grant of its own.
+    producers: [],
+    consumers: ['sync-service'],
   },
   {
     name: topics.webhooksParked,
@@ -103,6 +127,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'long',
     dlq: false,
     cleanup: 'delete',
+    producers: ['webhook-ingest'],
+    consumers: [],
   },
 ];
 
