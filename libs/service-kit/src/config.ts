@@ -98,15 +98,20 @@ export const env = {
 
 /**
  * The variables of the Kafka connection's security, part of every service's config. TLS is on with
- * `KAFKA_SSL=true` (the system's CAs, or `KAFKA_SSL_CA_FILE`'s), mutual TLS adds a client certificate and key;
- * SASL authenticates with a mechanism, a user name and a password (`KAFKA_SASL_PASSWORD_FILE` from a mounted
- * Secret). How they fit together is checked by `kafkaSecurity` at start-up.
+ * `KAFKA_SSL=true`, verifying the broker against the system's CAs or `KAFKA_SSL_CA`; mutual TLS adds a client
+ * certificate and key. Each PEM usually comes from a mounted file: `KAFKA_SSL_CA_FILE`, `KAFKA_SSL_CERT_FILE`,
+ * `KAFKA_SSL_KEY_FILE`. SASL authenticates with a mechanism, a user name and a password
+ * (`KAFKA_SASL_PASSWORD_FILE`). How they fit together is checked by `kafkaSecurity` at start-up.
  */
 export const kafkaSecurityEnvShape = {
   KAFKA_SSL: env.boolean(false),
-  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
-  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
-  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_CA: z.string().min(1).optional(),
+  KAFKA_SSL_CERT: z.string().min(1).optional(),
+  KAFKA_SSL_KEY: z
+    .string()
+    .min(1)
+    .transform((v) => new Secret(v))
+    .optional(),
   KAFKA_SASL_MECHANISM: z
     .string()
     .transform((v) => v.toLowerCase())

@@ -43,7 +43,7 @@ describe('kafkaSecurity', () => {
       KAFKA_SASL_USERNAME: 'sync-service',
       KAFKA_SASL_PASSWORD_FILE: file('password', `${PASSWORD}\n`),
     });
-    assert.deepEqual(result.ssl, { ca: CERT });
+    assert.deepEqual(result.ssl, { ca: CERT.trim() });
     assert.equal(result.sasl?.mechanism, 'scram-sha-512');
     assert.equal((result.sasl as { username: string }).username, 'sync-service');
     assert.equal((result.sasl as { password: string }).password, PASSWORD, 'kafkajs reads the password');
@@ -58,26 +58,33 @@ describe('kafkaSecurity', () => {
         KAFKA_SSL_CERT_FILE: file('client.pem', CERT),
         KAFKA_SSL_KEY_FILE: file('client.key', KEY),
       }).ssl,
-      { cert: CERT, key: KEY },
+      { cert: CERT.trim(), key: KEY.trim() },
     );
   });
 
   it('names every variable that does not fit, never its value', () => {
     const found = problems({
-      KAFKA_SSL_CA_FILE: join(dir, 'missing.pem'),
       KAFKA_SSL_KEY_FILE: file('not-a-key', 'hello'),
       KAFKA_SASL_MECHANISM: 'PLAIN',
       KAFKA_SASL_PASSWORD: PASSWORD,
     });
     assert.deepEqual(found, [
-      'KAFKA_SSL_CA_FILE, KAFKA_SSL_KEY_FILE: set only with KAFKA_SSL=true',
-      'KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE: a client certificate needs its key, and a key its certificate',
-      'KAFKA_SSL_CA_FILE: cannot read the file it names',
-      'KAFKA_SSL_KEY_FILE: the file it names holds no PEM key',
+      'KAFKA_SSL_KEY: set only with KAFKA_SSL=true',
+      'KAFKA_SSL_CERT, KAFKA_SSL_KEY: a client certificate needs its key, and a key its certificate',
+      'KAFKA_SSL_KEY: holds no PEM key',
       'KAFKA_SASL_USERNAME: is required with KAFKA_SASL_MECHANISM',
       'KAFKA_SASL_MECHANISM: PLAIN sends the password in clear; it needs KAFKA_SSL=true',
     ]);
     assert.doesNotMatch(found.join('\n'), new RegExp(PASSWORD));
+  });
+
+  it('reports a CA file that cannot be read by its variable', () => {
+    assert.throws(
+      () => security({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'missing.pem') }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.join() === 'KAFKA_SSL_CA_FILE: cannot read the file it names',
+    );
   });
 
   it('refuses credentials without a mechanism, and an unknown mechanism by name', () => {

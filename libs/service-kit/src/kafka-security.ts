@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type ConnectionOptions, connect } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
@@ -19,41 +18,30 @@ const PEM = {
 };
 
 /**
- * Checks that the security variables fit together and reads the PEM files they name, so a wrong path or a
- * half-configured mechanism stops the service at start-up by variable name rather than at its first
- * connection. Throws ConfigError listing every problem; never repeats a value back.
+ * Checks that the security variables fit together, so a half-configured TLS or SASL stops the service at
+ * start-up by variable name rather than at its first connection (a file that cannot be read is reported by
+ * `parseConfig` as `NAME_FILE`). Throws ConfigError listing every problem; never repeats a value back.
  */
 export function kafkaSecurity(config: KafkaSecurityConfig): KafkaSecurity {
   const problems: string[] = [];
-  const pem = (name: string, path: string | undefined, kind: keyof typeof PEM): string | undefined => {
-    if (path === undefined) return undefined;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      problems.push(`${name}: cannot read the file it names`);
-      return undefined;
-    }
-    if (!PEM[kind].test(text)) problems.push(`${name}: the file it names holds no PEM ${kind}`);
-    return text;
-  };
-
-  const files = [
-    config.KAFKA_SSL_CA_FILE && 'KAFKA_SSL_CA_FILE',
-    config.KAFKA_SSL_CERT_FILE && 'KAFKA_SSL_CERT_FILE',
-    config.KAFKA_SSL_KEY_FILE && 'KAFKA_SSL_KEY_FILE',
-  ].filter((n): n is string => typeof n === 'string');
-  if (!config.KAFKA_SSL && files.length > 0) {
-    problems.push(`${files.join(', ')}: set only with KAFKA_SSL=true`);
-  }
-  if ((config.KAFKA_SSL_CERT_FILE === undefined) !== (config.KAFKA_SSL_KEY_FILE === undefined)) {
+  const key = config.KAFKA_SSL_KEY?.reveal();
+  const { KAFKA_SSL_CA: ca, KAFKA_SSL_CERT: cert } = config;
+  const set = [ca && 'KAFKA_SSL_CA', cert && 'KAFKA_SSL_CERT', key && 'KAFKA_SSL_KEY'].filter(
+    (n): n is string => typeof n === 'string',
+  );
+  if (!config.KAFKA_SSL && set.length > 0) problems.push(`${set.join(', ')}: set only with KAFKA_SSL=true`);
+  if ((cert === undefined) !== (key === undefined)) {
     problems.push(
-      'KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE: a client certificate needs its key, and a key its certificate',
+      'KAFKA_SSL_CERT, KAFKA_SSL_KEY: a client certificate needs its key, and a key its certificate',
     );
   }
-  const ca = pem('KAFKA_SSL_CA_FILE', config.KAFKA_SSL_CA_FILE, 'certificate');
-  const cert = pem('KAFKA_SSL_CERT_FILE', config.KAFKA_SSL_CERT_FILE, 'certificate');
-  const key = pem('KAFKA_SSL_KEY_FILE', config.KAFKA_SSL_KEY_FILE, 'key');
+  for (const [name, text, kind] of [
+    ['KAFKA_SSL_CA', ca, 'certificate'],
+    ['KAFKA_SSL_CERT', cert, 'certificate'],
+    ['KAFKA_SSL_KEY', key, 'key'],
+  ] as const) {
+    if (text !== undefined && !PEM[kind].test(text)) problems.push(`${name}: holds no PEM ${kind}`);
+  }
 
   const mechanism = config.KAFKA_SASL_MECHANISM;
   const { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = config;
@@ -104,7 +92,7 @@ export class KafkaTlsError extends Error {
   constructor(broker: string, code: string) {
     super(
       `the TLS certificate of Kafka broker ${broker} is not trusted (${code}): ` +
-        'KAFKA_SSL_CA_FILE must name the CA that signed it (and the broker must be named as in its certificate)',
+        'KAFKA_SSL_CA (or KAFKA_SSL_CA_FILE) must hold the CA that signed it, and the broker be named as in it',
     );
     this.name = 'KafkaTlsError';
     this.code = code;
