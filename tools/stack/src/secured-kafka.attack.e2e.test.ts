@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -123,6 +123,7 @@ describe('the platform on a SASL_SSL broker with per-service SCRAM users and top
     for (const proc of running.values()) await proc.stop();
     await broker?.stop();
     await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('starts every service ready with its own SCRAM user, and each one’s consumer joins its own group', async () => {
