@@ -1,5 +1,13 @@
-import { type PlatformService, platformServices, type TopicSpec, topicSpecs } from '@qbo/events';
+import {
+  catalog,
+  type PlatformService,
+  platformServices,
+  type TopicName,
+  type TopicSpec,
+  topicSpecs,
+} from '@qbo/events';
 import kafkajs, { type AclEntry, type Admin } from 'kafkajs';
+import type { EventHandlers } from './consumer/handlers.js';
 import { createTopicNames } from './topic-names.js';
 import { consumerGroupId } from './wiring/group-id.js';
 
@@ -60,6 +68,26 @@ export function serviceAcls(
     operation: 'read',
   });
   return acls;
+}
+
+/**
+ * The topics a service's handlers read and the topics the contract says it consumes, both sorted: a service's
+ * test asserts they are equal, so its read grants follow its code.
+ */
+export function consumption(
+  service: PlatformService,
+  handlers: readonly EventHandlers[],
+): { handled: TopicName[]; declared: TopicName[] } {
+  const handled = new Set(
+    handlers.flatMap((h) => Object.keys(h).flatMap((type) => catalog.latest(type)?.topic ?? [])),
+  );
+  return {
+    handled: [...handled].sort(),
+    declared: topicSpecs
+      .filter((s) => s.consumers.includes(service))
+      .map((s) => s.name)
+      .sort(),
+  };
 }
 
 /**

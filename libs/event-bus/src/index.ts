@@ -3,6 +3,7 @@ export {
   type AclOptions,
   aclEntries,
   applyAcls,
+  consumption,
   kafkaAclsCommands,
   lagReaderAcls,
   platformAcls,
