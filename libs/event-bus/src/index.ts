@@ -1,3 +1,14 @@
+export {
+  type AclBinding,
+  type AclOptions,
+  aclEntries,
+  applyAcls,
+  consumption,
+  kafkaAclsCommands,
+  lagReaderAcls,
+  platformAcls,
+  serviceAcls,
+} from './acls.js';
 export { type EventBusConfig, eventBusEnvSchema, eventBusEnvShape } from './config.js';
 export { backoffDelay, defaultRetryPolicy, type RetryPolicy } from './consumer/backoff.js';
 export {

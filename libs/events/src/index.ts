@@ -75,6 +75,8 @@ export {
   dlqTopic,
   type KeyField,
   keyFor,
+  type PlatformService,
+  platformServices,
   stateKey,
   type TopicName,
   type TopicSpec,

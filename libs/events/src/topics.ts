@@ -18,6 +18,10 @@ export const topics = {
 } as const;
 
 export type TopicName = (typeof topics)[keyof typeof topics];
+
+/** The platform's services: each is a Kafka principal of its own (its SCRAM user), named like the service. */
+export const platformServices = ['auth-service', 'token-service', 'sync-service', 'webhook-ingest'] as const;
+export type PlatformService = (typeof platformServices)[number];
 export type DlqTopicName = `${TopicName}.dlq`;
 
 /**
@@ -37,6 +41,10 @@ export interface TopicSpec {
   dlq: boolean;
   /** `compact` keeps the newest message per key (and tombstones for a while) instead of expiring by age. */
   cleanup: 'delete' | 'compact';
+  /** The services that write it: the only principals the topic ACLs let write (see `@qbo/event-bus` acls). */
+  producers: readonly PlatformService[];
+  /** The services whose consumers read it (and write its DLQ). Readers outside the platform get their own grant. */
+  consumers: readonly PlatformService[];
 }
 
 export const topicSpecs: readonly TopicSpec[] = [
@@ -47,6 +55,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['auth-service'],
+    consumers: ['token-service', 'sync-service', 'webhook-ingest'],
   },
   {
     name: topics.connectionsAudit,
@@ -57,6 +67,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     // Read by security tooling, not by a platform consumer: there is no consumer to send poison messages aside.
     dlq: false,
     cleanup: 'delete',
+    producers: ['auth-service'],
+    consumers: [],
   },
   {
     name: topics.tokens,
@@ -65,6 +77,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['token-service'],
+    consumers: ['auth-service', 'sync-service'],
   },
   {
     name: topics.webhooks,
@@ -73,6 +87,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['webhook-ingest'],
+    consumers: ['sync-service'],
   },
   {
     name: topics.records,
@@ -81,6 +97,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['sync-service'],
+    consumers: [],
   },
   {
     name: topics.recordsState,
@@ -91,6 +109,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     // Its readers bootstrap from it with their own client; a poison message is skipped by re-reading the log.
     dlq: false,
     cleanup: 'compact',
+    producers: ['sync-service'],
+    consumers: [],
   },
   {
     name: topics.syncRuns,
@@ -99,6 +119,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    producers: ['sync-service'],
+    consumers: ['auth-service'],
   },
   {
     name: topics.commands,
@@ -107,6 +129,10 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'standard',
     dlq: true,
     cleanup: 'delete',
+    // No platform service sends commands yet; a sender outside it (an operator, the platform's own API)
+    // gets a grant of its own.
+    producers: [],
+    consumers: ['sync-service'],
   },
   {
     name: topics.webhooksParked,
@@ -115,6 +141,8 @@ export const topicSpecs: readonly TopicSpec[] = [
     retention: 'long',
     dlq: false,
     cleanup: 'delete',
+    producers: ['webhook-ingest'],
+    consumers: [],
   },
 ];
 

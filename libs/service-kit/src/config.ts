@@ -96,6 +96,37 @@ export const env = {
       ),
 } as const;
 
+/**
+ * The variables of the Kafka connection's security, part of every service's config. TLS is on with
+ * `KAFKA_SSL=true`, verifying the broker against the system's CAs or `KAFKA_SSL_CA`; mutual TLS adds a client
+ * certificate and key. Each PEM usually comes from a mounted file: `KAFKA_SSL_CA_FILE`, `KAFKA_SSL_CERT_FILE`,
+ * `KAFKA_SSL_KEY_FILE`. SASL authenticates with a mechanism, a user name and a password
+ * (`KAFKA_SASL_PASSWORD_FILE`). How they fit together is checked by `kafkaSecurity` at start-up.
+ */
+export const kafkaSecurityEnvShape = {
+  KAFKA_SSL: env.boolean(false),
+  KAFKA_SSL_CA: z.string().min(1).optional(),
+  KAFKA_SSL_CERT: z.string().min(1).optional(),
+  KAFKA_SSL_KEY: z
+    .string()
+    .min(1)
+    .transform((v) => new Secret(v))
+    .optional(),
+  KAFKA_SASL_MECHANISM: z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(
+      z.enum(['scram-sha-512', 'scram-sha-256', 'plain'], 'must be SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN'),
+    )
+    .optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z
+    .string()
+    .min(1)
+    .transform((v) => new Secret(v))
+    .optional(),
+} as const;
+
 /** The variables every service reads; a service extends this with its own. */
 export const serviceEnvShape = {
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -107,6 +138,7 @@ export const serviceEnvShape = {
   DATABASE_POOL_MAX: env.positiveInt(10),
   KAFKA_BROKERS: env.hostPortList(),
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  ...kafkaSecurityEnvShape,
   SHUTDOWN_TIMEOUT_MS: env.positiveInt(25_000),
   READINESS_TIMEOUT_MS: env.positiveInt(2_000),
 } as const;

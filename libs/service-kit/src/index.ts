@@ -1,6 +1,7 @@
 export {
   ConfigError,
   env,
+  kafkaSecurityEnvShape,
   parseConfig,
   type ServiceConfig,
   serviceEnvSchema,
@@ -18,7 +19,14 @@ export {
   toProblem,
 } from './errors.js';
 export { createHttpApp, type RequestTimeouts, type RunningServer, startHttpServer } from './http.js';
-export { createKafka, kafkaCheck } from './kafka.js';
+export { createKafka, type KafkaOptions, kafkaCheck } from './kafka.js';
+export {
+  checkBrokerCertificate,
+  type KafkaSecurity,
+  type KafkaSecurityConfig,
+  KafkaTlsError,
+  kafkaSecurity,
+} from './kafka-security.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { type PeriodicJob, runPeriodically } from './periodic.js';
 export {

@@ -1,11 +1,14 @@
 import { type Admin, Kafka, logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { KafkaSecurity } from './kafka-security.js';
 import { type Check, withSignal } from './readiness.js';
 
 export interface KafkaOptions {
   brokers: readonly string[];
   clientId: string;
   log: Logger;
+  /** TLS and SASL, from `kafkaSecurity(config)`; plaintext and unauthenticated without. */
+  security?: KafkaSecurity;
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -32,10 +35,12 @@ const pinoLogCreator =
     log[known ? 'debug' : (levels[level] ?? 'info')]({ kafka: label, ...fields }, message);
   };
 
-export function createKafka({ brokers, clientId, log }: KafkaOptions): Kafka {
+export function createKafka({ brokers, clientId, log, security = {} }: KafkaOptions): Kafka {
   return new Kafka({
     clientId,
     brokers: [...brokers],
+    ...(security.ssl ? { ssl: security.ssl } : {}),
+    ...(security.sasl ? { sasl: security.sasl } : {}),
     logLevel: KafkaLogLevel.WARN,
     logCreator: pinoLogCreator(log.child({ component: 'kafkajs' })),
     connectionTimeout: 3_000,

@@ -8,6 +8,7 @@ import { ConfigError, parseConfig, type ServiceConfig } from './config.js';
 import { type DatabaseOptions, databaseCheck, type MikroORM, openDatabase } from './database.js';
 import { createHttpApp, type RequestTimeouts, startHttpServer } from './http.js';
 import { createKafka, kafkaCheck } from './kafka.js';
+import { checkBrokerCertificate, type KafkaSecurity, kafkaSecurity } from './kafka-security.js';
 import { createLogger } from './logger.js';
 import { createReadiness } from './readiness.js';
 import { createShutdown, phase, type Shutdown, type ShutdownStep } from './shutdown.js';
@@ -66,8 +67,10 @@ export async function runService<C extends ServiceConfig>(
   { env, telemetry, exit = (code) => process.exit(code) }: RunOptions,
 ): Promise<RunningService | undefined> {
   let config: C;
+  let security: KafkaSecurity;
   try {
     config = parseConfig(def.configSchema, env) as C;
+    security = kafkaSecurity(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const log = createLogger({ service: def.name });
@@ -93,10 +96,13 @@ export async function runService<C extends ServiceConfig>(
     });
     shutdown.add({ name: 'database', phase: phase.connections, run: () => orm.close() });
 
+    if (security.ssl && config.KAFKA_BROKERS[0])
+      await checkBrokerCertificate(config.KAFKA_BROKERS[0], security.ssl);
     const kafka = createKafka({
       brokers: config.KAFKA_BROKERS,
       clientId: config.KAFKA_CLIENT_ID ?? def.name,
       log,
+      security,
     });
     const admin = kafka.admin();
     await admin.connect();

@@ -15,4 +15,6 @@ export const SAMPLE_SECRETS: Readonly<Record<string, string>> = {
   TOKEN_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
   TOKEN_ACTIVE_KEY_ID: 'k1',
   WEBHOOK_VERIFIER_TOKENS: 'sample-verifier-token-0123456789',
+  KAFKA_SASL_PASSWORD: 'sample-scram-password',
+  KAFKA_SSL_CA: '-----BEGIN CERTIFICATE-----\nMIIBsample\n-----END CERTIFICATE-----',
 };

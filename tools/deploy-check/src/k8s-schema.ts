@@ -1,4 +1,5 @@
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
@@ -38,6 +39,7 @@ const validators: Record<string, Validator> = {
   'autoscaling/v2/HorizontalPodAutoscaler': model(HorizontalPodAutoscaler),
   'networking.k8s.io/v1/NetworkPolicy': model(NetworkPolicy),
   'keda.sh/v1alpha1/ScaledObject': model(ScaledObject),
+  'keda.sh/v1alpha1/TriggerAuthentication': model(TriggerAuthentication),
   'external-secrets.io/v1/ExternalSecret': externalSecretProblems,
   'bitnami.com/v1alpha1/SealedSecret': sealedSecretProblems,
 };

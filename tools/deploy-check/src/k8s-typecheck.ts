@@ -24,6 +24,10 @@ const TYPES: Record<string, [module: string, type: string]> = {
     'INetworkPolicy',
   ],
   'keda.sh/v1alpha1/ScaledObject': ['@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject', 'IScaledObject'],
+  'keda.sh/v1alpha1/TriggerAuthentication': [
+    '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication',
+    'ITriggerAuthentication',
+  ],
 };
 
 /**

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { repoRoot } from './paths.js';
 
 /** Non-default ports, so a developer's own Kafka on 9092/9093 is left alone. */
@@ -21,7 +21,7 @@ export interface BrokerOptions {
   log?: (line: string) => void;
 }
 
-interface Resolved {
+export interface Resolved {
   port: number;
   controllerPort: number;
   runDir: string;
@@ -36,7 +36,7 @@ const envNumber = (name: string): number | undefined => {
 };
 
 /** Options win; then KAFKA_PORT, KAFKA_CONTROLLER_PORT and KAFKA_RUN_DIR; then the defaults. */
-function resolve(options: BrokerOptions): Resolved {
+export function resolve(options: BrokerOptions): Resolved {
   const root = repoRoot();
   return {
     port: options.port ?? envNumber('KAFKA_PORT') ?? DEFAULT_PORT,
@@ -68,7 +68,7 @@ function alive(pid: number): boolean {
 }
 
 /** Resolves the broker's jars with Maven once; re-resolves only when the pom changes. */
-function ensureJars(r: Resolved): string {
+export function ensureJars(r: Resolved): string {
   const kafkaDir = join(r.root, 'infra', 'kafka');
   const libs = join(kafkaDir, 'target', 'libs');
   const stamp = join(libs, '.pom-sha256');
@@ -86,7 +86,7 @@ function ensureJars(r: Resolved): string {
   return libs;
 }
 
-function jvmArgs(r: Resolved, libs: string): string[] {
+export function jvmArgs(r: Resolved, libs: string): string[] {
   return [
     // Test suites create topics under fresh prefixes, thousands of partitions over a few runs; with a 512 MB
     // heap the old generation filled up and every full collection froze the broker for ~0.6 s. G1 keeps the
@@ -117,9 +117,17 @@ function writeServerProperties(r: Resolved): string {
   return file;
 }
 
+/** How a client connects to a broker that is not plaintext and open: kafkajs's `ssl` and `sasl`. */
+export type ClientSecurity = Pick<KafkaConfig, 'ssl' | 'sasl'>;
+
 /** True when a broker at the address answers a metadata request. */
-export async function answers(address: string, timeoutMs = 2_000): Promise<boolean> {
+export async function answers(
+  address: string,
+  timeoutMs = 2_000,
+  security: ClientSecurity = {},
+): Promise<boolean> {
   const admin = new Kafka({
+    ...security,
     clientId: 'local-kafka-probe',
     brokers: [address],
     logLevel: logLevel.NOTHING,
@@ -172,6 +180,21 @@ export async function start(
   const libs = ensureJars(r);
   mkdirSync(join(r.runDir, 'logs'), { recursive: true });
   const properties = writeServerProperties(r);
+  const pid = await launchBroker(r, libs, { properties, formatArgs: [], probe: (a) => answers(a) });
+  return { address, pid, started: true };
+}
+
+/** What differs between the plain broker and the secured one: its properties, format options and probe. */
+export interface LaunchSetup {
+  properties: string;
+  formatArgs: readonly string[];
+  probe: (address: string) => Promise<boolean>;
+}
+
+/** Formats KRaft storage (once), starts the broker detached, and waits until the probe answers. */
+export async function launchBroker(r: Resolved, libs: string, setup: LaunchSetup): Promise<number> {
+  const { properties, formatArgs, probe } = setup;
+  const address = `127.0.0.1:${r.port}`;
   const format = spawnSync(
     'java',
     [
@@ -183,6 +206,7 @@ export async function start(
       '-c',
       properties,
       '--ignore-formatted',
+      ...formatArgs,
     ],
     { encoding: 'utf8' },
   );
@@ -198,12 +222,17 @@ export async function start(
   child.unref();
   writeFileSync(pidFile(r), String(child.pid));
   r.log(`Kafka starting at ${address} (pid ${child.pid}), logs in ${join(r.runDir, 'broker.log')}`);
-  await waitUntilAnswering(r, address, child.pid);
+  await waitUntilAnswering(r, address, child.pid, probe);
   r.log(`Kafka ready at ${address}`);
-  return { address, pid: child.pid, started: true };
+  return child.pid;
 }
 
-async function waitUntilAnswering(r: Resolved, address: string, pid: number): Promise<void> {
+async function waitUntilAnswering(
+  r: Resolved,
+  address: string,
+  pid: number,
+  probe: (address: string) => Promise<boolean> = (a) => answers(a),
+): Promise<void> {
   const deadline = Date.now() + r.readyTimeoutMs;
   while (Date.now() < deadline) {
     if (!alive(pid)) {
@@ -214,7 +243,7 @@ async function waitUntilAnswering(r: Resolved, address: string, pid: number): Pr
         `the broker exited during start-up; last log lines:\n${log.split('\n').slice(-20).join('\n')}`,
       );
     }
-    if (await answers(address)) return;
+    if (await probe(address)) return;
     await sleep(500);
   }
   throw new Error(`the broker did not answer at ${address} within ${r.readyTimeoutMs} ms`);

@@ -1,6 +1,7 @@
 export {
   answers,
   brokerAddress,
+  type ClientSecurity,
   DEFAULT_CONTROLLER_PORT,
   DEFAULT_PORT,
   reset,
@@ -9,3 +10,4 @@ export {
   stop,
 } from './broker.js';
 export { repoRoot } from './paths.js';
+export { makeCertificates, type SecureBroker, type SecureBrokerOptions, startSecure } from './secure.js';
