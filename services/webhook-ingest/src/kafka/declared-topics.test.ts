@@ -4,7 +4,12 @@ import { consumption } from '@qbo/event-bus';
 import { connectionHandlers } from './on-connection.js';
 
 it('reads exactly the topics the contract declares webhook-ingest consumes (its read grants)', () => {
-  const handlers = connectionHandlers({ realms: {} as never, replay: {} as never });
+  const handlers = connectionHandlers({
+    realms: {} as never,
+    replay: {} as never,
+    log: {} as never,
+    parkWindowMs: 0,
+  });
   const { handled, declared } = consumption('webhook-ingest', [handlers]);
   assert.deepEqual(handled, declared);
 });
