@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@qbo/testkit';
+import { DEFAULT_SYNC_ENTITIES } from './domain/entities.js';
+import { mirrorDifferences } from './testing/compare.js';
 import { orgToken } from './testing/org-tokens.js';
 import { type Counters, type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
 import { callApi } from './testing/sync-api.js';
@@ -34,9 +36,10 @@ const idle = (realmId: string) =>
   );
 
 before(async () => {
-  sim = await startSimulator(['--seed', '29', '--companies', '2', '--records', '150']);
+  // Small pages under Intuit's rate limits: a load takes seconds, long enough to pause one midway.
+  sim = await startSimulator(['--seed', '29', '--companies', '3', '--records', '300']);
   stack = await startSyncStack(sim);
-  url = (await stack.startReplica({ SYNC_MIN_INTERVAL_MS: '1000' })).url;
+  url = (await stack.startReplica({ SYNC_MIN_INTERVAL_MS: '1000', SYNC_PAGE_SIZE: '20' })).url;
   for (const [org, realmId] of [
     [a, sim.realmIds[0]],
     [b, sim.realmIds[1]],
@@ -309,6 +312,44 @@ describe('sync API', () => {
       [a.realmId, id],
     );
     assert.equal(mirrored?.name, `while-paused-${id}`, 'the change made while paused is mirrored');
+  });
+
+  it('stops a load in flight when its company is paused, with no further call, and finishes it on resume', async () => {
+    const c = { orgId: newOrg(), realmId: sim.realmIds[2] as string };
+    const token = await orgToken(c.orgId);
+    const connectionId = await stack.connect(c.realmId, c.orgId);
+    await waitFor(
+      async () =>
+        (await stack.db.query('select 1 from sync.mirror_record where realm_id = $1 limit 1', [c.realmId]))
+          .length > 0,
+      { timeoutMs: 30_000, intervalMs: 20, what: 'a first page of the load' },
+    );
+    const pausedAt = new Date();
+    assert.equal((await callApi(url, 'POST', `/connections/${connectionId}/pause`, { token })).status, 200);
+    const stopped = await stack.waitForRun(c.realmId, { mode: 'initial', status: 'failed' }, 15_000);
+    const view = (await callApi(url, 'GET', `/runs/${stopped.run_id}`, { token })).body;
+    assert.equal(view.error.code, 'sync_paused');
+    assert.ok(
+      new Date(view.finishedAt).getTime() - pausedAt.getTime() < 5_000,
+      'stopped within a heartbeat or two',
+    );
+    const quiet = await sim.counters();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    assert.deepEqual((await sim.counters())[c.realmId], quiet[c.realmId], 'no call after the stop');
+
+    const resumedAt = new Date();
+    assert.equal((await callApi(url, 'POST', `/connections/${connectionId}/resume`, { token })).status, 200);
+    const load = await stack.waitForRun(c.realmId, {
+      mode: 'initial',
+      status: 'completed',
+      after: resumedAt,
+    });
+    assert.equal((await callApi(url, 'GET', `/runs/${load.run_id}`, { token })).body.trigger, 'resume');
+    assert.deepEqual(
+      await mirrorDifferences(stack, sim, c.realmId, DEFAULT_SYNC_ENTITIES),
+      [],
+      'the resumed load mirrors the company',
+    );
   });
 
   it("syncs a company at its own interval once set, and shows it; null returns to the service's default", async () => {
