@@ -50,7 +50,7 @@ ENV LIBS="event-bus events qbo-client service-kit token-api"
 FROM build AS libs-webhook-ingest
 ENV LIBS="event-bus events service-kit"
 FROM build AS libs-qbo-simulator
-ENV LIBS="service-kit"
+ENV LIBS="events service-kit"
 
 # What the runtime image holds under /app: the production node_modules, and for the workspace and each of its
 # libraries its package.json, its compiled dist/ and any node_modules npm nested there (e.g. libs/event-bus/

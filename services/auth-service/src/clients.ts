@@ -1,9 +1,9 @@
 import { type Logger, phase, type ShutdownStep } from '@qbo/service-kit';
+import { createOrgVerifierFromConfig } from '@qbo/service-kit/org-auth';
 import { createTokenServiceClient } from '@qbo/token-api';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { createIntuitOAuth } from './intuit/oauth.js';
-import { createJwtOrgVerifier } from './org-auth/org-verifier.js';
 
 /** The outside parties auth-service talks to, from its configuration: Redis, the token-service, Intuit, the org verifier. */
 export async function createClients(config: Config, log: Logger, onShutdown: (step: ShutdownStep) => void) {
@@ -11,15 +11,7 @@ export async function createClients(config: Config, log: Logger, onShutdown: (st
   redis.on('error', (err: Error) => log.warn({ errorCode: (err as { code?: string }).code }, 'redis error'));
   onShutdown({ name: 'redis', phase: phase.connections, run: async () => void (await redis.quit()) });
 
-  const verifier = await createJwtOrgVerifier({
-    ...(config.AUTH_JWT_SECRET ? { secret: config.AUTH_JWT_SECRET.reveal() } : {}),
-    ...(config.AUTH_JWT_PUBLIC_KEY ? { publicKeyPem: config.AUTH_JWT_PUBLIC_KEY } : {}),
-    ...(config.AUTH_JWT_JWKS_URL ? { jwksUrl: config.AUTH_JWT_JWKS_URL } : {}),
-    issuer: config.AUTH_JWT_ISSUER,
-    audience: config.AUTH_JWT_AUDIENCE,
-    orgClaim: config.AUTH_JWT_ORG_CLAIM,
-    orgFromSub: config.AUTH_JWT_ORG_FROM_SUB,
-  });
+  const verifier = await createOrgVerifierFromConfig(config);
   const tokenCredential = config.TOKEN_SERVICE_CREDENTIAL;
   const tokens = createTokenServiceClient({
     baseUrl: config.TOKEN_SERVICE_URL,

@@ -1,5 +1,6 @@
 import { eventBusEnvShape } from '@qbo/event-bus';
 import { env, Secret, serviceEnvShape } from '@qbo/service-kit';
+import { orgJwtEnvShape, requireOrgKey } from '@qbo/service-kit/org-auth';
 import { z } from 'zod';
 import { trustedProxies } from './http/client-address.js';
 
@@ -62,15 +63,7 @@ export const configSchema = z
     /** Prefix of the reconnect link in the connections API (this service as the platform's frontend reaches it). */
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
 
-    AUTH_JWT_SECRET: secretOf(32).optional(),
-    /** An SPKI PEM public key (RS256/ES256/EdDSA). */
-    AUTH_JWT_PUBLIC_KEY: z.string().min(1).optional(),
-    AUTH_JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
-    AUTH_JWT_ISSUER: z.string().min(1),
-    AUTH_JWT_AUDIENCE: z.string().min(1),
-    AUTH_JWT_ORG_CLAIM: z.string().min(1).default('org_id'),
-    /** Take the org from `sub` when the org claim is absent: only for platforms whose subjects are orgs. */
-    AUTH_JWT_ORG_FROM_SUB: env.boolean(false),
+    ...orgJwtEnvShape,
 
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
     RATE_LIMIT_KEY_PREFIX: z.string().min(1).default('auth-rl'),
@@ -99,13 +92,7 @@ export const configSchema = z
     AUDIT_WINDOW_SECONDS: env.positiveInt(60),
   })
   .superRefine((c, ctx) => {
-    if (!c.AUTH_JWT_SECRET && !c.AUTH_JWT_PUBLIC_KEY && !c.AUTH_JWT_JWKS_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AUTH_JWT_SECRET'],
-        message: 'one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWT_JWKS_URL is required',
-      });
-    }
+    requireOrgKey(c, ctx);
     if (!c.QBO_SCOPES.includes('openid')) {
       ctx.addIssue({
         code: 'custom',

@@ -1,5 +1,6 @@
 import { eventBusEnvShape } from '@qbo/event-bus';
 import { env, Secret, serviceEnvShape } from '@qbo/service-kit';
+import { orgJwtEnvShape, requireOrgKey } from '@qbo/service-kit/org-auth';
 import { z } from 'zod';
 import { DEFAULT_SYNC_ENTITIES, entityDecls } from './domain/entities.js';
 
@@ -53,8 +54,22 @@ export const configSchema = z
     SYNC_POLL_MS: env.positiveInt(500),
     SYNC_RETRY_BASE_MS: env.positiveInt(5 * SECOND_MS),
     SYNC_RETRY_MAX_MS: env.positiveInt(15 * MINUTE_MS),
+    /** The shortest interval between deltas a company may be given through the API. */
+    SYNC_MIN_INTERVAL_MS: env.positiveInt(MINUTE_MS),
+    /** The longest (a week): past it a company would mostly be read by windows instead of one CDC call. */
+    SYNC_MAX_INTERVAL_MS: env.positiveInt(7 * DAY_MS),
+    /** The org credential the API takes, checked as auth-service checks it (`@qbo/service-kit/org-auth`). */
+    ...orgJwtEnvShape,
   })
   .superRefine((c, ctx) => {
+    requireOrgKey(c, ctx);
+    if (c.SYNC_MIN_INTERVAL_MS > c.SYNC_MAX_INTERVAL_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SYNC_MIN_INTERVAL_MS'],
+        message: 'must not exceed SYNC_MAX_INTERVAL_MS',
+      });
+    }
     if (c.SYNC_CDC_WINDOW_MS >= 30 * DAY_MS) {
       ctx.addIssue({
         code: 'custom',

@@ -10,5 +10,8 @@ describeServiceLifecycle({
     TOKEN_SERVICE_URL: 'http://127.0.0.1:9',
     TOKEN_SERVICE_CREDENTIAL: 'lifecycle-service-credential',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    AUTH_JWT_SECRET: 'lifecycle-jwt-secret-0123456789abcdefgh',
+    AUTH_JWT_ISSUER: 'https://platform.test',
+    AUTH_JWT_AUDIENCE: 'qbo-platform',
   },
 });

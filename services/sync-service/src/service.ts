@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServiceBus, exactlyOnce } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
+import { createOrgVerifierFromConfig } from '@qbo/service-kit/org-auth';
 import { type Config, configSchema } from './config.js';
 import { declsFor } from './domain/entities.js';
+import { syncApiRoutes } from './http/routes.js';
 import { createIntuitClient } from './intuit/client.js';
 import { syncHandlers } from './kafka/handlers.js';
 import { createFeedWriter } from './store/feed-events.js';
@@ -13,7 +15,8 @@ import { createWorker } from './sync/worker.js';
 
 /**
  * The sync: consumers record what should be synced (connections, notifications, commands), the worker claims
- * due companies and syncs them under their org's lease, and the relay publishes what the runs wrote.
+ * due companies and syncs them under their org's lease, the relay publishes what the runs wrote, and the API
+ * (`src/http/`) shows runs and lets an org ask for a sync, pause, resume and set its companies' interval.
  */
 export const service: ServiceDefinition<Config> = {
   name: 'sync-service',
@@ -21,7 +24,7 @@ export const service: ServiceDefinition<Config> = {
   configSchema,
   migrations,
   async wire(deps) {
-    const { config, log, orm, onShutdown } = deps;
+    const { config, log, orm, onShutdown, app } = deps;
     const bus = await createServiceBus(deps);
     const { events } = bus;
     const outbox = bus.outbox();
@@ -65,6 +68,14 @@ export const service: ServiceDefinition<Config> = {
         log,
       }),
     );
+    syncApiRoutes(app, {
+      orm,
+      log,
+      verifier: await createOrgVerifierFromConfig(config),
+      defaultIntervalMs: config.SYNC_INTERVAL_MS,
+      minIntervalMs: config.SYNC_MIN_INTERVAL_MS,
+      maxIntervalMs: config.SYNC_MAX_INTERVAL_MS,
+    });
     worker.start();
     onShutdown({ name: 'sync-worker', phase: phase.consumers, run: () => worker.stop() });
   },

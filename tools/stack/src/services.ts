@@ -108,6 +108,10 @@ export function serviceEnv(
         TOKEN_SERVICE_URL: local(ports['token-service']),
         TOKEN_SERVICE_CREDENTIAL: secrets.syncServiceCredential,
         REDIS_URL: redisUrl,
+        // The same org credential as auth-service's: one platform token works at both APIs.
+        AUTH_JWT_SECRET: secrets.orgJwtSecret,
+        AUTH_JWT_ISSUER: ORG_TOKEN_ISSUER,
+        AUTH_JWT_AUDIENCE: ORG_TOKEN_AUDIENCE,
       };
   }
 }

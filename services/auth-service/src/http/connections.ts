@@ -1,11 +1,10 @@
 import type { Outbox } from '@qbo/event-bus';
 import { ConnectionDisconnected, type EventFactory } from '@qbo/events';
 import { AppError, errorCode, type Logger, type MikroORM } from '@qbo/service-kit';
+import { type OrgVerifier, unauthenticated } from '@qbo/service-kit/org-auth';
 import type { TokenServiceClient } from '@qbo/token-api';
 import type { Context, Hono } from 'hono';
-import type { OrgVerifier } from '../org-auth/org-verifier.js';
 import type { Connection, Connections } from '../store/connections.js';
-import { unauthenticated } from './respond.js';
 
 export interface ConnectionsDeps {
   orm: MikroORM;

@@ -1,15 +1,14 @@
 import { AppError, hasCode, type Logger } from '@qbo/service-kit';
+import { type OrgVerifier, unauthenticated } from '@qbo/service-kit/org-auth';
 import type { Context, Hono } from 'hono';
 import type { Audit } from '../audit.js';
 import { refusals } from '../domain/callback.js';
 import { checkReturnTo } from '../domain/return-to.js';
 import { bindingCookie, pkcePair, randomToken, seal, sha256 } from '../domain/state.js';
 import type { IntuitOAuth } from '../intuit/oauth.js';
-import type { OrgVerifier } from '../org-auth/org-verifier.js';
 import type { States } from '../store/states.js';
 import { bindingCookieJar } from './binding-cookie.js';
 import type { ConnectGuards } from './connect-guards.js';
-import { unauthenticated } from './respond.js';
 
 export interface InitiateDeps {
   log: Logger;

@@ -1,4 +1,4 @@
-import { AppError } from '@qbo/service-kit';
+import type { AppError } from '@qbo/service-kit';
 import type { Context } from 'hono';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -13,10 +13,3 @@ export function refusal(c: Context, err: AppError): Response {
   const body = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>QuickBooks connection</title></head><body><h1>QuickBooks connection not completed</h1><p>${escapeHtml(err.message)}</p><p>Error code: <code>${escapeHtml(err.code)}</code></p></body></html>`;
   return c.html(body, err.status as 400);
 }
-
-/** The org credential is missing or not valid: 401 asking for a bearer token. */
-export const unauthenticated = (): AppError =>
-  new AppError('unauthenticated', 'A valid org credential is required', {
-    status: 401,
-    authenticate: 'Bearer',
-  });

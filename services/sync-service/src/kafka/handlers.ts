@@ -1,10 +1,10 @@
 import type { EventHandler, EventHandlers } from '@qbo/event-bus';
 import type { CatalogEvent } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
-import { execute } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { connectionStopped, connectionUsable, notice } from '../store/projection.js';
 import type { Em } from '../store/sql.js';
+import { requestSync } from '../store/sync-requests.js';
 import { wantSync } from '../store/targets.js';
 
 type Of<T extends CatalogEvent['type']> = Extract<CatalogEvent, { type: T }>;
@@ -70,20 +70,12 @@ export function syncHandlers({ once, entities, debounceMs, log }: HandlerDeps): 
         );
         return;
       }
-      const set =
-        d.mode === 'full'
-          ? 'needs_load = true, load_run_id = null, load_until = null'
-          : d.mode === 'reconciliation'
-            ? `reconcile_at = now(), reconcile_entities = coalesce($3::text[], '{}')`
-            : 'updated_at = now()';
-      await execute(
-        em,
-        `update sync_target set ${set}, wanted_at = now(), wanted_reason = 'command'
-         where org_id = $1 and connection_id = $2::uuid and status = 'active'`,
-        d.mode === 'reconciliation'
-          ? [e.orgId, d.connectionId, d.entities ?? null]
-          : [e.orgId, d.connectionId],
-      );
+      await requestSync(em, {
+        orgId: e.orgId,
+        connectionId: d.connectionId,
+        mode: d.mode,
+        entities: d.entities,
+      });
     }),
   };
 }

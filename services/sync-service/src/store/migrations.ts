@@ -2,6 +2,7 @@ import { eventBusMigrations } from '@qbo/event-bus';
 import { qboApiLogMigration } from '@qbo/qbo-client';
 import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
+import { syncApiMigration } from './migration-api.js';
 
 class SyncState extends Migration {
   override up(): void {
@@ -148,4 +149,5 @@ export const migrations: DatabaseOptions['migrations'] = [
   qboApiLogMigration,
   { name: 'sync-0001-state', class: SyncState },
   { name: 'sync-0002-errors', class: SyncErrors },
+  syncApiMigration,
 ];

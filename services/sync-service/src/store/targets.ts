@@ -20,6 +20,8 @@ export interface SyncTarget extends Target {
   attempts: number;
   /** Why it is due: a notification, a command, a connection event, or the schedule. */
   trigger: string;
+  /** The company's own interval between deltas, set through the API; null: the service's default. */
+  intervalMs: number | null;
 }
 
 interface TargetRow {
@@ -38,6 +40,7 @@ interface TargetRow {
   cdc_age_ms: number | null;
   attempts: number;
   trigger: string;
+  interval_ms: string | null;
 }
 
 const ms = (d: Date | null): number | null => (d === null ? null : new Date(d).getTime());
@@ -45,7 +48,8 @@ const ms = (d: Date | null): number | null => (d === null ? null : new Date(d).g
 const COLUMNS = `org_id, realm_id, connection_id::text, status, entities, needs_load, load_run_id::text, load_until,
   generation, cdc_since, reconcile_entities, coalesce(reconcile_at <= now(), false) as reconcile_due,
   (extract(epoch from now() - cdc_since_local) * 1000)::float8 as cdc_age_ms, attempts,
-  case when wanted_at <= now() then coalesce(wanted_reason, 'schedule') else 'schedule' end as trigger`;
+  case when wanted_at <= now() then coalesce(wanted_reason, 'schedule') else 'schedule' end as trigger,
+  interval_ms::text`;
 
 function fromRow(r: TargetRow): SyncTarget {
   return {
@@ -64,6 +68,7 @@ function fromRow(r: TargetRow): SyncTarget {
     cdcAgeMs: r.cdc_age_ms,
     attempts: r.attempts,
     trigger: r.trigger,
+    intervalMs: r.interval_ms === null ? null : Number(r.interval_ms),
   };
 }
 
@@ -78,13 +83,13 @@ export async function readTarget(em: Em, orgId: string, realmId: string): Promis
 
 /**
  * Active companies whose schedule or a notification has come due, oldest first, locked so that no other
- * replica's claim picks the same ones in the meantime (`skip locked`).
+ * replica's claim picks the same ones in the meantime (`skip locked`). A paused company is never due.
  */
 export async function dueTargets(em: Em, limit: number): Promise<SyncTarget[]> {
   const rows = await query<TargetRow>(
     em,
     `select ${COLUMNS} from sync_target
-     where status = 'active' and least(schedule_at, coalesce(wanted_at, schedule_at)) <= now()
+     where status = 'active' and paused_at is null and least(schedule_at, coalesce(wanted_at, schedule_at)) <= now()
      order by least(schedule_at, coalesce(wanted_at, schedule_at)) limit $1 for update skip locked`,
     [limit],
   );

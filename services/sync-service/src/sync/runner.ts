@@ -117,7 +117,7 @@ export function createRunner(deps: RunnerDeps): Runner {
           }),
         );
         if (mode !== 'reconciliation') {
-          await scheduleNext(em, target, jittered(options.intervalMs), true);
+          await scheduleNext(em, target, jittered(target.intervalMs ?? options.intervalMs), true);
         }
         log.info({ runId, mode, ...totals }, 'sync run completed');
       });

@@ -1,7 +1,18 @@
 import { AppError, type Logger, type MikroORM } from '@qbo/service-kit';
+import { isPaused } from '../store/controls.js';
 import { acquireLease, FencedError, type Lease, releaseLease, renewLease } from '../store/lease.js';
 import { dueTargets, markClaimed, type SyncTarget } from '../store/targets.js';
 import type { Runner } from './runner.js';
+
+/** Why a run was cut short when its company was paused through the API: it resumes when the company does. */
+export class SyncPausedError extends AppError {
+  readonly category = 'internal';
+  readonly remediation = 'The company was paused; the run resumes from its last committed page on resume.';
+  constructor() {
+    super('sync_paused', 'the company was paused during the run', { retryable: true });
+    this.name = 'SyncPausedError';
+  }
+}
 
 /** Why a run was cut short when its replica stops: it resumes from its last page elsewhere or after restart. */
 export class ReplicaStoppingError extends AppError {
@@ -67,12 +78,16 @@ export function createWorker(opts: WorkerOptions): Worker {
     stopping.signal.addEventListener('abort', onStop);
     const beat = setInterval(
       () => {
-        heartbeat(lease).then(
-          (held) => {
+        heartbeat(lease, target).then(
+          ({ held, paused }) => {
             if (!held) {
               log.warn({ orgId: lease.orgId }, 'sync lease lost; stopping the run');
               // The run fails as `lease_lost`, so it leaves the company's schedule to the new holder.
               abort.abort(new FencedError(lease.orgId));
+            } else if (paused) {
+              // A pause means no further call to Intuit for the company, a run in flight included.
+              log.info({ orgId: target.orgId, realmId: target.realmId }, 'company paused; stopping the run');
+              abort.abort(new SyncPausedError());
             }
           },
           (err) => log.warn({ err, orgId: lease.orgId }, 'sync lease heartbeat failed'),
@@ -96,8 +111,11 @@ export function createWorker(opts: WorkerOptions): Worker {
     running.set(target.orgId, work);
   }
 
-  const heartbeat = (lease: Lease) =>
-    orm.em.fork().transactional((em) => renewLease(em, lease, opts.leaseTtlMs));
+  const heartbeat = (lease: Lease, target: SyncTarget) =>
+    orm.em.fork().transactional(async (em) => ({
+      held: await renewLease(em, lease, opts.leaseTtlMs),
+      paused: await isPaused(em, target),
+    }));
 
   async function poll(): Promise<void> {
     const free = opts.maxConcurrent - running.size;

@@ -18,6 +18,7 @@ import {
   testBrokers,
   waitFor,
 } from '@qbo/testkit';
+import { ORG_JWT_ENV } from './org-tokens.js';
 import type { SimulatorUnderTest } from './simulator-control.js';
 import { type RunningTokenService, startTokenService, storeGrant } from './token-service.js';
 
@@ -143,6 +144,7 @@ export async function startSyncStack(
           TOKEN_SERVICE_CREDENTIAL: credential,
           REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
           ...(opts.registryUrl ? { SCHEMA_REGISTRY_URL: opts.registryUrl } : {}),
+          ...ORG_JWT_ENV,
           ...SYNC_TEST_ENV,
           ...env,
         },

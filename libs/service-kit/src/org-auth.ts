@@ -1,14 +1,30 @@
 import { createPublicKey } from 'node:crypto';
 import { UNKNOWN_ORG } from '@qbo/events';
-import { AppError, hasCode } from '@qbo/service-kit';
 import { createRemoteJWKSet, importSPKI, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { z } from 'zod';
+import { env } from './config.js';
+import { AppError, hasCode } from './errors.js';
+import { Secret } from './secret.js';
+
+/**
+ * The platform's org credential, checked the same way by every service that takes one (auth-service's connect
+ * flow and connections, sync-service's API): `@qbo/service-kit/org-auth`.
+ */
 
 /** The org a request acts for, once its credential checked out. */
 export interface OrgPrincipal {
   orgId: string;
   /** The platform user, when the credential names one (recorded as `connectedBy`). */
   userId?: string;
+  /**
+   * The credential carries `role: "operator"`: platform staff, who may see every org where a service allows it
+   * (sync-service's API). A service that does not read it treats the operator as the org the credential names.
+   */
+  operator?: true;
 }
+
+/** The claim and value that make a credential an operator's. */
+export const OPERATOR_ROLE = { claim: 'role', value: 'operator' } as const;
 
 /** How the platform proves the org behind a request; swapped for another scheme without touching routes. */
 export interface OrgVerifier {
@@ -78,9 +94,12 @@ export async function createJwtOrgVerifier(o: JwtVerifierOptions): Promise<OrgVe
           const orgId = orgOf(payload);
           if (!orgId) return undefined;
           if (RESERVED_ORG_IDS.has(orgId)) throw orgReserved();
-          return typeof payload.sub === 'string' && payload.sub !== orgId && payload.sub.length <= 128
-            ? { orgId, userId: payload.sub }
-            : { orgId };
+          const principal: OrgPrincipal =
+            typeof payload.sub === 'string' && payload.sub !== orgId && payload.sub.length <= 128
+              ? { orgId, userId: payload.sub }
+              : { orgId };
+          if (payload[OPERATOR_ROLE.claim] === OPERATOR_ROLE.value) principal.operator = true;
+          return principal;
         } catch (err) {
           if (hasCode(err, 'org_reserved')) throw err;
           // Try the next configured key; a credential no key accepts is simply not authenticated.
@@ -99,3 +118,57 @@ function detectAlg(pem: string): string {
   if (type === 'rsa') return 'RS256';
   throw new Error('AUTH_JWT_PUBLIC_KEY must be an RSA, EC P-256 or Ed25519 public key');
 }
+
+/**
+ * The verifier's environment, the same names in every service that takes org credentials, so a deployment
+ * hands each the same settings. At least one key source is required (see `requireOrgKey`).
+ */
+export const orgJwtEnvShape = {
+  /** HS256 shared secret. */
+  AUTH_JWT_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .transform((v) => new Secret(v))
+    .optional(),
+  /** An SPKI PEM public key (RS256/ES256/EdDSA). */
+  AUTH_JWT_PUBLIC_KEY: z.string().min(1).optional(),
+  AUTH_JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AUTH_JWT_ISSUER: z.string().min(1),
+  AUTH_JWT_AUDIENCE: z.string().min(1),
+  AUTH_JWT_ORG_CLAIM: z.string().min(1).default('org_id'),
+  /** Take the org from `sub` when the org claim is absent: only for platforms whose subjects are orgs. */
+  AUTH_JWT_ORG_FROM_SUB: env.boolean(false),
+};
+
+type OrgJwtEnv = z.output<z.ZodObject<typeof orgJwtEnvShape>>;
+
+/** For a config schema's `superRefine`: one of the three key sources must be set. */
+export function requireOrgKey(c: OrgJwtEnv, ctx: z.RefinementCtx): void {
+  if (!c.AUTH_JWT_SECRET && !c.AUTH_JWT_PUBLIC_KEY && !c.AUTH_JWT_JWKS_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_JWT_SECRET'],
+      message: 'one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWT_JWKS_URL is required',
+    });
+  }
+}
+
+/** The verifier a service's parsed configuration describes. */
+export function createOrgVerifierFromConfig(c: OrgJwtEnv): Promise<OrgVerifier> {
+  return createJwtOrgVerifier({
+    ...(c.AUTH_JWT_SECRET ? { secret: c.AUTH_JWT_SECRET.reveal() } : {}),
+    ...(c.AUTH_JWT_PUBLIC_KEY ? { publicKeyPem: c.AUTH_JWT_PUBLIC_KEY } : {}),
+    ...(c.AUTH_JWT_JWKS_URL ? { jwksUrl: c.AUTH_JWT_JWKS_URL } : {}),
+    issuer: c.AUTH_JWT_ISSUER,
+    audience: c.AUTH_JWT_AUDIENCE,
+    orgClaim: c.AUTH_JWT_ORG_CLAIM,
+    orgFromSub: c.AUTH_JWT_ORG_FROM_SUB,
+  });
+}
+
+/** The org credential is missing or not valid: 401 asking for a bearer token. */
+export const unauthenticated = (): AppError =>
+  new AppError('unauthenticated', 'A valid org credential is required', {
+    status: 401,
+    authenticate: 'Bearer',
+  });

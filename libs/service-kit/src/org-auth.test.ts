@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { importPKCS8, SignJWT, UnsecuredJWT } from 'jose';
-import { createJwtOrgVerifier } from './org-verifier.js';
+import { createJwtOrgVerifier } from './org-auth.js';
 
 const secret = 'platform-secret-0123456789abcdefghijkl';
 const base = { issuer: 'https://platform.test', audience: 'qbo-auth', orgClaim: 'org_id', orgFromSub: false };
@@ -61,6 +61,20 @@ describe('JWT org verifier', () => {
       `Bearer ${new UnsecuredJWT({ org_id: 'org-1' }).setIssuer(base.issuer).setAudience(base.audience).setExpirationTime('5m').encode()}`,
     ];
     for (const header of cases) assert.equal(await v.verify(header), undefined, String(header));
+  });
+
+  it('marks a credential with role "operator" as an operator, and no other role', async () => {
+    const v = await createJwtOrgVerifier({ ...base, secret });
+    assert.deepEqual(await v.verify(`Bearer ${await sign({ org_id: 'ops', role: 'operator' })}`), {
+      orgId: 'ops',
+      operator: true,
+    });
+    assert.deepEqual(await v.verify(`Bearer ${await sign({ org_id: 'org-1', role: 'admin' })}`), {
+      orgId: 'org-1',
+    });
+    assert.deepEqual(await v.verify(`Bearer ${await sign({ org_id: 'org-1', role: ['operator'] })}`), {
+      orgId: 'org-1',
+    });
   });
 
   it('requires an expiry', async () => {

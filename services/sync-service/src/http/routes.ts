@@ -1,0 +1,20 @@
+import type { Logger, MikroORM } from '@qbo/service-kit';
+import type { OrgVerifier } from '@qbo/service-kit/org-auth';
+import type { Hono } from 'hono';
+import { connectionRoutes } from './connections.js';
+import { runRoutes } from './runs.js';
+
+export interface SyncApiDeps {
+  orm: MikroORM;
+  verifier: OrgVerifier;
+  log: Logger;
+  defaultIntervalMs: number;
+  minIntervalMs: number;
+  maxIntervalMs: number;
+}
+
+/** The sync API: runs and their calls to Intuit, and each company's sync controls, behind the org credential. */
+export function syncApiRoutes(app: Hono, d: SyncApiDeps): void {
+  runRoutes(app, d);
+  connectionRoutes(app, d);
+}

@@ -1,0 +1,33 @@
+import { execute } from '@qbo/service-kit';
+import type { Em } from './sql.js';
+
+export type SyncRequestMode = 'incremental' | 'full' | 'reconciliation';
+
+export interface SyncRequest {
+  orgId: string;
+  connectionId: string;
+  mode: SyncRequestMode;
+  /** Reconciliation only: the entities to reconcile (all the company's when absent). */
+  entities?: readonly string[] | undefined;
+}
+
+/**
+ * Records a sync asked for (a `RequestSync` command or the API) on an active company: due now, as a `command`
+ * run. `full` loads the company again as a new generation; `reconciliation` reconciles the named entities (or
+ * all); `incremental` is the next delta. Resolves with whether an active company of the org held the connection.
+ */
+export async function requestSync(em: Em, r: SyncRequest): Promise<boolean> {
+  const set =
+    r.mode === 'full'
+      ? 'needs_load = true, load_run_id = null, load_until = null'
+      : r.mode === 'reconciliation'
+        ? `reconcile_at = now(), reconcile_entities = coalesce($3::text[], '{}')`
+        : 'updated_at = now()';
+  const changed = await execute(
+    em,
+    `update sync_target set ${set}, wanted_at = now(), wanted_reason = 'command'
+     where org_id = $1 and connection_id = $2::uuid and status = 'active'`,
+    r.mode === 'reconciliation' ? [r.orgId, r.connectionId, r.entities ?? null] : [r.orgId, r.connectionId],
+  );
+  return changed > 0;
+}
