@@ -53,6 +53,8 @@ export const configSchema = z
     SYNC_POLL_MS: env.positiveInt(500),
     SYNC_RETRY_BASE_MS: env.positiveInt(5 * SECOND_MS),
     SYNC_RETRY_MAX_MS: env.positiveInt(15 * MINUTE_MS),
+    /** `ConnectionSyncFailing` is emitted when a company's runs have failed this many times in a row. */
+    SYNC_FAILURE_ALERT_AFTER: env.positiveInt(3),
   })
   .superRefine((c, ctx) => {
     if (c.SYNC_CDC_WINDOW_MS >= 30 * DAY_MS) {

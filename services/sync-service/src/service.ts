@@ -45,6 +45,7 @@ export const service: ServiceDefinition<Config> = {
         cdcWindowMs: config.SYNC_CDC_WINDOW_MS,
         retryBaseMs: config.SYNC_RETRY_BASE_MS,
         retryMaxMs: config.SYNC_RETRY_MAX_MS,
+        failureAlertAfter: config.SYNC_FAILURE_ALERT_AFTER,
       },
     });
     const worker = createWorker({
@@ -63,6 +64,8 @@ export const service: ServiceDefinition<Config> = {
         entities,
         debounceMs: config.SYNC_WEBHOOK_DEBOUNCE_MS,
         log,
+        outbox,
+        events,
       }),
     );
     worker.start();

@@ -18,8 +18,11 @@ export interface SyncTarget extends Target {
   /** How old the CDC cursor is by this replica's clock (Intuit's may differ; CDC's own fault is the backstop). */
   cdcAgeMs: number | null;
   attempts: number;
-  /** Why it is due: a notification, a command, a connection event, or the schedule. */
+  /** Why it is due: a notification, a command, a retry, a connection event, or the schedule. */
   trigger: string;
+  /** The schedule as it stood when claimed, and whether it had come due by itself. */
+  scheduleAt: number;
+  scheduleDue: boolean;
 }
 
 interface TargetRow {
@@ -38,14 +41,20 @@ interface TargetRow {
   cdc_age_ms: number | null;
   attempts: number;
   trigger: string;
+  schedule_at: Date;
+  schedule_due: boolean;
 }
+
+/** `'infinity'` (a company waiting for a reconnect) reads as an invalid date. */
+const finiteOr = (t: number) => (Number.isFinite(t) ? t : Number.POSITIVE_INFINITY);
 
 const ms = (d: Date | null): number | null => (d === null ? null : new Date(d).getTime());
 
 const COLUMNS = `org_id, realm_id, connection_id::text, status, entities, needs_load, load_run_id::text, load_until,
   generation, cdc_since, reconcile_entities, coalesce(reconcile_at <= now(), false) as reconcile_due,
   (extract(epoch from now() - cdc_since_local) * 1000)::float8 as cdc_age_ms, attempts,
-  case when wanted_at <= now() then coalesce(wanted_reason, 'schedule') else 'schedule' end as trigger`;
+  case when wanted_at <= now() then coalesce(wanted_reason, 'schedule') else 'schedule' end as trigger,
+  schedule_at, schedule_at <= now() as schedule_due`;
 
 function fromRow(r: TargetRow): SyncTarget {
   return {
@@ -64,6 +73,8 @@ function fromRow(r: TargetRow): SyncTarget {
     cdcAgeMs: r.cdc_age_ms,
     attempts: r.attempts,
     trigger: r.trigger,
+    scheduleAt: finiteOr(new Date(r.schedule_at).getTime()),
+    scheduleDue: r.schedule_due,
   };
 }
 
@@ -110,7 +121,7 @@ export async function wantSync(
   orgId: string,
   realmId: string,
   delayMs: number,
-  reason: 'webhook' | 'command' | 'connection' | 'resume',
+  reason: 'webhook' | 'command' | 'connection' | 'resume' | 'retry',
 ): Promise<void> {
   await execute(
     em,
@@ -139,5 +150,14 @@ export async function recordFailure(em: Em, t: Target, error: unknown): Promise<
     em,
     'update sync_target set last_error = $3::jsonb, updated_at = now() where org_id = $1 and realm_id = $2',
     [t.orgId, t.realmId, JSON.stringify(error)],
+  );
+}
+
+/** Puts back the schedule a claim moved, for a claim that did only what was asked (a retry), not a sync. */
+export async function restoreSchedule(em: Em, t: Target, scheduleAt: number): Promise<void> {
+  await execute(
+    em,
+    'update sync_target set schedule_at = $3, updated_at = now() where org_id = $1 and realm_id = $2',
+    [t.orgId, t.realmId, Number.isFinite(scheduleAt) ? new Date(scheduleAt).toISOString() : 'infinity'],
   );
 }
