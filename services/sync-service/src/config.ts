@@ -55,6 +55,12 @@ export const configSchema = z
     SYNC_RETRY_MAX_MS: env.positiveInt(15 * MINUTE_MS),
     /** `ConnectionSyncFailing` is emitted when a company's runs have failed this many times in a row. */
     SYNC_FAILURE_ALERT_AFTER: env.positiveInt(3),
+    /** A record retried by command is not asked of Intuit again sooner; a retry meanwhile gets the last answer. */
+    SYNC_RETRY_RECORD_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(30 * SECOND_MS),
   })
   .superRefine((c, ctx) => {
     if (c.SYNC_CDC_WINDOW_MS >= 30 * DAY_MS) {

@@ -46,6 +46,7 @@ export const service: ServiceDefinition<Config> = {
         retryBaseMs: config.SYNC_RETRY_BASE_MS,
         retryMaxMs: config.SYNC_RETRY_MAX_MS,
         failureAlertAfter: config.SYNC_FAILURE_ALERT_AFTER,
+        retryRecordIntervalMs: config.SYNC_RETRY_RECORD_INTERVAL_MS,
       },
     });
     const worker = createWorker({

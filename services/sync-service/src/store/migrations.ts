@@ -148,6 +148,7 @@ class SyncOperations extends Migration {
     // the sentence saying what to do (domain/failure.ts), the Intuit call that last failed (its qbo_api_log
     // rows share this call_id) and, once fixed, when and how; a fixed row is closed, never deleted. A run's
     // own failure is a row too (kind 'run', keyed by its code), closed by the next run that completes.
+    // retried_at: the last retry by command, so a burst of retries of one record costs one call.
     this.addSql(`alter table sync_error
       add column error_id uuid not null default gen_random_uuid() unique,
       add column kind text not null default 'record' check (kind in ('record', 'run')),
@@ -156,7 +157,8 @@ class SyncOperations extends Migration {
       add column api_call_id uuid,
       add column resolved_at timestamptz,
       add column resolved_by text check (resolved_by in ('read', 'retry', 'run_completed')),
-      add column resolved_run_id uuid`);
+      add column resolved_run_id uuid,
+      add column retried_at timestamptz`);
     this.addSql(
       'create index sync_error_open_record on sync_error (org_id, realm_id, entity, entity_id) where resolved_at is null',
     );

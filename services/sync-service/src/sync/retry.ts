@@ -22,6 +22,8 @@ export interface RetryDeps {
   events: EventFactory;
   log: Logger;
   leaseTtlMs: number;
+  /** A record retried less than this ago is answered from its row, without a call. */
+  retryIntervalMs: number;
   metrics: SyncMetrics;
 }
 
@@ -40,6 +42,11 @@ interface ErrorRow {
   position: number | null;
   after_id: string | null;
   resolved: boolean;
+  retried_recently: boolean;
+  category: string;
+  code: string;
+  retryable: boolean;
+  remediation: string | null;
 }
 
 type Outcome = 'resolved' | 'failed' | 'already_resolved' | 'not_found' | 'moved';
@@ -52,7 +59,8 @@ interface RetryResult {
 }
 
 const ROW = `error_id::text, entity, entity_id, range_from, range_to, position, after_id,
-  resolved_at is not null as resolved`;
+  resolved_at is not null as resolved, coalesce(retried_at > now() - make_interval(secs => $4), false)
+  as retried_recently, category, code, retryable, remediation`;
 
 /**
  * Does the retries asked for by command (`sync_retry`), under the org's lease the worker holds: each failed
@@ -65,6 +73,20 @@ export function createRetries(deps: RetryDeps) {
 
   async function retryRecord(s: SyncSession, commandId: string, row: ErrorRow): Promise<RetryResult> {
     if (row.resolved) return { outcome: 'already_resolved', apiCalls: 0 };
+    // Retried moments ago and still failing: the answer stands, and a burst of commands (a client's retry loop,
+    // a replayed topic) spends none of the company's Intuit budget.
+    if (row.retried_recently) {
+      return {
+        outcome: 'failed',
+        apiCalls: 0,
+        error: {
+          category: row.category as FailureSummary['category'],
+          code: row.code,
+          retryable: row.retryable,
+          ...(row.remediation ? { remediation: row.remediation } : {}),
+        },
+      };
+    }
     const decl = s.decls.find((d) => d.name === row.entity);
     if (!decl) return { outcome: 'not_found', apiCalls: 0 };
     const callId = randomUUID();
@@ -80,7 +102,7 @@ export function createRetries(deps: RetryDeps) {
         execute(
           em,
           `update sync_error set attempts = attempts + 1, last_seen_at = now(), code = $2, category = $3,
-             retryable = $4, remediation = $5, api_call_id = coalesce($6::uuid, api_call_id)
+             retryable = $4, remediation = $5, api_call_id = coalesce($6::uuid, api_call_id), retried_at = now()
            where error_id = $1::uuid`,
           [
             row.error_id,
@@ -98,13 +120,22 @@ export function createRetries(deps: RetryDeps) {
         error: { ...failure, retryable: known.retryable, remediation: known.remediation },
       };
     }
-    if (!record) return { outcome: 'moved', apiCalls: 1 };
+    if (!record) {
+      await s.write((em) =>
+        execute(
+          em,
+          'update sync_error set retried_at = now(), api_call_id = $2::uuid where error_id = $1::uuid',
+          [row.error_id, callId],
+        ),
+      );
+      return { outcome: 'moved', apiCalls: 1 };
+    }
     const entityId = String(record.Id);
     await s.write(async (em) => {
       await execute(
         em,
         `update sync_error set resolved_at = now(), resolved_by = 'retry', resolved_run_id = $2::uuid,
-           entity_id = coalesce(entity_id, $3), api_call_id = $4::uuid
+           entity_id = coalesce(entity_id, $3), api_call_id = $4::uuid, retried_at = now()
          where error_id = $1::uuid`,
         [row.error_id, commandId, entityId, callId],
       );
@@ -162,7 +193,7 @@ export function createRetries(deps: RetryDeps) {
       query<ErrorRow>(
         em,
         `select ${ROW} from sync_error where error_id = $1::uuid and org_id = $2 and realm_id = $3 and kind = 'record'`,
-        [errorId, target.orgId, target.realmId],
+        [errorId, target.orgId, target.realmId, deps.retryIntervalMs / 1000],
       ),
     );
     const result = row

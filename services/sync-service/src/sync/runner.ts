@@ -41,6 +41,8 @@ export interface RunnerOptions {
   retryMaxMs: number;
   /** Consecutive failed runs of a company after which `ConnectionSyncFailing` is emitted. */
   failureAlertAfter: number;
+  /** How soon a record retried by command may be asked of Intuit again. */
+  retryRecordIntervalMs: number;
 }
 
 export interface RunnerDeps {
@@ -67,7 +69,12 @@ export function createRunner(deps: RunnerDeps): Runner {
   const metrics = deps.metrics ?? createSyncMetrics();
   const random = deps.random ?? Math.random;
   const jittered = (ms: number) => Math.round(ms * (0.9 + 0.2 * random()));
-  const retries = createRetries({ ...deps, leaseTtlMs: options.leaseTtlMs, metrics });
+  const retries = createRetries({
+    ...deps,
+    leaseTtlMs: options.leaseTtlMs,
+    retryIntervalMs: options.retryRecordIntervalMs,
+    metrics,
+  });
 
   /** One run row and its events around `work`; failures are recorded and scheduled, never thrown. */
   async function oneRun(
