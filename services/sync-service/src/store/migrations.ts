@@ -156,7 +156,7 @@ class SyncOperations extends Migration {
       add column remediation text,
       add column api_call_id uuid,
       add column resolved_at timestamptz,
-      add column resolved_by text check (resolved_by in ('read', 'retry', 'run_completed')),
+      add column resolved_by text check (resolved_by in ('read', 'retry', 'moved', 'run_completed')),
       add column resolved_run_id uuid,
       add column retried_at timestamptz`);
     this.addSql(

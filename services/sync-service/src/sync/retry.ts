@@ -5,10 +5,11 @@ import { isQboError, type QboClient, type QboObject } from '@qbo/qbo-client';
 import { execute, type Logger, type MikroORM, query } from '@qbo/service-kit';
 import { declsFor, type EntityDecl } from '../domain/entities.js';
 import { callIdOf, type FailureSummary, recordFailure, summarise } from '../domain/failure.js';
+import { lastUpdatedOf } from '../domain/qbo-time.js';
 import type { SyncMetrics } from '../metrics.js';
 import type { FeedWriter } from '../store/feed.js';
 import type { Lease } from '../store/lease.js';
-import { applyRecords } from '../store/mirror.js';
+import { applyRecords, mirrorStates } from '../store/mirror.js';
 import type { Em } from '../store/sql.js';
 import type { SyncTarget } from '../store/targets.js';
 import { where } from './query-window.js';
@@ -120,12 +121,16 @@ export function createRetries(deps: RetryDeps) {
         error: { ...failure, retryable: known.retryable, remediation: known.remediation },
       };
     }
-    if (!record) {
+    if (!record || (row.entity_id === null && (await readBefore(s, decl, record)))) {
+      // The place no longer holds the record: it changed since (that is what moved it), so the delta reads it
+      // where its change put it, and a new row opens there if it still fails. This one is closed as moved.
       await s.write((em) =>
         execute(
           em,
-          'update sync_error set retried_at = now(), api_call_id = $2::uuid where error_id = $1::uuid',
-          [row.error_id, callId],
+          `update sync_error set retried_at = now(), api_call_id = $2::uuid, resolved_at = now(),
+             resolved_by = 'moved', resolved_run_id = $3::uuid
+           where error_id = $1::uuid`,
+          [row.error_id, callId, commandId],
         ),
       );
       return { outcome: 'moved', apiCalls: 1 };
@@ -291,9 +296,24 @@ export function createRetries(deps: RetryDeps) {
 }
 
 /**
+ * Whether the mirror already holds this version of the record: then it is not the one that failed (that one's
+ * version was never read), and the failed one left its place.
+ */
+async function readBefore(s: SyncSession, decl: EntityDecl, record: QboObject): Promise<boolean> {
+  const states = await s.write((em) => mirrorStates(em, s.target, decl.name, [String(record.Id)]));
+  const held = states.get(String(record.Id));
+  return (
+    held !== undefined &&
+    !held.deleted &&
+    held.syncToken === (record.SyncToken ?? null) &&
+    held.lastUpdated === (lastUpdatedOf(record) ?? null)
+  );
+}
+
+/**
  * One call: the record by its Id, or, for a record known by its place (a second's records ordered by Id), that
  * place again with the record before it, which must still be the one seen before it; otherwise the records
- * of that second changed, the one sought moved with its change, and the delta reads it where it went.
+ * of that second changed and the one sought moved with its change.
  */
 async function readAgain(
   s: SyncSession,
