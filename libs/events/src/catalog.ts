@@ -1,7 +1,13 @@
 import type { z } from 'zod';
 import type { EventDefinition, EventOf } from './define-event.js';
 import { envelopeSchema } from './envelope.js';
-import { DeleteRecord, RequestSync, UpsertRecord } from './events/commands.js';
+import {
+  DeleteRecord,
+  RequestSync,
+  RetryRunErrors,
+  RetrySyncError,
+  UpsertRecord,
+} from './events/commands.js';
 import {
   ConnectAttemptRejected,
   ConnectionDisconnected,
@@ -16,9 +22,12 @@ import {
   RecordUpserted,
 } from './events/records.js';
 import {
+  ConnectionSyncFailing,
   RecordPushed,
   RecordPushFailed,
+  RunErrorsRetried,
   SyncCompleted,
+  SyncErrorRetried,
   SyncFailed,
   SyncStarted,
 } from './events/sync-runs.js';
@@ -63,6 +72,11 @@ export const definitions = [
   UpsertRecord,
   DeleteRecord,
   RequestSync,
+  RetrySyncError,
+  RetryRunErrors,
+  SyncErrorRetried,
+  RunErrorsRetried,
+  ConnectionSyncFailing,
 ] as const;
 
 export type CatalogDefinition = (typeof definitions)[number];

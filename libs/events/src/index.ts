@@ -22,7 +22,13 @@ export {
   toJsonSchema,
 } from './define-event.js';
 export { type AnyEnvelope, envelopeSchema, envelopeShape, TRACEPARENT } from './envelope.js';
-export { DeleteRecord, RequestSync, UpsertRecord } from './events/commands.js';
+export {
+  DeleteRecord,
+  RequestSync,
+  RetryRunErrors,
+  RetrySyncError,
+  UpsertRecord,
+} from './events/commands.js';
 export {
   ConnectAttemptRejected,
   ConnectionDisconnected,
@@ -31,9 +37,12 @@ export {
 } from './events/connections.js';
 export * from './events/records.js';
 export {
+  ConnectionSyncFailing,
   RecordPushed,
   RecordPushFailed,
+  RunErrorsRetried,
   SyncCompleted,
+  SyncErrorRetried,
   SyncFailed,
   SyncStarted,
 } from './events/sync-runs.js';

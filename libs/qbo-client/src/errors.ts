@@ -28,6 +28,8 @@ export interface QboErrorDetails {
   attempts: number;
   intuitTid?: string;
   faultType?: string;
+  /** The call that failed: its `qbo_api_log` rows carry the same `call_id`. */
+  callId?: string;
 }
 
 const retryableCategories = new Set<Category>(['rate_limit', 'server', 'network', 'timeout']);
@@ -59,6 +61,7 @@ export class QboError extends Error {
   readonly intuitTid: string | undefined;
   readonly faultType: string | undefined;
   readonly operation: string | undefined;
+  readonly callId: string | undefined;
 
   constructor(details: QboErrorDetails, options?: { cause?: unknown }) {
     super(details.message, options);
@@ -74,11 +77,12 @@ export class QboError extends Error {
     this.intuitTid = details.intuitTid;
     this.faultType = details.faultType;
     this.operation = details.operation;
+    this.callId = details.callId;
   }
 
   /** The same failure after more attempts, or with the entity the caller was working on. */
   with(
-    details: Partial<Pick<QboErrorDetails, 'attempts' | 'entityType' | 'entityId' | 'operation'>>,
+    details: Partial<Pick<QboErrorDetails, 'attempts' | 'entityType' | 'entityId' | 'operation' | 'callId'>>,
   ): QboError {
     return new QboError(
       {
@@ -93,6 +97,7 @@ export class QboError extends Error {
           intuitTid: this.intuitTid,
           faultType: this.faultType,
           operation: details.operation ?? this.operation,
+          callId: details.callId ?? this.callId,
         }),
       },
       this.cause === undefined ? undefined : { cause: this.cause },
@@ -113,6 +118,7 @@ export class QboError extends Error {
       retryable: this.retryable,
       remediation: this.remediation,
       intuitTid: this.intuitTid,
+      callId: this.callId,
     };
   }
 }

@@ -1,4 +1,10 @@
-export { CreateQboApiLog, qboApiLogMigration } from './api-log/migration.js';
+export {
+  AddQboApiLogCallId,
+  CreateQboApiLog,
+  qboApiLogCallIdMigration,
+  qboApiLogMigration,
+  qboApiLogMigrations,
+} from './api-log/migration.js';
 export type { ApiLogRow, ApiLogSink, ApiLogStore } from './api-log/row.js';
 export { createSqlApiLogStore, type Execute, mikroOrmApiLogStore } from './api-log/sql-store.js';
 export { type ApiLogWriter, type ApiLogWriterOptions, createApiLogWriter } from './api-log/writer.js';

@@ -60,6 +60,14 @@ export const configSchema = z
     SYNC_MAX_INTERVAL_MS: env.positiveInt(7 * DAY_MS),
     /** The org credential the API takes, checked as auth-service checks it (`@qbo/service-kit/org-auth`). */
     ...orgJwtEnvShape,
+    /** `ConnectionSyncFailing` is emitted when a company's runs have failed this many times in a row. */
+    SYNC_FAILURE_ALERT_AFTER: env.positiveInt(3),
+    /** A record retried by command is not asked of Intuit again sooner; a retry meanwhile gets the last answer. */
+    SYNC_RETRY_RECORD_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(30 * SECOND_MS),
   })
   .superRefine((c, ctx) => {
     requireOrgKey(c, ctx);

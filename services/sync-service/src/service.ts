@@ -48,6 +48,8 @@ export const service: ServiceDefinition<Config> = {
         cdcWindowMs: config.SYNC_CDC_WINDOW_MS,
         retryBaseMs: config.SYNC_RETRY_BASE_MS,
         retryMaxMs: config.SYNC_RETRY_MAX_MS,
+        failureAlertAfter: config.SYNC_FAILURE_ALERT_AFTER,
+        retryRecordIntervalMs: config.SYNC_RETRY_RECORD_INTERVAL_MS,
       },
     });
     const worker = createWorker({
@@ -66,6 +68,8 @@ export const service: ServiceDefinition<Config> = {
         entities,
         debounceMs: config.SYNC_WEBHOOK_DEBOUNCE_MS,
         log,
+        outbox,
+        events,
       }),
     );
     syncApiRoutes(app, {

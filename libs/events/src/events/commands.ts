@@ -53,3 +53,32 @@ export const RequestSync = defineEvent({
     reason: z.string().max(200).optional(),
   }),
 });
+
+/**
+ * Retry one record the sync could not read (a `sync_error` row): one read of it at Intuit, its event if it
+ * changed, and the row closed when it succeeds. The outcome is a `SyncErrorRetried`.
+ */
+export const RetrySyncError = defineEvent({
+  type: 'RetrySyncError',
+  version: 1,
+  topic: topics.commands,
+  description: "Command: retry one failed record of a connection's sync (to sync-service).",
+  data: z.object({
+    connectionId,
+    errorId: z.uuid(),
+    reason: z.string().max(200).optional(),
+  }),
+});
+
+/** Retry every open, retryable failed record of one sync run; outcomes are `SyncErrorRetried` each, then `RunErrorsRetried`. */
+export const RetryRunErrors = defineEvent({
+  type: 'RetryRunErrors',
+  version: 1,
+  topic: topics.commands,
+  description: 'Command: retry every retryable failed record of one sync run (to sync-service).',
+  data: z.object({
+    connectionId,
+    syncRunId: z.uuid(),
+    reason: z.string().max(200).optional(),
+  }),
+});

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { defineEvent } from '../define-event.js';
-import { connectionId, entityId, entityName, errorSummary, syncToken, timestamp } from '../fields.js';
+import {
+  connectionId,
+  entityId,
+  entityName,
+  errorSummary,
+  realmId,
+  syncToken,
+  timestamp,
+} from '../fields.js';
 import { topics } from '../topics.js';
 
 const syncRunId = z.uuid();
@@ -98,6 +106,73 @@ export const RecordPushFailed = defineEvent({
     error: errorSummary,
     /** For a conflict: the SyncToken QuickBooks holds now. */
     currentSyncToken: syncToken.optional(),
+    failedAt: timestamp,
+  }),
+});
+
+/**
+ * The outcome of retrying one failed record (`RetrySyncError`, or one of a `RetryRunErrors`): `resolved` when
+ * the record was read and its row closed, `failed` with the error when Intuit still refused it,
+ * `already_resolved` when a later read had fixed it (no call made), `not_found` when no open error row of
+ * that connection has the id, `moved` when a record known only by its place is no longer there (the next
+ * delta reads it where it went).
+ */
+export const SyncErrorRetried = defineEvent({
+  type: 'SyncErrorRetried',
+  version: 1,
+  topic: topics.syncRuns,
+  description:
+    'A failed record was retried on command: `resolved`, `failed` (with the error), `already_resolved`, `not_found`, `moved` (sync-service).',
+  data: z.object({
+    commandId: z.uuid(),
+    connectionId,
+    errorId: z.uuid(),
+    outcome: z.enum(['resolved', 'failed', 'already_resolved', 'not_found', 'moved']),
+    entity: entityName.optional(),
+    entityId: entityId.optional(),
+    /** Calls to Intuit this retry made. */
+    apiCalls: z.number().int().nonnegative(),
+    error: errorSummary.optional(),
+    retriedAt: timestamp,
+  }),
+});
+
+/** The outcome of a `RetryRunErrors`: how many of the run's open retryable failures were retried and fixed. */
+export const RunErrorsRetried = defineEvent({
+  type: 'RunErrorsRetried',
+  version: 1,
+  topic: topics.syncRuns,
+  description: 'Every retryable failed record of a sync run was retried on command; counts (sync-service).',
+  data: z.object({
+    commandId: z.uuid(),
+    connectionId,
+    syncRunId,
+    retried: z.number().int().nonnegative(),
+    resolved: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    apiCalls: z.number().int().nonnegative(),
+    retriedAt: timestamp,
+  }),
+});
+
+/**
+ * A connection's sync has failed `consecutiveFailures` runs in a row (the threshold the service is configured
+ * with): an alert for the org's operators, emitted once per streak, when the count reaches the threshold.
+ */
+export const ConnectionSyncFailing = defineEvent({
+  type: 'ConnectionSyncFailing',
+  version: 1,
+  topic: topics.syncRuns,
+  description:
+    "A connection's sync failed N runs in a row (the service's threshold); once per streak, to alert the org (sync-service).",
+  data: z.object({
+    connectionId,
+    realmId,
+    consecutiveFailures: z.number().int().positive(),
+    lastSyncRunId: syncRunId,
+    lastError: errorSummary,
+    /** Whether the schedule keeps trying by itself (false for an auth failure: the org must reconnect). */
+    willRetry: z.boolean(),
     failedAt: timestamp,
   }),
 });

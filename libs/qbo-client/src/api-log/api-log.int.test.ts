@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type MikroORM, openDatabase } from '@qbo/service-kit';
 import { createTestDatabase, type TestDatabase } from '@qbo/testkit';
 import { captureLog } from '../testing/capture-log.js';
-import { qboApiLogMigration } from './migration.js';
+import { qboApiLogMigrations } from './migration.js';
 import type { ApiLogRow } from './row.js';
 import { mikroOrmApiLogStore } from './sql-store.js';
 import { createApiLogWriter } from './writer.js';
@@ -19,7 +19,7 @@ before(async () => {
     schema: 'sync_svc',
     poolMax: 2,
     log,
-    migrations: [qboApiLogMigration],
+    migrations: [...qboApiLogMigrations],
   });
 });
 
@@ -51,6 +51,7 @@ const row = (i: number, overrides: Partial<ApiLogRow> = {}): ApiLogRow => ({
   traceId: '0af7651916cd43dd8448eb211c80319c',
   spanId: 'b7ad6b7169203331',
   correlationId: 'run-1',
+  callId: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
   ...overrides,
 });
 
@@ -94,6 +95,7 @@ describe('qbo_api_log', () => {
       fault_code: null,
       category: null,
       intuit_tid: '1-0',
+      call_id: '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
       attempt: 1,
       budget_wait_ms: 12,
       retry_delay_ms: 0,

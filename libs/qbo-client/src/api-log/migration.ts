@@ -2,7 +2,7 @@ import { Migration } from '@qbo/service-kit';
 
 /**
  * `qbo_api_log` in the schema of the service that calls Intuit; the service appends
- * `qboApiLogMigration` to its own migration list. Indexed for the questions asked of it: a realm's recent
+ * `qboApiLogMigrations` to its own migration list. Indexed for the questions asked of it: a realm's recent
  * calls, everything one sync run or trace did.
  */
 export class CreateQboApiLog extends Migration {
@@ -45,3 +45,26 @@ export class CreateQboApiLog extends Migration {
 }
 
 export const qboApiLogMigration = { name: '20261125140000_create_qbo_api_log', class: CreateQboApiLog };
+
+/**
+ * Each row names the call it belongs to (`call_id`, one id for every attempt of one call), so a caller that
+ * keeps a failure as data (a sync error row) can point at the exact requests, their intuit_tid and trace.
+ */
+export class AddQboApiLogCallId extends Migration {
+  override up(): void {
+    this.addSql('alter table qbo_api_log add column call_id uuid');
+    this.addSql('create index qbo_api_log_call on qbo_api_log (call_id) where call_id is not null');
+  }
+
+  override down(): void {
+    this.addSql('alter table qbo_api_log drop column if exists call_id');
+  }
+}
+
+export const qboApiLogCallIdMigration = {
+  name: '20261203140000_qbo_api_log_call_id',
+  class: AddQboApiLogCallId,
+};
+
+/** Every migration of `qbo_api_log`, in order: what a service appends to its own list. */
+export const qboApiLogMigrations = [qboApiLogMigration, qboApiLogCallIdMigration] as const;

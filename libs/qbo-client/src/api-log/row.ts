@@ -30,6 +30,8 @@ export interface ApiLogRow {
   traceId: string | null;
   spanId: string | null;
   correlationId: string | null;
+  /** The call this attempt belongs to: one id for all its attempts, also on the QboError it may end in. */
+  callId?: string | null;
 }
 
 /** Where the client hands rows; it must return at once and never throw. */

@@ -24,10 +24,11 @@ const COLUMNS = [
   ['trace_id', (r: ApiLogRow) => r.traceId],
   ['span_id', (r: ApiLogRow) => r.spanId],
   ['correlation_id', (r: ApiLogRow) => r.correlationId],
+  ['call_id', (r: ApiLogRow) => r.callId ?? null],
 ] as const;
 
 const HEAD = `insert into qbo_api_log (${COLUMNS.map(([name]) => name).join(', ')}) values `;
-/** Row `i`'s placeholders, `$1…$22` for the first: the values travel as bound parameters. */
+/** Row `i`'s placeholders, `$1…$23` for the first: the values travel as bound parameters. */
 const tuple = (i: number) => `(${COLUMNS.map((_, j) => `$${i * COLUMNS.length + j + 1}`).join(', ')})`;
 
 /** Runs one statement with `$1, $2, …` placeholders, as the service kit's `execute` does. */

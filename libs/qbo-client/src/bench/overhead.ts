@@ -10,7 +10,7 @@
 import { connect as connectRealm, startSimulatorProcess } from '@qbo/qbo-simulator/testing';
 import { createLogger, openDatabase } from '@qbo/service-kit';
 import { createTestDatabase, uniqueName } from '@qbo/testkit';
-import { qboApiLogMigration } from '../api-log/migration.js';
+import { qboApiLogMigrations } from '../api-log/migration.js';
 import { mikroOrmApiLogStore } from '../api-log/sql-store.js';
 import { createApiLogWriter } from '../api-log/writer.js';
 import { createBudget } from '../budget/budget.js';
@@ -58,7 +58,7 @@ try {
     schema: 'bench',
     poolMax: 2,
     log,
-    migrations: [qboApiLogMigration],
+    migrations: [...qboApiLogMigrations],
   });
   const writer = createApiLogWriter({ store: mikroOrmApiLogStore(orm), log });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, type Tracer } from '@opentelemetry/api';
 import type { Logger } from '@qbo/service-kit';
@@ -39,8 +40,10 @@ export type Call = (realmId: string, request: ApiRequest, ctx: CallContext) => P
 export function createCall(deps: CallDeps): Call {
   const { log, tokens } = deps;
 
-  return (realmId, request, ctx) => {
+  return (realmId, request, given) => {
     assertRealm(realmId);
+    const ctx = { ...given, callId: given.callId ?? randomUUID() };
+    const { callId } = ctx;
     const url = requestUrl(deps.baseUrl, realmId, request, deps.minorVersion);
     const query = loggedQuery(url, request.queryText);
     const name = `QBO ${request.operation}${request.entityType ? ` ${request.entityType}` : ''}`;
@@ -48,7 +51,7 @@ export function createCall(deps: CallDeps): Call {
       name,
       { kind: SpanKind.CLIENT, attributes: callAttributes(url, query, realmId, request, ctx) },
       async (span) => {
-        const row = rowBase(span, url, query, realmId, request, ctx);
+        const row = rowBase(span, url, query, realmId, request, ctx, callId);
         const logRow = (n: number, o: Outcome, retryDelayMs: number) =>
           deps.apiLog?.write(apiLogRow(row, n, o, retryDelayMs));
         const fail = (failure: Failure, attempts: number, intuitTid: string | null) =>
@@ -56,6 +59,7 @@ export function createCall(deps: CallDeps): Call {
             ...failure,
             attempts,
             operation: request.operation,
+            callId,
             ...defined({
               entityType: request.entityType,
               entityId: request.entityId,
@@ -174,6 +178,7 @@ export function createCall(deps: CallDeps): Call {
           const error = isQboError(err)
             ? err.with({
                 attempts: Math.max(attempts, err.attempts),
+                callId,
                 ...defined({
                   operation: err.operation ?? request.operation,
                   entityType: err.entityType ?? request.entityType,

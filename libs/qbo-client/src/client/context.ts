@@ -3,6 +3,11 @@ export interface CallContext {
   orgId: string;
   /** The caller's correlation id: a sync run, a push command. */
   correlationId?: string;
+  /**
+   * This call's id, on each of its `qbo_api_log` rows and on the QboError it may end in; a fresh one when
+   * absent. Give it to link what the call produced to its rows before the call returns.
+   */
+  callId?: string;
   /** Ends waiting, backoff and the request in flight. */
   signal?: AbortSignal;
   /**

@@ -8,7 +8,7 @@ import { createSimulator, type Simulator } from '@qbo/qbo-simulator';
 import { connect as connectRealm } from '@qbo/qbo-simulator/testing';
 import { type MikroORM, openDatabase } from '@qbo/service-kit';
 import { createTestDatabase, type TestDatabase } from '@qbo/testkit';
-import { qboApiLogMigration } from '../api-log/migration.js';
+import { qboApiLogMigrations } from '../api-log/migration.js';
 import { mikroOrmApiLogStore } from '../api-log/sql-store.js';
 import { type ApiLogWriter, createApiLogWriter } from '../api-log/writer.js';
 import { createBudget } from '../budget/budget.js';
@@ -96,7 +96,7 @@ before(async () => {
     schema: 'qbo_client',
     poolMax: 2,
     log: captured.log,
-    migrations: [qboApiLogMigration],
+    migrations: [...qboApiLogMigrations],
   });
   writer = createApiLogWriter({ store: mikroOrmApiLogStore(orm), log: captured.log, flushIntervalMs: 100 });
 });
@@ -151,6 +151,25 @@ describe('error taxonomy against the simulator', () => {
     sim.control.addFault({ kind: '500', realmId: main.realmId, endpoint: 'read' });
     const err = await failure(() => clientWith().read(main.realmId, 'Customer', '1', ctx));
     expectCategory(err, 'server', '10000', 2);
+  });
+
+  it("names the failed call: the error's callId is the call_id of each of its attempts' qbo_api_log rows", async () => {
+    sim.control.addFault({ kind: '500', realmId: main.realmId, endpoint: 'read' });
+    const err = await failure(() => clientWith().read(main.realmId, 'Customer', '2', ctx));
+    assert.match(err.callId ?? '', /^[0-9a-f-]{36}$/);
+    await writer.flush();
+    const rows = await db.query<{ attempt: number; status: number; intuit_tid: string | null }>(
+      'select attempt, status, intuit_tid from qbo_client.qbo_api_log where call_id = $1 order by attempt',
+      [err.callId],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.attempt, r.status]),
+      [
+        [1, 500],
+        [2, 500],
+      ],
+    );
+    assert.equal(rows[1]?.intuit_tid, err.intuitTid ?? null);
   });
 
   it('files a dropped connection under network', async () => {

@@ -25,6 +25,7 @@ export function callAttributes(
       'qbo.entity_type': request.entityType,
       'qbo.entity_id': request.entityId,
       'qbo.correlation_id': ctx.correlationId,
+      'qbo.call_id': ctx.callId,
     }),
   };
 }
@@ -52,6 +53,7 @@ export function rowBase(
   realmId: string,
   request: ApiRequest,
   ctx: CallContext,
+  callId: string,
 ): RowBase {
   const spanContext = span.spanContext();
   const valid = isSpanContextValid(spanContext);
@@ -67,6 +69,7 @@ export function rowBase(
     traceId: valid ? spanContext.traceId : null,
     spanId: valid ? spanContext.spanId : null,
     correlationId: ctx.correlationId ?? null,
+    callId,
   };
 }
 

@@ -4,7 +4,7 @@ import { createSimulator, type Simulator } from '@qbo/qbo-simulator';
 import { connect as connectRealm } from '@qbo/qbo-simulator/testing';
 import { type MikroORM, openDatabase } from '@qbo/service-kit';
 import { createTestDatabase, type TestDatabase, uniqueName } from '@qbo/testkit';
-import { qboApiLogMigration } from '../api-log/migration.js';
+import { qboApiLogMigrations } from '../api-log/migration.js';
 import { mikroOrmApiLogStore } from '../api-log/sql-store.js';
 import { type ApiLogWriter, createApiLogWriter } from '../api-log/writer.js';
 import { createBudget } from '../budget/budget.js';
@@ -51,7 +51,7 @@ before(async () => {
     schema: 'qbo_client',
     poolMax: 2,
     log,
-    migrations: [qboApiLogMigration],
+    migrations: [...qboApiLogMigrations],
   });
   writer = createApiLogWriter({ store: mikroOrmApiLogStore(orm), log });
   client = createQboClient({

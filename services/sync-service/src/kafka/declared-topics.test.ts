@@ -9,6 +9,8 @@ it('reads exactly the topics the contract declares sync-service consumes (its re
     entities: [],
     debounceMs: 0,
     log: {} as never,
+    outbox: {} as never,
+    events: {} as never,
   });
   const { handled, declared } = consumption('sync-service', [handlers]);
   assert.deepEqual(handled, declared);

@@ -1,6 +1,7 @@
-import type { EventHandler, EventHandlers } from '@qbo/event-bus';
-import type { CatalogEvent } from '@qbo/events';
+import type { EventHandler, EventHandlers, Outbox } from '@qbo/event-bus';
+import { type CatalogEvent, type EventFactory, SyncErrorRetried } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
+import { execute, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { connectionStopped, connectionUsable, notice } from '../store/projection.js';
 import type { Em } from '../store/sql.js';
@@ -15,6 +16,9 @@ export interface HandlerDeps {
   entities: readonly EntityDecl[];
   debounceMs: number;
   log: Logger;
+  /** For answering a retry command at once when no active connection of the org is the one it names. */
+  outbox: Outbox;
+  events: EventFactory;
 }
 
 /**
@@ -22,7 +26,14 @@ export interface HandlerDeps {
  * the newest notified change, a sync asked for); the worker makes the calls, so no Kafka handler ever waits on
  * Intuit and a redelivered event changes nothing twice.
  */
-export function syncHandlers({ once, entities, debounceMs, log }: HandlerDeps): EventHandlers {
+export function syncHandlers({
+  once,
+  entities,
+  debounceMs,
+  log,
+  outbox,
+  events,
+}: HandlerDeps): EventHandlers {
   const names = entities.map((d) => d.name);
   const fact = (e: { orgId: string; time: string; data: { realmId: string; connectionId: string } }) => ({
     orgId: e.orgId,
@@ -30,7 +41,57 @@ export function syncHandlers({ once, entities, debounceMs, log }: HandlerDeps): 
     connectionId: e.data.connectionId,
     at: e.time,
   });
+  /**
+   * Keeps a retry command for the worker, which does it under the org's lease, and brings the company's next
+   * claim forward; a command naming no active connection of its org is answered `not_found` right away.
+   */
+  const retry = async (
+    e: { id: string; orgId: string; realmId?: string | undefined },
+    em: Em,
+    connectionId: string,
+    ask: { errorId?: string; runId?: string },
+  ) => {
+    const [target] = await query<{ realm_id: string }>(
+      em,
+      `select realm_id from sync_target where org_id = $1 and connection_id = $2::uuid and status = 'active'`,
+      [e.orgId, connectionId],
+    );
+    if (!target) {
+      log.warn({ orgId: e.orgId, connectionId, commandId: e.id }, 'retry for no active connection; refused');
+      if (ask.errorId) {
+        await outbox.add(
+          em,
+          events(SyncErrorRetried, {
+            orgId: e.orgId,
+            ...(e.realmId ? { realmId: e.realmId } : {}),
+            data: {
+              commandId: e.id,
+              connectionId,
+              errorId: ask.errorId,
+              outcome: 'not_found',
+              apiCalls: 0,
+              retriedAt: new Date().toISOString(),
+            },
+          }),
+        );
+      }
+      return;
+    }
+    await execute(
+      em,
+      `insert into sync_retry (command_id, org_id, realm_id, connection_id, error_id, run_id)
+       values ($1::uuid, $2, $3, $4::uuid, $5::uuid, $6::uuid) on conflict (command_id) do nothing`,
+      [e.id, e.orgId, target.realm_id, connectionId, ask.errorId ?? null, ask.runId ?? null],
+    );
+    await wantSync(em, e.orgId, target.realm_id, 0, 'retry');
+  };
   return {
+    RetrySyncError: once<Of<'RetrySyncError'>>(async (e, em) => {
+      await retry(e, em, e.data.connectionId, { errorId: e.data.errorId });
+    }),
+    RetryRunErrors: once<Of<'RetryRunErrors'>>(async (e, em) => {
+      await retry(e, em, e.data.connectionId, { runId: e.data.syncRunId });
+    }),
     ConnectionEstablished: once<Of<'ConnectionEstablished'>>(async (e, em) => {
       await connectionUsable(em, fact(e), names);
     }),

@@ -1,5 +1,5 @@
 import { eventBusMigrations } from '@qbo/event-bus';
-import { qboApiLogMigration } from '@qbo/qbo-client';
+import { qboApiLogMigrations } from '@qbo/qbo-client';
 import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
 import { syncApiMigration } from './migration-api.js';
@@ -143,11 +143,63 @@ class SyncErrors extends Migration {
   }
 }
 
+class SyncOperations extends Migration {
+  override up(): void {
+    // Errors as data an operator acts on: a stable id to name a row in a command, whether a retry can help,
+    // the sentence saying what to do (domain/failure.ts), the Intuit call that last failed (its qbo_api_log
+    // rows share this call_id) and, once fixed, when and how; a fixed row is closed, never deleted. A run's
+    // own failure is a row too (kind 'run', keyed by its code), closed by the next run that completes.
+    // retried_at: the last retry by command, so a burst of retries of one record costs one call.
+    this.addSql(`alter table sync_error
+      add column error_id uuid not null default gen_random_uuid() unique,
+      add column kind text not null default 'record' check (kind in ('record', 'run')),
+      add column retryable boolean not null default true,
+      add column remediation text,
+      add column api_call_id uuid,
+      add column resolved_at timestamptz,
+      add column resolved_by text check (resolved_by in ('read', 'retry', 'moved', 'run_completed')),
+      add column resolved_run_id uuid,
+      add column retried_at timestamptz`);
+    this.addSql(
+      'create index sync_error_open_record on sync_error (org_id, realm_id, entity, entity_id) where resolved_at is null',
+    );
+    this.addSql('create index sync_error_first_run on sync_error (first_run_id)');
+    // What each run did per entity, written with the pages it counts; the calls behind a row are the run's
+    // qbo_api_log rows (correlation_id = run_id) of that entity_type. `*` holds multi-entity CDC calls.
+    this.addSql(`create table sync_run_entity (
+      run_id uuid not null,
+      entity text not null,
+      pages int not null default 0,
+      upserted int not null default 0,
+      deleted int not null default 0,
+      unchanged int not null default 0,
+      failures int not null default 0,
+      api_calls int not null default 0,
+      primary key (run_id, entity)
+    )`);
+    // Retries asked for by command, done by the worker under the org's lease; a row per command.
+    this.addSql(`create table sync_retry (
+      command_id uuid primary key,
+      org_id text not null,
+      realm_id text not null,
+      connection_id uuid not null,
+      error_id uuid,
+      run_id uuid,
+      requested_at timestamptz not null default now(),
+      done_at timestamptz
+    )`);
+    this.addSql(
+      'create index sync_retry_pending on sync_retry (org_id, realm_id, requested_at) where done_at is null',
+    );
+  }
+}
+
 export const migrations: DatabaseOptions['migrations'] = [
   ...eventBusMigrations,
   // The client's log of every call to Intuit, which the service writes through mikroOrmApiLogStore.
-  qboApiLogMigration,
+  ...qboApiLogMigrations,
   { name: 'sync-0001-state', class: SyncState },
   { name: 'sync-0002-errors', class: SyncErrors },
+  { name: 'sync-0003-operations', class: SyncOperations },
   syncApiMigration,
 ];

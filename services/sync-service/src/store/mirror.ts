@@ -4,6 +4,7 @@ import type { EntityDecl } from '../domain/entities.js';
 import { decideChange, type MirrorState, type RecordChange } from '../domain/record-change.js';
 import type { FeedEntry, FeedWriter, Origin, SnapshotRef, Target } from './feed.js';
 import type { Em } from './sql.js';
+import { closeReadRecords } from './sync-errors.js';
 
 export interface PageCounts {
   upserted: number;
@@ -111,6 +112,7 @@ export async function applyRecords(em: Em, feed: FeedWriter, input: ApplyRecords
     states.set(id, stateAfter(change, states.get(id)));
   }
   await writeChanges(em, feed, { ...input, changes });
+  await closeReadRecords(em, target, decl.name, ids, input.runId);
   return {
     upserted: changes.filter((c) => c.kind === 'upsert').length,
     deleted: changes.filter((c) => c.kind === 'delete').length,

@@ -18,10 +18,13 @@ export interface SyncTarget extends Target {
   /** How old the CDC cursor is by this replica's clock (Intuit's may differ; CDC's own fault is the backstop). */
   cdcAgeMs: number | null;
   attempts: number;
-  /** Why it is due: a notification, a command, a connection event, or the schedule. */
+  /** Why it is due: a notification, a command, a retry, a connection event, or the schedule. */
   trigger: string;
   /** The company's own interval between deltas, set through the API; null: the service's default. */
   intervalMs: number | null;
+  /** The schedule as it stood when claimed, and whether it had come due by itself. */
+  scheduleAt: number;
+  scheduleDue: boolean;
 }
 
 interface TargetRow {
@@ -41,7 +44,12 @@ interface TargetRow {
   attempts: number;
   trigger: string;
   interval_ms: string | null;
+  schedule_at: Date;
+  schedule_due: boolean;
 }
+
+/** `'infinity'` (a company waiting for a reconnect) reads as an invalid date. */
+const finiteOr = (t: number) => (Number.isFinite(t) ? t : Number.POSITIVE_INFINITY);
 
 const ms = (d: Date | null): number | null => (d === null ? null : new Date(d).getTime());
 
@@ -49,7 +57,7 @@ const COLUMNS = `org_id, realm_id, connection_id::text, status, entities, needs_
   generation, cdc_since, reconcile_entities, coalesce(reconcile_at <= now(), false) as reconcile_due,
   (extract(epoch from now() - cdc_since_local) * 1000)::float8 as cdc_age_ms, attempts,
   case when wanted_at <= now() then coalesce(wanted_reason, 'schedule') else 'schedule' end as trigger,
-  interval_ms::text`;
+  interval_ms::text, schedule_at, schedule_at <= now() as schedule_due`;
 
 function fromRow(r: TargetRow): SyncTarget {
   return {
@@ -69,6 +77,8 @@ function fromRow(r: TargetRow): SyncTarget {
     attempts: r.attempts,
     trigger: r.trigger,
     intervalMs: r.interval_ms === null ? null : Number(r.interval_ms),
+    scheduleAt: finiteOr(new Date(r.schedule_at).getTime()),
+    scheduleDue: r.schedule_due,
   };
 }
 
@@ -115,7 +125,7 @@ export async function wantSync(
   orgId: string,
   realmId: string,
   delayMs: number,
-  reason: 'webhook' | 'command' | 'connection' | 'resume',
+  reason: 'webhook' | 'command' | 'connection' | 'resume' | 'retry',
 ): Promise<void> {
   await execute(
     em,
@@ -144,5 +154,14 @@ export async function recordFailure(em: Em, t: Target, error: unknown): Promise<
     em,
     'update sync_target set last_error = $3::jsonb, updated_at = now() where org_id = $1 and realm_id = $2',
     [t.orgId, t.realmId, JSON.stringify(error)],
+  );
+}
+
+/** Puts back the schedule a claim moved, for a claim that did only what was asked (a retry), not a sync. */
+export async function restoreSchedule(em: Em, t: Target, scheduleAt: number): Promise<void> {
+  await execute(
+    em,
+    'update sync_target set schedule_at = $3, updated_at = now() where org_id = $1 and realm_id = $2',
+    [t.orgId, t.realmId, Number.isFinite(scheduleAt) ? new Date(scheduleAt).toISOString() : 'infinity'],
   );
 }

@@ -54,7 +54,7 @@ export async function runDelta(
         hints,
       });
       await recordPoisoned(em, s.target, s.runId, batch.poisoned ?? []);
-      await s.progress(em, { ...c, pages: 1 });
+      await s.progress(em, { ...c, pages: 1, entity: decl.name });
       return c;
     });
     counts.upserted += c.upserted;

@@ -126,7 +126,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
         });
         await recordPoisoned(em, s.target, s.runId, batch.poisoned ?? []);
         await saveLoadCheckpoint(em, s.target, { entity: decl.name, cursor: batch.cursor, done: batch.done });
-        await s.progress(em, { ...c, pages: 1 });
+        await s.progress(em, { ...c, pages: 1, entity: decl.name });
         return c;
       });
       totals.upserted += counts.upserted;

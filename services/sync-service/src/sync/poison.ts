@@ -1,4 +1,4 @@
-import { isQboError, type QboObject } from '@qbo/qbo-client';
+import { isQboError, type QboError, type QboObject } from '@qbo/qbo-client';
 
 /**
  * A record Intuit cannot return: every page, CDC window or Id list holding it fails with 4002
@@ -18,19 +18,21 @@ export interface PoisonedRecord {
   position?: number;
   /** The Id just before it in that order, when there is one: where to look for it. */
   afterId?: string;
+  /** The Intuit call that failed on it alone (`qbo_api_log.call_id`). */
+  callId?: string;
 }
 
 export const POISON_CODES: readonly string[] = ['4002', '10000'];
 
 /** Whether a failed call is the kind a single unreadable record causes. */
-export function isPoisonFault(err: unknown): err is { code: string } {
+export function isPoisonFault(err: unknown): err is QboError {
   return isQboError(err) && POISON_CODES.includes(err.code);
 }
 
 export interface Slice {
   rows: QboObject[];
-  /** Positions (1-based) that failed alone, with the fault's code. */
-  poisoned: { position: number; code: string }[];
+  /** Positions (1-based) that failed alone, with the fault's code and the call that failed. */
+  poisoned: { position: number; code: string; callId?: string }[];
   /** Positions the slice accounted for: rows plus poisoned ones; fewer than asked means the end. */
   filled: number;
 }
@@ -50,7 +52,7 @@ export async function readSlice(
     return { rows, poisoned: [], filled: rows.length };
   } catch (err) {
     if (!isPoisonFault(err)) throw err;
-    if (size === 1) return { rows: [], poisoned: [{ position, code: err.code }], filled: 1 };
+    if (size === 1) return { rows: [], poisoned: [{ position, code: err.code, ...callOf(err) }], filled: 1 };
     const half = Math.ceil(size / 2);
     const a = await readSlice(read, position, half);
     if (a.filled < half) return a;
@@ -70,16 +72,21 @@ export async function readSlice(
 export async function readIds(
   read: (ids: readonly string[]) => Promise<QboObject[]>,
   ids: readonly string[],
-): Promise<{ rows: QboObject[]; poisoned: { entityId: string; code: string }[] }> {
+): Promise<{ rows: QboObject[]; poisoned: { entityId: string; code: string; callId?: string }[] }> {
   if (ids.length === 0) return { rows: [], poisoned: [] };
   try {
     return { rows: await read(ids), poisoned: [] };
   } catch (err) {
     if (!isPoisonFault(err)) throw err;
-    if (ids.length === 1) return { rows: [], poisoned: [{ entityId: ids[0] as string, code: err.code }] };
+    if (ids.length === 1) {
+      return { rows: [], poisoned: [{ entityId: ids[0] as string, code: err.code, ...callOf(err) }] };
+    }
     const half = Math.ceil(ids.length / 2);
     const a = await readIds(read, ids.slice(0, half));
     const b = await readIds(read, ids.slice(half));
     return { rows: [...a.rows, ...b.rows], poisoned: [...a.poisoned, ...b.poisoned] };
   }
 }
+
+const callOf = (err: QboError): { callId?: string } =>
+  err.callId === undefined ? {} : { callId: err.callId };

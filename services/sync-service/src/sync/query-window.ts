@@ -170,6 +170,7 @@ async function* readById(ctx: RangeContext, from: number, to: number): AsyncGene
           from,
           to,
           position: p.position,
+          ...(p.callId === undefined ? {} : { callId: p.callId }),
           ...idBefore(
             slice.rows,
             p.position - position - slice.poisoned.filter((q) => q.position < p.position).length,

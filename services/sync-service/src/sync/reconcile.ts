@@ -114,7 +114,13 @@ async function listWindow(
     });
     result.upserted += c.upserted;
     result.deleted += gone.length;
-    await s.progress(em, { pages: 1, upserted: c.upserted, deleted: gone.length, unchanged: c.unchanged });
+    await s.progress(em, {
+      pages: 1,
+      upserted: c.upserted,
+      deleted: gone.length,
+      unchanged: c.unchanged,
+      entity: decl.name,
+    });
   });
 }
 
@@ -135,7 +141,7 @@ async function stillThere(s: SyncSession, decl: EntityDecl, ids: readonly string
     return page.rows.filter((r) => lastUpdatedOf(r) !== undefined);
   };
   const found: QboObject[] = [];
-  const poisoned: { entityId: string; code: string }[] = [];
+  const poisoned: { entityId: string; code: string; callId?: string }[] = [];
   for (let i = 0; i < ids.length; i += 500) {
     const part = await readIds(read, ids.slice(i, i + 500));
     found.push(...part.rows);

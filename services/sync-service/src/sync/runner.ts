@@ -1,20 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import type { Outbox } from '@qbo/event-bus';
-import { type EventFactory, SyncCompleted, SyncFailed, SyncStarted } from '@qbo/events';
+import {
+  ConnectionSyncFailing,
+  type EventFactory,
+  SyncCompleted,
+  SyncFailed,
+  SyncStarted,
+} from '@qbo/events';
 import type { QboClient } from '@qbo/qbo-client';
 import { execute, type Logger, type MikroORM, query } from '@qbo/service-kit';
 import { declsFor } from '../domain/entities.js';
-import { type FailureSummary, retryPlan, summarise } from '../domain/failure.js';
+import { callIdOf, type FailureSummary, retryPlan, summarise } from '../domain/failure.js';
 import { createSyncMetrics, type SyncMetrics } from '../metrics.js';
 import type { FeedWriter } from '../store/feed.js';
 import { type Lease, renewLease } from '../store/lease.js';
 import type { PageCounts } from '../store/mirror.js';
 import { finishRun, insertRun, type RunMode, type RunTrigger, setMode } from '../store/runs.js';
-import { runErrorCount } from '../store/sync-errors.js';
-import { readTarget, recordFailure, type SyncTarget, scheduleNext } from '../store/targets.js';
+import { closeRunErrors, recordRunError, runErrorCount } from '../store/sync-errors.js';
+import {
+  readTarget,
+  recordFailure,
+  restoreSchedule,
+  type SyncTarget,
+  scheduleNext,
+} from '../store/targets.js';
 import { runDelta } from './delta.js';
 import { completeLoad, runLoad } from './load.js';
 import { reconcileEntity } from './reconcile.js';
+import { createRetries } from './retry.js';
 import { openSession, type SyncSession } from './session.js';
 
 export interface RunnerOptions {
@@ -26,6 +39,10 @@ export interface RunnerOptions {
   cdcWindowMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Consecutive failed runs of a company after which `ConnectionSyncFailing` is emitted. */
+  failureAlertAfter: number;
+  /** How soon a record retried by command may be asked of Intuit again. */
+  retryRecordIntervalMs: number;
 }
 
 export interface RunnerDeps {
@@ -52,6 +69,12 @@ export function createRunner(deps: RunnerDeps): Runner {
   const metrics = deps.metrics ?? createSyncMetrics();
   const random = deps.random ?? Math.random;
   const jittered = (ms: number) => Math.round(ms * (0.9 + 0.2 * random()));
+  const retries = createRetries({
+    ...deps,
+    leaseTtlMs: options.leaseTtlMs,
+    retryIntervalMs: options.retryRecordIntervalMs,
+    metrics,
+  });
 
   /** One run row and its events around `work`; failures are recorded and scheduled, never thrown. */
   async function oneRun(
@@ -100,6 +123,8 @@ export function createRunner(deps: RunnerDeps): Runner {
       log.info({ runId, orgId: target.orgId, realmId: target.realmId, mode, trigger }, 'sync run started');
       await work(session);
       await session.write(async (em) => {
+        await session.flushEntityCalls(em);
+        await closeRunErrors(em, target, runId);
         const totals = await finishRun(em, runId, 'completed');
         await deps.outbox.add(
           em,
@@ -132,7 +157,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         maxMs: options.retryMaxMs,
       });
       log.warn({ runId, mode, err: failure, willRetry: plan.willRetry }, 'sync run failed');
-      await recordRunFailure(target, lease, runId, base, startedAt, failure, plan);
+      await recordRunFailure(target, lease, session, base, startedAt, failure, plan, err);
       metrics.run(mode, 'failed', Date.now() - startedAt.getTime());
       return false;
     }
@@ -141,16 +166,19 @@ export function createRunner(deps: RunnerDeps): Runner {
   async function recordRunFailure(
     target: SyncTarget,
     lease: Lease,
-    runId: string,
+    session: SyncSession,
     base: { syncRunId: string; connectionId: string; mode: RunMode },
     startedAt: Date,
     failure: FailureSummary,
     plan: { willRetry: boolean; delayMs: number },
+    err: unknown,
   ): Promise<void> {
+    const { runId } = session;
     try {
       await orm.em.fork().transactional(async (em) => {
         const exists = await query(em, 'select 1 from sync_run where run_id = $1', [runId]);
         const totals = exists.length > 0 ? await finishRun(em, runId, 'failed', failure) : undefined;
+        if (exists.length > 0) await session.flushEntityCalls(em);
         await deps.outbox.add(
           em,
           deps.events(SyncFailed, {
@@ -180,6 +208,34 @@ export function createRunner(deps: RunnerDeps): Runner {
         if (failure.code !== 'lease_lost' && (await renewLease(em, lease, options.leaseTtlMs))) {
           await recordFailure(em, target, failure);
           await scheduleNext(em, target, plan.delayMs, false);
+          const entity = (err as { entityType?: unknown } | null)?.entityType;
+          await recordRunError(em, target, runId, failure, {
+            callId: callIdOf(err),
+            entity: typeof entity === 'string' ? entity : undefined,
+          });
+          const consecutive = target.attempts + 1;
+          if (consecutive === options.failureAlertAfter) {
+            await deps.outbox.add(
+              em,
+              deps.events(ConnectionSyncFailing, {
+                orgId: target.orgId,
+                realmId: target.realmId,
+                data: {
+                  connectionId: target.connectionId,
+                  realmId: target.realmId,
+                  consecutiveFailures: consecutive,
+                  lastSyncRunId: runId,
+                  lastError: failure,
+                  willRetry: plan.willRetry,
+                  failedAt: new Date().toISOString(),
+                },
+              }),
+            );
+            log.warn(
+              { orgId: target.orgId, realmId: target.realmId, consecutive },
+              'sync failing repeatedly',
+            );
+          }
         }
       });
     } catch (err) {
@@ -189,6 +245,19 @@ export function createRunner(deps: RunnerDeps): Runner {
 
   return {
     async run(target, lease, signal) {
+      if (!target.needsLoad) {
+        await retries.run(target, lease, signal);
+        // Claimed only for a retry: the company's schedule stays as it was, and no sync runs.
+        if (target.trigger === 'retry' && !target.scheduleDue && !target.reconcileDue) {
+          await orm.em
+            .fork()
+            .transactional((em) => restoreSchedule(em, target, target.scheduleAt))
+            .catch((err: unknown) =>
+              log.warn({ err, orgId: target.orgId }, 'could not restore the schedule'),
+            );
+          return;
+        }
+      }
       if (target.needsLoad) {
         const state = {
           snapshotRunId: target.loadRunId ?? randomUUID(),

@@ -1,4 +1,4 @@
-import type { QboClient } from '@qbo/qbo-client';
+import type { QboClient, QboObject, QueryParts } from '@qbo/qbo-client';
 import { AppError, type Logger, type MikroORM, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import type { SyncMetrics } from '../metrics.js';
@@ -7,6 +7,7 @@ import { fence, type Lease } from '../store/lease.js';
 import type { PageCounts } from '../store/mirror.js';
 import { addProgress } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
+import { countRunEntity } from '../store/sync-errors.js';
 import type { CdcFn, QueryFn } from './ports.js';
 
 export class ConnectionStoppedError extends AppError {
@@ -22,10 +23,15 @@ export interface SyncSession {
   lease: Lease;
   runId: string;
   decls: readonly EntityDecl[];
-  query: QueryFn;
+  /** A query; `callId` names the call in `qbo_api_log` when the caller must link to it. */
+  query(parts: QueryParts, opts?: CallOptions): ReturnType<QueryFn>;
   cdc: CdcFn;
+  /** One record by Id (Intuit's read endpoint). */
+  read(entity: string, id: string, opts?: CallOptions): Promise<QboObject>;
   /** Calls made so far by this run, and since the last time this was asked. */
   takeCalls(): number;
+  /** Writes the calls not yet counted in the run's per-entity rows (`*` for multi-entity CDC calls). */
+  flushEntityCalls(em: Em): Promise<void>;
   /**
    * A transaction that first proves this replica still holds the org's lease (extending it) and that the
    * connection is still the one being synced and active; otherwise it throws and nothing is written.
@@ -35,7 +41,7 @@ export interface SyncSession {
    * Counts a committed page (or the calls made since the last one) in the run's row, inside the page's
    * transaction, so a resumed run never counts a page twice; metrics and a log line every few pages follow.
    */
-  progress(em: Em, counts: Partial<PageCounts> & { pages: number }): Promise<void>;
+  progress(em: Em, counts: Partial<PageCounts> & { pages: number; entity?: string }): Promise<void>;
   feed: FeedWriter;
 }
 
@@ -50,6 +56,13 @@ export interface SessionDeps {
   mode: string;
 }
 
+export interface CallOptions {
+  callId?: string;
+}
+
+/** The calls of multi-entity CDC requests, in the per-entity audit rows. */
+export const ALL_ENTITIES = '*';
+
 /** A progress line every this many pages, so a long load shows it is moving without a line per call. */
 const LOG_EVERY_PAGES = 10;
 
@@ -61,6 +74,16 @@ export function openSession(
   decls: readonly EntityDecl[],
 ): SyncSession {
   let calls = 0;
+  const entityCalls = new Map<string, number>();
+  const counted = (entity: string) => {
+    calls++;
+    entityCalls.set(entity, (entityCalls.get(entity) ?? 0) + 1);
+  };
+  const takeEntityCalls = (entity: string) => {
+    const n = entityCalls.get(entity) ?? 0;
+    entityCalls.delete(entity);
+    return n;
+  };
   let pages = 0;
   let records = 0;
   const ctx = {
@@ -79,15 +102,24 @@ export function openSession(
     runId,
     decls,
     feed: deps.feed,
-    query: async (parts) => {
-      calls++;
-      return deps.qbo.query(target.realmId, parts, ctx);
+    query: async (parts, opts) => {
+      counted(parts.entity);
+      return deps.qbo.query(target.realmId, parts, { ...ctx, ...opts });
     },
     cdc: async (entities, since) => {
-      calls++;
+      counted(ALL_ENTITIES);
       return deps.qbo.cdc(target.realmId, entities, new Date(since), ctx);
     },
+    read: async (entity, id, opts) => {
+      counted(entity);
+      return deps.qbo.read(target.realmId, entity, id, { ...ctx, ...opts });
+    },
     takeCalls,
+    async flushEntityCalls(em) {
+      for (const entity of [...entityCalls.keys()]) {
+        await countRunEntity(em, runId, entity, { calls: takeEntityCalls(entity) });
+      }
+    },
     async progress(em, counts) {
       const c = {
         pages: counts.pages,
@@ -97,6 +129,15 @@ export function openSession(
         calls: takeCalls(),
       };
       await addProgress(em, runId, c);
+      if (counts.entity !== undefined) {
+        await countRunEntity(em, runId, counts.entity, {
+          pages: c.pages,
+          upserted: c.upserted,
+          deleted: c.deleted,
+          unchanged: c.unchanged,
+          calls: takeEntityCalls(counts.entity),
+        });
+      }
       deps.metrics.page(deps.mode, c);
       const before = pages;
       pages += c.pages;

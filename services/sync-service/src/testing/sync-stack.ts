@@ -8,6 +8,8 @@ import {
   createEventFactory,
   EntityChangeNotified,
   RequestSync,
+  RetryRunErrors,
+  RetrySyncError,
   topics,
 } from '@qbo/events';
 import {
@@ -49,6 +51,10 @@ export interface SyncStack {
     connectionId: string,
     mode: 'incremental' | 'full' | 'reconciliation',
   ): Promise<void>;
+  /** Publishes a `RetrySyncError` command for one error row; resolves with the command's id. */
+  retryError(orgId: string, connectionId: string, errorId: string): Promise<string>;
+  /** Publishes a `RetryRunErrors` command for one run; resolves with the command's id. */
+  retryRun(orgId: string, connectionId: string, syncRunId: string): Promise<string>;
   /** Publishes, in one send, what webhook-ingest would for Intuit's notifications of these records. */
   notify(orgId: string, realmId: string, changes: readonly NotifiedChange[]): Promise<void>;
   /** Waits until a run of the company reaches `status` and returns its row. */
@@ -177,6 +183,16 @@ export async function startSyncStack(
     },
     async requestSync(orgId, connectionId, mode) {
       await producer.publish(commands(RequestSync, { orgId, data: { connectionId, mode, reason: 'test' } }));
+    },
+    async retryError(orgId, connectionId, errorId) {
+      const command = commands(RetrySyncError, { orgId, data: { connectionId, errorId, reason: 'test' } });
+      await producer.publish(command);
+      return command.id;
+    },
+    async retryRun(orgId, connectionId, syncRunId) {
+      const command = commands(RetryRunErrors, { orgId, data: { connectionId, syncRunId, reason: 'test' } });
+      await producer.publish(command);
+      return command.id;
     },
     async notify(orgId, realmId, changes) {
       await producer.publish(
