@@ -31,7 +31,7 @@ export function checkHealthyDependencies(compose: ComposeFile): string[] {
 }
 
 /**
- * Every published port listens on the loopback address only: Redis without a password, plaintext Kafka, the
+ * Every published port listens on the loopback address only: Redis without a password, the
  * simulator's control API and an anonymous Grafana are for this machine, and Docker's published ports pass
  * host firewalls such as ufw.
  */
