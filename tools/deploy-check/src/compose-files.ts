@@ -24,6 +24,7 @@ export interface ComposeService {
   security_opt?: string[];
   init?: boolean;
   restart?: string;
+  volumes?: (string | { type?: string; source?: string; target?: string; read_only?: boolean })[];
 }
 
 export interface ComposeFile {

@@ -214,3 +214,22 @@ export function checkLagExporter(
     problems.push(`${exporter}: must wait for ${setup} to complete successfully`);
   return problems;
 }
+
+/**
+ * The broker runs the files these checks read: its command is the start script in the folder mounted from
+ * `folder` (read-only), and that script starts from the server.properties beside it.
+ */
+export function checkBrokerStart(compose: ComposeFile, startScript: string, broker: string, folder: string) {
+  const s = compose.services[broker];
+  if (!s) return [`${broker} is not in the compose file`];
+  const mount = (s.volumes ?? [])
+    .flatMap((v) => (typeof v === 'string' ? [v.split(':')] : []))
+    .find(([source, , mode]) => source === folder && mode === 'ro')?.[1];
+  if (!mount) return [`${broker}: ${folder} must be mounted read-only`];
+  const problems: string[] = [];
+  const command = [s.entrypoint ?? [], s.command ?? []].flat();
+  if (!command.includes(`${mount}/start.sh`)) problems.push(`${broker}: must run ${mount}/start.sh`);
+  if (!startScript.includes(`${mount}/server.properties`))
+    problems.push(`${broker}: the start script must read ${mount}/server.properties`);
+  return problems;
+}

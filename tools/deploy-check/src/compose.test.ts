@@ -35,6 +35,7 @@ import {
 import {
   checkBrokerSecrets,
   checkBrokerSecurity,
+  checkBrokerStart,
   checkKafkaClients,
   checkLagExporter,
   parseProperties,
@@ -274,7 +275,8 @@ describe('the compose environment against each service’s config schema', () =>
 
 describe('Kafka security', () => {
   const props = parseProperties(read('deploy/compose/kafka/server.properties'));
-  const users = scramUsersOf(read('deploy/compose/kafka/start.sh'));
+  const startScript = read('deploy/compose/kafka/start.sh');
+  const users = scramUsersOf(startScript);
   const roles = { services: APP, setup: KAFKA_SETUP };
 
   test('the broker has no plaintext listener, publishes only SASL_SSL, and denies what no ACL allows', () => {
@@ -291,6 +293,22 @@ describe('Kafka security', () => {
     someMatch(problems, /allow.everyone.if.no.acl.found must be false/);
     someMatch(problems, /sasl.enabled.mechanisms must be SCRAM-SHA-512/);
     someMatch(problems, /kafka publishes port 29093, which is not a SASL_SSL listener/);
+  });
+
+  test('the broker runs the start script and server.properties checked here, mounted read-only', () => {
+    const folder = './deploy/compose/kafka';
+    assert.deepEqual(checkBrokerStart(compose, startScript, 'kafka', folder), []);
+    const imageStart = broken((c) => {
+      serviceOf(c, 'kafka').command = ['/etc/kafka/docker/run'];
+    });
+    someMatch(
+      checkBrokerStart(imageStart, startScript, 'kafka', folder),
+      /kafka: must run \/opt\/qbo\/kafka\/start.sh/,
+    );
+    const unmounted = broken((c) => {
+      serviceOf(c, 'kafka').volumes = [];
+    });
+    someMatch(checkBrokerStart(unmounted, startScript, 'kafka', folder), /must be mounted read-only/);
   });
 
   test('the broker mounts the password of every SCRAM user it formats and its TLS files', () => {
