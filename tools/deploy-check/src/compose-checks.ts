@@ -31,7 +31,7 @@ export function checkHealthyDependencies(compose: ComposeFile): string[] {
 }
 
 /**
- * Every published port listens on the loopback address only: Redis without a password, plaintext Kafka, the
+ * Every published port listens on the loopback address only: Redis without a password, the
  * simulator's control API and an anonymous Grafana are for this machine, and Docker's published ports pass
  * host firewalls such as ufw.
  */
@@ -143,7 +143,8 @@ export function checkHardened(compose: ComposeFile, names: readonly string[]): s
       problems.push(`${name}: security_opt must include no-new-privileges:true`);
     if (s.init !== true) problems.push(`${name}: init must be true`);
     const test = Array.isArray(s.healthcheck?.test) ? s.healthcheck.test : [];
-    if (test[0] !== 'CMD' || test[1] !== 'node')
+    // A one-shot (restart "no") is waited on to complete, not probed.
+    if (s.restart !== 'no' && (test[0] !== 'CMD' || test[1] !== 'node'))
       problems.push(`${name}: healthcheck must run node directly (["CMD","node",...]), not a shell or curl`);
   }
   return problems;

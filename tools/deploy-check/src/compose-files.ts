@@ -10,6 +10,7 @@ export type EnvValue = string | number | boolean | null;
 export interface ComposeService {
   image?: string;
   build?: string | { context?: string; target?: string; args?: Record<string, string> };
+  entrypoint?: string | string[];
   command?: string | string[];
   environment?: Record<string, EnvValue> | string[];
   ports?: (string | number | { published?: string | number; target?: number; host_ip?: string })[];
@@ -22,6 +23,8 @@ export interface ComposeService {
   cap_drop?: string[];
   security_opt?: string[];
   init?: boolean;
+  restart?: string;
+  volumes?: (string | { type?: string; source?: string; target?: string; read_only?: boolean })[];
 }
 
 export interface ComposeFile {

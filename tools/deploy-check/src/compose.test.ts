@@ -32,9 +32,19 @@ import {
   read,
   workspaces,
 } from './compose-files.js';
+import {
+  checkBrokerSecrets,
+  checkBrokerSecurity,
+  checkBrokerStart,
+  checkKafkaClients,
+  checkLagExporter,
+  parseProperties,
+  scramUsersOf,
+} from './compose-kafka.js';
 import { checkDashboard, exposedNames, scanInstruments } from './compose-metrics.js';
 import {
   loadConfigSchema,
+  loadKafkaSetupSchema,
   loadServiceKit,
   parseWith,
   repoRoot,
@@ -73,6 +83,8 @@ const APP = readdirSync(join(repoRoot, 'services')).filter((d) =>
   existsSync(join(repoRoot, 'services', d, 'package.json')),
 );
 const SIMULATOR = 'qbo-simulator';
+/** The one-shot that creates the topics and ACLs as the Kafka admin. */
+const KAFKA_SETUP = 'kafka-setup';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's WORKDIR, with its ARG, as written there
 const SERVICE_WORKDIR = '/app/services/${SERVICE}';
 const all = workspaces();
@@ -150,7 +162,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('the services and the simulator are hardened: numeric non-root, read-only, no capabilities, init', () => {
-    assert.deepEqual(checkHardened(compose, [...APP, SIMULATOR]), []);
+    assert.deepEqual(checkHardened(compose, [...APP, SIMULATOR, KAFKA_SETUP]), []);
     const copy = broken((c) => {
       const s = serviceOf(c, 'auth-service');
       s.user = 'node';
@@ -219,6 +231,27 @@ describe('the compose environment against each service’s config schema', () =>
     });
   }
 
+  test(`${KAFKA_SETUP}: every variable set is declared by event-bus's setup, and it parses with the stack's secrets`, async () => {
+    const schema = await loadKafkaSetupSchema();
+    const env = environmentOf(serviceOf(compose, KAFKA_SETUP));
+    assert.deepEqual(checkDeclared(KAFKA_SETUP, env, new Set(Object.keys(schema.shape)), runtime), []);
+    assert.deepEqual(parseWith(kit, schema, withSecretFiles(env, compose, secretsDir)).problems, []);
+    const copy = broken((c) => {
+      const e = envOf(c, KAFKA_SETUP);
+      e.KAFKA_LAG_READERS = e.KAFKA_LAG_READER ?? '';
+      e.KAFKA_LAG_READER_SERVICES = 'token-service,billing-service';
+    });
+    const bad = environmentOf(serviceOf(copy, KAFKA_SETUP));
+    someMatch(
+      checkDeclared(KAFKA_SETUP, bad, new Set(Object.keys(schema.shape)), runtime),
+      /sets KAFKA_LAG_READERS/,
+    );
+    someMatch(
+      parseWith(kit, schema, withSecretFiles(bad, copy, secretsDir)).problems,
+      /KAFKA_LAG_READER_SERVICES/,
+    );
+  });
+
   test('a misspelt, a missing and an unreadable variable are each caught', async () => {
     const schema = await loadConfigSchema('auth-service');
     const copy = broken((c) => {
@@ -237,6 +270,103 @@ describe('the compose environment against each service’s config schema', () =>
     someMatch(problems, /AUTH_JWT_ISSUER: is required/);
     someMatch(problems, /TOKEN_SERVICE_URL: is required/);
     someMatch(problems, /STATE_COOKIE_SECRET_FILE: cannot read the file/);
+  });
+});
+
+describe('Kafka security', () => {
+  const props = parseProperties(read('deploy/compose/kafka/server.properties'));
+  const startScript = read('deploy/compose/kafka/start.sh');
+  const users = scramUsersOf(startScript);
+  const roles = { services: APP, setup: KAFKA_SETUP };
+
+  test('the broker has no plaintext listener, publishes only SASL_SSL, and denies what no ACL allows', () => {
+    assert.deepEqual(checkBrokerSecurity(props, compose, 'kafka'), []);
+    const plain = new Map(props);
+    plain.set('listeners', `${props.get('listeners')},PLAINTEXT://:19092`);
+    plain.set('allow.everyone.if.no.acl.found', 'true');
+    plain.set('sasl.enabled.mechanisms', 'SCRAM-SHA-512,PLAIN');
+    const exposed = broken((c) => {
+      serviceOf(c, 'kafka').ports = ['127.0.0.1:9092:9092', '127.0.0.1:29093:29093'];
+    });
+    const problems = checkBrokerSecurity(plain, exposed, 'kafka');
+    someMatch(problems, /listener PLAINTEXT is PLAINTEXT: clients must use SASL_SSL/);
+    someMatch(problems, /allow.everyone.if.no.acl.found must be false/);
+    someMatch(problems, /sasl.enabled.mechanisms must be SCRAM-SHA-512/);
+    someMatch(problems, /kafka publishes port 29093, which is not a SASL_SSL listener/);
+  });
+
+  test('the broker runs the start script and server.properties checked here, mounted read-only', () => {
+    const folder = './deploy/compose/kafka';
+    assert.deepEqual(checkBrokerStart(compose, startScript, 'kafka', folder), []);
+    const imageStart = broken((c) => {
+      serviceOf(c, 'kafka').command = ['/etc/kafka/docker/run'];
+    });
+    someMatch(
+      checkBrokerStart(imageStart, startScript, 'kafka', folder),
+      /kafka: must run \/opt\/qbo\/kafka\/start.sh/,
+    );
+    const unmounted = broken((c) => {
+      serviceOf(c, 'kafka').volumes = [];
+    });
+    someMatch(checkBrokerStart(unmounted, startScript, 'kafka', folder), /must be mounted read-only/);
+  });
+
+  test('the broker mounts the password of every SCRAM user it formats and its TLS files', () => {
+    assert.ok(users.includes('admin'), 'the start script formats the admin');
+    assert.deepEqual(checkBrokerSecrets(compose, props, users, 'kafka'), []);
+    const copy = broken((c) => {
+      serviceOf(c, 'kafka').secrets = ['kafka_ca', 'kafka_password_admin'];
+    });
+    const problems = checkBrokerSecrets(copy, props, users, 'kafka');
+    someMatch(problems, /secret kafka_password_sync_service is not mounted/);
+    someMatch(problems, /secret kafka_broker_keystore is not mounted/);
+  });
+
+  test('every Kafka client in compose uses SASL_SSL as its own SCRAM user, after the topics and ACLs exist', () => {
+    assert.deepEqual(checkKafkaClients(compose, props, users, roles), []);
+    const copy = broken((c) => {
+      const auth = envOf(c, 'auth-service');
+      auth.KAFKA_SSL = 'false';
+      auth.KAFKA_BROKERS = 'kafka:19092';
+      const sync = envOf(c, 'sync-service');
+      sync.KAFKA_SASL_USERNAME = 'token-service';
+      sync.KAFKA_SASL_PASSWORD_FILE = '/run/secrets/kafka_password_token_service';
+      const ingest = envOf(c, 'webhook-ingest');
+      delete ingest.KAFKA_SASL_MECHANISM;
+      delete ingest.KAFKA_SSL_CA_FILE;
+      serviceOf(c, 'token-service').depends_on = { kafka: { condition: 'service_healthy' } };
+    });
+    const problems = checkKafkaClients(copy, props, users, roles);
+    someMatch(problems, /auth-service: KAFKA_SSL must be true/);
+    someMatch(problems, /auth-service: KAFKA_BROKERS kafka:19092 is not an advertised SASL_SSL listener/);
+    someMatch(problems, /sync-service: KAFKA_SASL_USERNAME is token-service, not its own/);
+    someMatch(problems, /sync-service: shares Kafka user token-service with token-service/);
+    someMatch(problems, /webhook-ingest: KAFKA_SASL_MECHANISM must be SCRAM-SHA-512/);
+    someMatch(problems, /webhook-ingest: KAFKA_SSL_CA_FILE must name a mounted secret/);
+    someMatch(problems, /token-service: must wait for kafka-setup to complete successfully/);
+    const unknown = broken((c) => {
+      const env = envOf(c, KAFKA_SETUP);
+      env.KAFKA_SASL_USERNAME = 'root';
+    });
+    someMatch(
+      checkKafkaClients(unknown, props, users, roles),
+      /Kafka user root is not made by the broker's start script/,
+    );
+  });
+
+  test('kafka-exporter reads lag over TLS as its own SCRAM user, whom kafka-setup grants describe', () => {
+    const roles = { exporter: 'kafka-exporter', setup: KAFKA_SETUP };
+    assert.deepEqual(checkLagExporter(compose, props, users, roles), []);
+    const copy = broken((c) => {
+      const s = serviceOf(c, 'kafka-exporter');
+      s.command = ['--kafka.server=kafka:19092'];
+      delete envOf(c, KAFKA_SETUP).KAFKA_LAG_READER;
+    });
+    const problems = checkLagExporter(copy, props, users, roles);
+    someMatch(problems, /--tls.enabled is not set/);
+    someMatch(problems, /--sasl.mechanism must be scram-sha512/);
+    someMatch(problems, /--kafka.server kafka:19092 is not a SASL_SSL listener/);
+    someMatch(problems, /kafka-setup: KAFKA_LAG_READER must be kafka-exporter's user/);
   });
 });
 

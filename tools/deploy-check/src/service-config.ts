@@ -36,6 +36,14 @@ export async function loadConfigSchema(service: string): Promise<ConfigSchema> {
   return module.configSchema;
 }
 
+/** The schema of event-bus's one-shot cluster setup (compose's `kafka-setup`). */
+export async function loadKafkaSetupSchema(): Promise<ConfigSchema> {
+  const module = await importBuilt<{ kafkaSetupEnvSchema?: ConfigSchema }>('libs/event-bus/dist/setup.js');
+  if (!module.kafkaSetupEnvSchema?.shape)
+    throw new Error('libs/event-bus/dist/setup.js exports no kafkaSetupEnvSchema');
+  return module.kafkaSetupEnvSchema;
+}
+
 /**
  * Variables read outside the config schema: by Node itself, by the service kit's telemetry (read from its
  * build, so a variable it stops reading stops being accepted) and by the OpenTelemetry SDK's resource detector.
