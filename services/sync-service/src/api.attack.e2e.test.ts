@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { attack } from '@qbo/testkit';
 import { SignJWT } from 'jose';
+import { simulatorRecords } from './testing/compare.js';
 import { ORG_JWT, orgToken } from './testing/org-tokens.js';
 import { type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
 import { callApi, endpointsOf, listEndpoints } from './testing/sync-api.js';
@@ -10,13 +11,24 @@ import { newOrg, type SyncStack, startSyncStack } from './testing/sync-stack.js'
 let sim: SimulatorUnderTest;
 let stack: SyncStack;
 let url = '';
-const a = { orgId: newOrg(), realmId: '', connectionId: '', runId: '' };
-const b = { orgId: newOrg(), realmId: '', connectionId: '', runId: '' };
+const a = { orgId: newOrg(), realmId: '', connectionId: '', runId: '', errorId: '' };
+const b = { orgId: newOrg(), realmId: '', connectionId: '', runId: '', errorId: '' };
 
 before(async () => {
   sim = await startSimulator(['--seed', '23', '--companies', '2', '--records', '100']);
   stack = await startSyncStack(sim);
   url = (await stack.startReplica()).url;
+  // One record of each company Intuit cannot return, so each org has an error row to name.
+  for (const realmId of sim.realmIds.slice(0, 2) as string[]) {
+    const customers = [...(await simulatorRecords(sim, realmId, 'Customer')).keys()].sort();
+    await sim.addFault({
+      kind: 'poison',
+      realmId,
+      entity: 'Customer',
+      recordId: customers[5] as string,
+      code: '4002',
+    });
+  }
   for (const [org, realmId] of [
     [a, sim.realmIds[0]],
     [b, sim.realmIds[1]],
@@ -24,7 +36,13 @@ before(async () => {
     org.realmId = realmId as string;
     org.connectionId = await stack.connect(org.realmId, org.orgId);
     org.runId = (await stack.waitForRun(org.realmId, { mode: 'initial', status: 'completed' })).run_id;
+    const [row] = await stack.db.query<{ error_id: string }>(
+      'select error_id::text from sync.sync_error where realm_id = $1',
+      [org.realmId],
+    );
+    org.errorId = row?.error_id as string;
   }
+  await sim.clearFaults();
 });
 
 after(async () => {
@@ -35,8 +53,10 @@ after(async () => {
 /** What the API could change of a company: the attacks assert it stays as it was. */
 const controlsOf = async (realmId: string) =>
   stack.db.query(
-    `select paused_at, interval_ms, wanted_at, schedule_at, needs_load, reconcile_at from sync.sync_target
-     where realm_id = $1`,
+    `select paused_at, interval_ms, wanted_at, schedule_at, needs_load, reconcile_at,
+       (select count(*) from sync.sync_retry r where r.realm_id = t.realm_id) as retries,
+       (select json_agg(e order by e.error_id) from sync.sync_error e where e.realm_id = t.realm_id) as errors
+     from sync.sync_target t where realm_id = $1`,
     [realmId],
   );
 
@@ -51,7 +71,10 @@ describe('sync API under attack', () => {
         const answer = await callApi(url, method, path, { token: intruder, ...(body ? { body } : {}) });
         assert.equal(answer.status, 404, `${method} ${path}`);
         assert.match(answer.contentType, /application\/problem\+json/);
-        assert.ok(['run_not_found', 'connection_not_found'].includes(answer.body.code), `${method} ${path}`);
+        assert.ok(
+          ['run_not_found', 'connection_not_found', 'error_not_found'].includes(answer.body.code),
+          `${method} ${path}`,
+        );
         assert.doesNotMatch(JSON.stringify(answer.body), new RegExp(`${a.orgId}|${a.realmId}`));
       }
       assert.deepEqual(await controlsOf(a.realmId), before, "the other org's company is untouched");
@@ -67,7 +90,7 @@ describe('sync API under attack', () => {
   );
 
   attack(
-    "an org's listings hold none of another org's runs or connections, even filtered by its id",
+    "an org's listings hold none of another org's runs, connections or errors, even filtered by its id",
     async () => {
       const intruder = await orgToken(b.orgId);
       for (const query of [
@@ -83,6 +106,20 @@ describe('sync API under attack', () => {
           `/runs${query} holds only the caller's runs`,
         );
       }
+      for (const query of ['', `?orgId=${a.orgId}`, `?connectionId=${a.connectionId}`, `?runId=${a.runId}`]) {
+        const errors = await callApi(url, 'GET', `/errors${query}`, { token: intruder });
+        assert.equal(errors.status, 200, `/errors${query}`);
+        assert.ok(
+          errors.body.errors.every((r: { orgId: string }) => r.orgId === b.orgId),
+          `/errors${query} holds only the caller's errors`,
+        );
+      }
+      const ownErrors = await callApi(url, 'GET', '/errors', { token: intruder });
+      assert.deepEqual(
+        ownErrors.body.errors.map((r: { errorId: string }) => r.errorId),
+        [b.errorId],
+        "the caller's own error row is listed",
+      );
       const own = await callApi(url, 'GET', '/runs', { token: intruder });
       assert.ok(
         own.body.runs.some((r: { id: string }) => r.id === b.runId),

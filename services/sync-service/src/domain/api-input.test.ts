@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  decodeKeysetCursor,
   decodeRunCursor,
+  encodeKeysetCursor,
   encodeRunCursor,
   listCallsQuery,
+  listErrorsQuery,
   listRunsQuery,
   readInput,
   scheduleBody,
@@ -80,5 +83,44 @@ describe('sync API input', () => {
     refused(() => readInput(schema, { intervalMs: 86_400_001 }), 'intervalMs');
     refused(() => readInput(schema, { intervalMs: '60000' }), 'intervalMs');
     refused(() => readInput(schema, {}), 'intervalMs');
+  });
+
+  it('reads the error filters: retryable as a boolean, state open or resolved, page size 50', () => {
+    assert.deepEqual(
+      readInput(listErrorsQuery, {
+        connectionId: '0b6f8f8e-8f0e-4a53-9d55-0c2b1d7f1a11',
+        category: 'validation',
+        retryable: 'false',
+        state: 'open',
+        entity: 'Invoice',
+      }),
+      {
+        connectionId: '0b6f8f8e-8f0e-4a53-9d55-0c2b1d7f1a11',
+        category: 'validation',
+        retryable: false,
+        state: 'open',
+        entity: 'Invoice',
+        limit: 50,
+      },
+    );
+    assert.equal(readInput(listErrorsQuery, { retryable: 'true' }).retryable, true);
+    assert.equal(readInput(listErrorsQuery, {}).retryable, undefined, 'no filter is not `false`');
+  });
+
+  it('names the field of each bad error filter', () => {
+    refused(() => readInput(listErrorsQuery, { connectionId: 'abc' }), 'connectionId');
+    refused(() => readInput(listErrorsQuery, { runId: '1' }), 'runId');
+    refused(() => readInput(listErrorsQuery, { category: 'boom' }), 'category');
+    refused(() => readInput(listErrorsQuery, { retryable: 'yes' }), 'retryable');
+    refused(() => readInput(listErrorsQuery, { state: 'closed' }), 'state');
+    refused(() => readInput(listErrorsQuery, { entity: "Invoice'; --" }), 'entity');
+    refused(() => readInput(listErrorsQuery, { limit: '0' }), 'limit');
+    refused(() => readInput(listErrorsQuery, { resolved: 'true' }), 'request');
+  });
+
+  it('round-trips an error cursor and refuses a damaged one naming cursor', () => {
+    const position = { key: '2026-12-03 14:01:48.5+00', id: '0b6f8f8e-8f0e-4a53-9d55-0c2b1d7f1a11' };
+    assert.deepEqual(decodeKeysetCursor(encodeKeysetCursor(position)), position);
+    refused(() => decodeKeysetCursor(encodeKeysetCursor({ key: 'yesterday', id: position.id })), 'cursor');
   });
 });

@@ -1,3 +1,4 @@
+import { errorCategory } from '@qbo/events';
 import { AppError } from '@qbo/service-kit/errors';
 import { z } from 'zod';
 
@@ -23,10 +24,28 @@ export function readInput<S extends z.ZodType>(schema: S, value: unknown): z.out
   throw invalidRequest(field, issue?.message ?? 'not valid');
 }
 
-const RUN_CURSOR = z.object({
+const KEYSET_CURSOR = z.object({
   t: z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/),
   id: z.string().regex(UUID),
 });
+
+/** The position after a row in a newest-first listing: its time as Postgres printed it, and its id. */
+export interface KeysetPosition {
+  key: string;
+  id: string;
+}
+
+export const encodeKeysetCursor = (p: KeysetPosition): string =>
+  Buffer.from(JSON.stringify({ t: p.key, id: p.id })).toString('base64url');
+
+export function decodeKeysetCursor(cursor: string): KeysetPosition {
+  try {
+    const { t, id } = KEYSET_CURSOR.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return { key: t, id };
+  } catch {
+    throw invalidRequest('cursor', 'not a cursor this API returned');
+  }
+}
 
 /** The position after a run in the newest-first listing: its start as Postgres printed it, and its id. */
 export interface RunPosition {
@@ -35,15 +54,11 @@ export interface RunPosition {
 }
 
 export const encodeRunCursor = (p: RunPosition): string =>
-  Buffer.from(JSON.stringify({ t: p.startedKey, id: p.runId })).toString('base64url');
+  encodeKeysetCursor({ key: p.startedKey, id: p.runId });
 
 export function decodeRunCursor(cursor: string): RunPosition {
-  try {
-    const { t, id } = RUN_CURSOR.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return { startedKey: t, runId: id };
-  } catch {
-    throw invalidRequest('cursor', 'not a cursor this API returned');
-  }
+  const { key, id } = decodeKeysetCursor(cursor);
+  return { startedKey: key, runId: id };
 }
 
 const limit = z.coerce.number().int('must be a whole number').min(1).max(200).default(50);
@@ -61,6 +76,26 @@ export const listRunsQuery = z.strictObject({
   status: z.enum(RUN_STATUSES).optional(),
   mode: z.enum(RUN_MODES).optional(),
   /** Operators only narrow to one org; for anyone else it can only narrow their own rows further. */
+  orgId: optionalText(128),
+  cursor: optionalText(512),
+  limit,
+});
+
+export const ERROR_STATES = ['open', 'resolved'] as const;
+
+export const listErrorsQuery = z.strictObject({
+  connectionId: z.string().regex(UUID, 'must be a connection id (a UUID)').optional(),
+  runId: z.string().regex(UUID, 'must be a run id (a UUID)').optional(),
+  category: errorCategory.optional(),
+  retryable: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
+  state: z.enum(ERROR_STATES).optional(),
+  entity: z
+    .string()
+    .regex(/^[A-Za-z*]{1,64}$/, 'must be a QuickBooks entity name (Invoice …)')
+    .optional(),
   orgId: optionalText(128),
   cursor: optionalText(512),
   limit,

@@ -2,6 +2,7 @@ import type { Logger, MikroORM } from '@qbo/service-kit';
 import type { OrgVerifier } from '@qbo/service-kit/org-auth';
 import type { Hono } from 'hono';
 import { connectionRoutes } from './connections.js';
+import { errorRoutes } from './errors.js';
 import { runRoutes } from './runs.js';
 
 export interface SyncApiDeps {
@@ -13,8 +14,12 @@ export interface SyncApiDeps {
   maxIntervalMs: number;
 }
 
-/** The sync API: runs and their calls to Intuit, and each company's sync controls, behind the org credential. */
+/**
+ * The sync API: runs and their calls to Intuit, each company's sync controls, and the error rows and their
+ * retries, behind the org credential.
+ */
 export function syncApiRoutes(app: Hono, d: SyncApiDeps): void {
   runRoutes(app, d);
   connectionRoutes(app, d);
+  errorRoutes(app, d);
 }

@@ -1,11 +1,11 @@
 import type { EventHandler, EventHandlers, Outbox } from '@qbo/event-bus';
 import { type CatalogEvent, type EventFactory, SyncErrorRetried } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
-import { execute, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { connectionStopped, connectionUsable, notice } from '../store/projection.js';
 import type { Em } from '../store/sql.js';
 import { requestSync } from '../store/sync-requests.js';
+import { recordRetry } from '../store/sync-retries.js';
 import { wantSync } from '../store/targets.js';
 
 type Of<T extends CatalogEvent['type']> = Extract<CatalogEvent, { type: T }>;
@@ -51,12 +51,8 @@ export function syncHandlers({
     connectionId: string,
     ask: { errorId?: string; runId?: string },
   ) => {
-    const [target] = await query<{ realm_id: string }>(
-      em,
-      `select realm_id from sync_target where org_id = $1 and connection_id = $2::uuid and status = 'active'`,
-      [e.orgId, connectionId],
-    );
-    if (!target) {
+    const recorded = await recordRetry(em, { commandId: e.id, orgId: e.orgId, connectionId, ...ask });
+    if (!recorded) {
       log.warn({ orgId: e.orgId, connectionId, commandId: e.id }, 'retry for no active connection; refused');
       if (ask.errorId) {
         await outbox.add(
@@ -75,15 +71,7 @@ export function syncHandlers({
           }),
         );
       }
-      return;
     }
-    await execute(
-      em,
-      `insert into sync_retry (command_id, org_id, realm_id, connection_id, error_id, run_id)
-       values ($1::uuid, $2, $3, $4::uuid, $5::uuid, $6::uuid) on conflict (command_id) do nothing`,
-      [e.id, e.orgId, target.realm_id, connectionId, ask.errorId ?? null, ask.runId ?? null],
-    );
-    await wantSync(em, e.orgId, target.realm_id, 0, 'retry');
   };
   return {
     RetrySyncError: once<Of<'RetrySyncError'>>(async (e, em) => {

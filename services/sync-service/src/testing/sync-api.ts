@@ -29,11 +29,14 @@ export async function callApi(
   };
 }
 
-/** Every endpoint of the API that names a run or a connection, with a body where it takes one. */
-export const endpointsOf = (ids: { runId: string; connectionId: string }) =>
+/** Every endpoint of the API that names a run, a connection or an error row, with a body where it takes one. */
+export const endpointsOf = (ids: { runId: string; connectionId: string; errorId: string }) =>
   [
     ['GET', `/runs/${ids.runId}`],
     ['GET', `/runs/${ids.runId}/api-calls`],
+    ['POST', `/runs/${ids.runId}/retry-errors`],
+    ['GET', `/errors/${ids.errorId}`],
+    ['POST', `/errors/${ids.errorId}/retry`],
     ['GET', `/connections/${ids.connectionId}`],
     ['POST', `/connections/${ids.connectionId}/sync`, { mode: 'incremental' }],
     ['POST', `/connections/${ids.connectionId}/pause`],
@@ -45,4 +48,5 @@ export const endpointsOf = (ids: { runId: string; connectionId: string }) =>
 export const listEndpoints = [
   ['GET', '/runs'],
   ['GET', '/connections'],
+  ['GET', '/errors'],
 ] as const;
