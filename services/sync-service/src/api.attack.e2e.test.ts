@@ -62,7 +62,7 @@ const controlsOf = async (realmId: string) =>
 
 describe('sync API under attack', () => {
   attack(
-    "another org's run and connection ids answer 404 on every endpoint, and change nothing",
+    "another org's run, connection and error ids answer 404 on every endpoint, and change nothing",
     async () => {
       const intruder = await orgToken(b.orgId);
       const owner = await orgToken(a.orgId);
