@@ -7,6 +7,7 @@ import { declsFor } from './domain/entities.js';
 import { syncApiRoutes } from './http/routes.js';
 import { createIntuitClient } from './intuit/client.js';
 import { syncHandlers } from './kafka/handlers.js';
+import { createSyncMetrics, observeSyncState } from './metrics.js';
 import { createFeedWriter } from './store/feed-events.js';
 import { migrations } from './store/migrations.js';
 import type { Em } from './store/sql.js';
@@ -30,10 +31,14 @@ export const service: ServiceDefinition<Config> = {
     const outbox = bus.outbox();
     const entities = declsFor(config.SYNC_ENTITIES);
 
-    const qbo = createIntuitClient(config, deps);
+    const metrics = createSyncMetrics();
+    const qbo = createIntuitClient(config, deps, metrics);
+    const stopGauges = observeSyncState(orm);
+    onShutdown({ name: 'sync-gauges', phase: phase.consumers, run: async () => stopGauges() });
 
     const runner = createRunner({
       orm,
+      metrics,
       qbo,
       feed: createFeedWriter({ outbox, events, maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES }),
       outbox,

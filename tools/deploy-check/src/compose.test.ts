@@ -41,7 +41,7 @@ import {
   parseProperties,
   scramUsersOf,
 } from './compose-kafka.js';
-import { checkDashboard, exposedNames, scanInstruments } from './compose-metrics.js';
+import { checkDashboard, dashboardQueries, exposedNames, scanInstruments } from './compose-metrics.js';
 import {
   loadConfigSchema,
   loadKafkaSetupSchema,
@@ -442,6 +442,22 @@ describe('Prometheus, the collector and Grafana', () => {
     someMatch(
       checkDashboard(renamed, known, uids),
       /qbo_tokens_refresh_duration_milliseconds_bucket is not a metric/,
+    );
+
+    // The sync row reads sync-service's gauges and histograms; a name the code does not define fails it too.
+    const syncQueries = dashboardQueries(JSON.parse(dashboardText))
+      .filter((q) => /qbo_sync_/.test(q.expr))
+      .map((q) => q.panel);
+    assert.deepEqual(
+      [...new Set(syncQueries)],
+      ['Freshness', 'Runs and open errors', 'Intuit calls', 'Budget waits and run duration'],
+    );
+    const staleName = JSON.parse(
+      dashboardText.replaceAll('qbo_sync_oldest_sync_age', 'qbo_sync_freshness_seconds'),
+    );
+    someMatch(
+      checkDashboard(staleName, known, uids),
+      /panel "Freshness": qbo_sync_freshness_seconds is not a metric/,
     );
   });
 });

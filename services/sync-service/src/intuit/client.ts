@@ -11,6 +11,7 @@ import { type Logger, type MikroORM, phase, query, type ServiceDeps } from '@qbo
 import { createTokenServiceClient } from '@qbo/token-api';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import type { SyncMetrics } from '../metrics.js';
 import { createTokenApiProvider } from '../tokens/token-api-provider.js';
 
 /**
@@ -20,6 +21,7 @@ import { createTokenApiProvider } from '../tokens/token-api-provider.js';
 export function createIntuitClient(
   config: Config,
   { orm, log, onShutdown }: { orm: MikroORM; log: Logger; onShutdown: ServiceDeps<Config>['onShutdown'] },
+  metrics: SyncMetrics,
 ): QboClient {
   const redis = new Redis(config.REDIS_URL.reveal(), { maxRetriesPerRequest: 1 });
   redis.on('error', (err: Error) => log.warn({ errorCode: (err as { code?: string }).code }, 'redis error'));
@@ -47,7 +49,13 @@ export function createIntuitClient(
     budget: createBudget({
       store: createRedisBudgetStore({ redis, namespace: 'qbo-budget', limits: budgetLimits() }),
     }),
-    apiLog,
+    // Each attempt's budget wait is measured by the client for its API log row; the metric reads it there.
+    apiLog: {
+      write(row) {
+        metrics.budgetWait(row.operation, row.budgetWaitMs);
+        apiLog.write(row);
+      },
+    },
     log,
   });
 }

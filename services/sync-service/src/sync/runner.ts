@@ -122,10 +122,11 @@ export function createRunner(deps: RunnerDeps): Runner {
       });
       log.info({ runId, orgId: target.orgId, realmId: target.realmId, mode, trigger }, 'sync run started');
       await work(session);
-      await session.write(async (em) => {
+      const ended = await session.write(async (em) => {
         await session.flushEntityCalls(em);
         await closeRunErrors(em, target, runId);
         const totals = await finishRun(em, runId, 'completed');
+        const apiCalls = totals.apiCalls + session.takeCalls();
         await deps.outbox.add(
           em,
           deps.events(SyncCompleted, {
@@ -136,7 +137,7 @@ export function createRunner(deps: RunnerDeps): Runner {
               startedAt: startedAt.toISOString(),
               completedAt: new Date().toISOString(),
               counts: { upserted: totals.upserted, deleted: totals.deleted, unchanged: totals.unchanged },
-              apiCalls: totals.apiCalls + session.takeCalls(),
+              apiCalls,
               failedItems: await runErrorCount(em, runId),
             },
           }),
@@ -145,8 +146,9 @@ export function createRunner(deps: RunnerDeps): Runner {
           await scheduleNext(em, target, jittered(target.intervalMs ?? options.intervalMs), true);
         }
         log.info({ runId, mode, ...totals }, 'sync run completed');
+        return { records: totals.upserted + totals.deleted + totals.unchanged, calls: apiCalls };
       });
-      metrics.run(mode, 'completed', Date.now() - startedAt.getTime());
+      metrics.run(mode, 'completed', Date.now() - startedAt.getTime(), ended);
       return true;
     } catch (err) {
       // A run its worker cut short fails for the worker's reason (lease lost, replica stopping), whatever the
