@@ -178,7 +178,8 @@ describe('sync API', () => {
     const cases: [string, string, unknown, string][] = [
       ['POST', sync, { mode: 'resync' }, 'mode'],
       ['POST', sync, { mode: 'reconciliation', entity: 'Bill' }, 'entity'],
-      ['POST', sync, { mode: 'full', entity: 'Customer' }, 'entity'],
+      ['POST', sync, { mode: 'full', entity: 'Bill' }, 'entity'],
+      ['POST', sync, { mode: 'incremental', entity: 'Customer' }, 'entity'],
       ['POST', sync, { mode: 'incremental', extra: true }, 'request'],
       ['PUT', `/connections/${a.connectionId}/schedule`, { intervalMs: 999 }, 'intervalMs'],
       ['GET', '/runs?status=finished', undefined, 'status'],

@@ -64,12 +64,15 @@ describe('sync API input', () => {
     });
   });
 
-  it('accepts one entity only for a reconciliation', () => {
+  it('accepts one entity for a reconciliation or a full resync, never for an incremental sync', () => {
     assert.deepEqual(readInput(syncRequestBody, { mode: 'reconciliation', entity: 'Invoice' }), {
       mode: 'reconciliation',
       entity: 'Invoice',
     });
-    refused(() => readInput(syncRequestBody, { mode: 'full', entity: 'Invoice' }), 'entity');
+    assert.deepEqual(readInput(syncRequestBody, { mode: 'full', entity: 'Invoice' }), {
+      mode: 'full',
+      entity: 'Invoice',
+    });
     refused(() => readInput(syncRequestBody, { mode: 'incremental', entity: 'Invoice' }), 'entity');
     refused(() => readInput(syncRequestBody, { mode: 'resync' }), 'mode');
     refused(() => readInput(syncRequestBody, null), 'request');

@@ -115,14 +115,13 @@ export const syncRequestBody = z
     entity: z.string().min(1).max(64).optional(),
   })
   .superRefine((b, ctx) => {
-    // CDC reads every entity of the company in one call, and a load is a new generation of the whole company:
-    // only a reconciliation can be asked for one entity (see the README's "Not yet").
-    if (b.entity !== undefined && b.mode !== 'reconciliation') {
+    // CDC reads every entity of the company in one call: an incremental sync cannot be asked for one entity.
+    if (b.entity !== undefined && b.mode === 'incremental') {
       ctx.addIssue({
         code: 'custom',
         path: ['entity'],
         message:
-          'only a reconciliation can be asked for one entity; incremental and full syncs cover the company',
+          'only a full resync or a reconciliation can be asked for one entity; an incremental sync covers the company',
       });
     }
   });

@@ -33,6 +33,22 @@ describe('decideChange', () => {
     );
   });
 
+  it("re-emits unchanged content as `r` on a snapshot's first read in its generation, never an older version", () => {
+    const snapshot = { ...nameList, snapshot: true };
+    const change = decideChange(held(customer()), customer(), { ...snapshot, reemit: true });
+    assert.equal((change as { op: string }).op, 'r');
+    assert.equal((change as { reason?: string }).reason, undefined);
+    assert.deepEqual(decideChange(held(customer()), customer(), snapshot), {
+      kind: 'unchanged',
+      why: 'same_content',
+    });
+    const newer = held(customer({ SyncToken: '4', MetaData: at('2026-03-01T11:00:00-08:00') }));
+    assert.deepEqual(decideChange(newer, customer(), { ...snapshot, reemit: true }), {
+      kind: 'unchanged',
+      why: 'older_version',
+    });
+  });
+
   it('publishes nothing for content the mirror already holds, whatever its key order', () => {
     const { DisplayName, ...rest } = customer();
     const change = decideChange(held(customer()), { ...rest, DisplayName }, nameList);

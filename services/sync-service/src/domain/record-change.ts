@@ -43,6 +43,11 @@ export interface ChangeContext {
   kind: EntityKind;
   /** Emitted by a load or reconciliation run: `r` instead of `c`/`u`. */
   snapshot: boolean;
+  /**
+   * A snapshot's first read of this record in its generation: the record is emitted (`r`) even when its
+   * content is unchanged, so the generation holds every record.
+   */
+  reemit?: boolean;
   /** The record id this one was merged into, when a webhook said so. */
   mergedInto?: string | undefined;
   /** Intuit's webhook said the transaction was voided. */
@@ -101,7 +106,8 @@ export function decideChange(
     return { kind: 'unchanged', why: 'older_version' };
   }
   const hash = contentHash(incoming);
-  if (prev && !prev.deleted && prev.contentHash === hash) return { kind: 'unchanged', why: 'same_content' };
+  if (prev && !prev.deleted && prev.contentHash === hash && ctx.reemit !== true)
+    return { kind: 'unchanged', why: 'same_content' };
 
   const active = ctx.kind === 'name_list' ? incoming.Active !== false : null;
   const voided = ctx.kind === 'transaction' && (ctx.voidNotified === true || looksVoided(incoming));

@@ -3,6 +3,7 @@ import { qboApiLogMigrations } from '@qbo/qbo-client';
 import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
 import { syncApiMigration } from './migration-api.js';
+import { syncResyncMigration } from './migration-resync.js';
 
 class SyncState extends Migration {
   override up(): void {
@@ -202,4 +203,5 @@ export const migrations: DatabaseOptions['migrations'] = [
   { name: 'sync-0002-errors', class: SyncErrors },
   { name: 'sync-0003-operations', class: SyncOperations },
   syncApiMigration,
+  syncResyncMigration,
 ];

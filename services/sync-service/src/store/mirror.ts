@@ -31,6 +31,7 @@ interface StateRow {
   voided: boolean;
   deleted: boolean;
   merged_away: boolean;
+  generation: number | null;
 }
 
 /** Allocates `n` consecutive sequence numbers of the org's change log; returns the first. */
@@ -44,16 +45,19 @@ export async function allocateSeq(em: Em, orgId: string, n: number): Promise<big
   return BigInt(rows[0]?.last_seq ?? '0') - BigInt(n) + 1n;
 }
 
+/** A mirror row's state, and the snapshot generation that last read it. */
+export type MirrorRowState = MirrorState & { generation: number | null };
+
 export async function mirrorStates(
   em: Em,
   target: Target,
   entity: string,
   ids: readonly string[],
-): Promise<Map<string, MirrorState>> {
+): Promise<Map<string, MirrorRowState>> {
   const rows = await query<StateRow>(
     em,
     `select entity_id, content_hash, sync_token, last_updated, active, voided, deleted_at is not null as deleted,
-       coalesce(delete_reason = 'merged', false) as merged_away
+       coalesce(delete_reason = 'merged', false) as merged_away, generation
      from mirror_record where org_id = $1 and realm_id = $2 and entity = $3 and entity_id = any($4::text[])`,
     [target.orgId, target.realmId, entity, ids],
   );
@@ -68,6 +72,7 @@ export async function mirrorStates(
         voided: r.voided,
         deleted: r.deleted,
         mergedAway: r.merged_away,
+        generation: r.generation,
       },
     ]),
   );
@@ -94,12 +99,17 @@ export async function applyRecords(em: Em, feed: FeedWriter, input: ApplyRecords
   const states = await mirrorStates(em, target, decl.name, ids);
   const changes: Effective[] = [];
   let unchanged = 0;
+  const generation = input.snapshot?.generation;
+  const firstRead = new Set(
+    ids.filter((id) => generation !== undefined && states.get(id)?.generation !== generation),
+  );
   for (const row of rows) {
     const id = String(row.Id);
     const hint = input.hints?.get(id);
     const change = decideChange(states.get(id), row, {
       kind: decl.kind,
       snapshot: input.snapshot !== undefined,
+      reemit: firstRead.delete(id),
       mergedInto: hint?.mergedInto,
       voidNotified: hint?.voided === true,
       mergeSurvivor: hint?.survivor === true,
@@ -109,15 +119,49 @@ export async function applyRecords(em: Em, feed: FeedWriter, input: ApplyRecords
       continue;
     }
     changes.push(change);
-    states.set(id, stateAfter(change, states.get(id)));
+    states.set(id, { ...stateAfter(change, states.get(id)), generation: generation ?? null });
   }
   await writeChanges(em, feed, { ...input, changes });
+  if (generation !== undefined) await markRead(em, target, decl.name, ids, generation);
   await closeReadRecords(em, target, decl.name, ids, input.runId);
   return {
     upserted: changes.filter((c) => c.kind === 'upsert').length,
     deleted: changes.filter((c) => c.kind === 'delete').length,
     unchanged,
   };
+}
+
+/** Marks records as read by a snapshot generation (whether or not they changed). */
+async function markRead(
+  em: Em,
+  target: Target,
+  entity: string,
+  ids: readonly string[],
+  generation: number,
+): Promise<void> {
+  await execute(
+    em,
+    `update mirror_record set generation = $5
+     where org_id = $1 and realm_id = $2 and entity = $3 and entity_id = any($4::text[])`,
+    [target.orgId, target.realmId, entity, ids, generation],
+  );
+}
+
+/** The live records of an entity that the snapshot generation has not read. */
+export async function unreadIds(
+  em: Em,
+  target: Target,
+  entity: string,
+  generation: number,
+): Promise<string[]> {
+  const rows = await query<{ entity_id: string }>(
+    em,
+    `select entity_id from mirror_record
+     where org_id = $1 and realm_id = $2 and entity = $3 and deleted_at is null
+       and generation is distinct from $4 order by entity_id`,
+    [target.orgId, target.realmId, entity, generation],
+  );
+  return rows.map((r) => r.entity_id);
 }
 
 export interface WriteChanges {

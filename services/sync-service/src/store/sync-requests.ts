@@ -7,19 +7,24 @@ export interface SyncRequest {
   orgId: string;
   connectionId: string;
   mode: SyncRequestMode;
-  /** Reconciliation only: the entities to reconcile (all the company's when absent). */
+  /** Reconciliation and full: the entities to reconcile or resync (all the company's when absent). */
   entities?: readonly string[] | undefined;
 }
 
 /**
  * Records a sync asked for (a `RequestSync` command or the API) on an active company: due now, as a `command`
- * run. `full` loads the company again as a new generation; `reconciliation` reconciles the named entities (or
+ * run. `full` loads the company again as a new generation, or only the named entities (a resync: the other
+ * entities and the CDC cursor are left as they are; a pending load of the whole company covers them already,
+ * a pending resync of other entities is widened to them); `reconciliation` reconciles the named entities (or
  * all); `incremental` is the next delta. Resolves with whether an active company of the org held the connection.
  */
 export async function requestSync(em: Em, r: SyncRequest): Promise<boolean> {
   const set =
     r.mode === 'full'
-      ? 'needs_load = true, load_run_id = null, load_until = null'
+      ? `load_entities = case when $3::text[] is null or (needs_load and load_entities is null) then null
+           when needs_load then array(select distinct unnest(load_entities || $3::text[]) order by 1)
+           else $3::text[] end,
+         needs_load = true, load_run_id = null, load_until = null`
       : r.mode === 'reconciliation'
         ? `reconcile_at = now(), reconcile_entities = coalesce($3::text[], '{}')`
         : 'updated_at = now()';
@@ -27,7 +32,7 @@ export async function requestSync(em: Em, r: SyncRequest): Promise<boolean> {
     em,
     `update sync_target set ${set}, wanted_at = now(), wanted_reason = 'command'
      where org_id = $1 and connection_id = $2::uuid and status = 'active'`,
-    r.mode === 'reconciliation' ? [r.orgId, r.connectionId, r.entities ?? null] : [r.orgId, r.connectionId],
+    r.mode === 'incremental' ? [r.orgId, r.connectionId] : [r.orgId, r.connectionId, r.entities ?? null],
   );
   return changed > 0;
 }

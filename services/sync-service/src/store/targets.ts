@@ -11,6 +11,8 @@ export interface SyncTarget extends Target {
   needsLoad: boolean;
   loadRunId: string | null;
   loadUntil: number | null;
+  /** The entities a pending load resyncs; null: the whole company. */
+  loadEntities: string[] | null;
   generation: number;
   cdcSince: number | null;
   reconcileEntities: string[];
@@ -36,6 +38,7 @@ interface TargetRow {
   needs_load: boolean;
   load_run_id: string | null;
   load_until: Date | null;
+  load_entities: string[] | null;
   generation: number;
   cdc_since: Date | null;
   reconcile_entities: string[];
@@ -54,7 +57,7 @@ const finiteOr = (t: number) => (Number.isFinite(t) ? t : Number.POSITIVE_INFINI
 const ms = (d: Date | null): number | null => (d === null ? null : new Date(d).getTime());
 
 const COLUMNS = `org_id, realm_id, connection_id::text, status, entities, needs_load, load_run_id::text, load_until,
-  generation, cdc_since, reconcile_entities, coalesce(reconcile_at <= now(), false) as reconcile_due,
+  load_entities, generation, cdc_since, reconcile_entities, coalesce(reconcile_at <= now(), false) as reconcile_due,
   (extract(epoch from now() - cdc_since_local) * 1000)::float8 as cdc_age_ms, attempts,
   case when wanted_at <= now() then coalesce(wanted_reason, 'schedule') else 'schedule' end as trigger,
   interval_ms::text, schedule_at, schedule_at <= now() as schedule_due`;
@@ -69,6 +72,7 @@ function fromRow(r: TargetRow): SyncTarget {
     needsLoad: r.needs_load,
     loadRunId: r.load_run_id,
     loadUntil: ms(r.load_until),
+    loadEntities: r.load_entities,
     generation: r.generation,
     cdcSince: ms(r.cdc_since),
     reconcileEntities: r.reconcile_entities,

@@ -1,12 +1,13 @@
 import { execute, query } from '@qbo/service-kit';
 import { floorToSecond, instantOf } from '../domain/qbo-time.js';
 import { loadCheckpoints, saveLoadCheckpoint, startLoadCheckpoints } from '../store/checkpoints.js';
-import { allocateSeq, applyRecords, type PageCounts } from '../store/mirror.js';
+import { allocateSeq, applyRecords, type PageCounts, unreadIds, writeChanges } from '../store/mirror.js';
 import { setEstimate } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
 import { recordPoisoned } from '../store/sync-errors.js';
 import { MissingTimeError } from './cdc-delta.js';
 import { readWindow } from './query-window.js';
+import { stillThere } from './reconcile.js';
 import type { SyncSession } from './session.js';
 
 export interface LoadOptions {
@@ -21,14 +22,62 @@ export interface LoadState {
   generation: number;
   /** Fixed when the load began: it reads records last updated before this, the first delta reads from it. */
   until: number | null;
+  /** A resync of these entities alone (the session's), or null for a load of the whole company. */
+  resync: readonly string[] | null;
 }
 
-/** Completes a load: its snapshot's closing entry, and the first delta's cursor where the load stopped. */
+const snapshotMode = (state: LoadState) => (state.resync === null ? 'initial' : 'resync');
+
+/**
+ * Completes a load: the records of its entities the mirror holds but its generation did not read are asked for
+ * by Id (a record updated after the load's end is still there, and is emitted in the generation), and those
+ * Intuit no longer returns are deleted; then its snapshot's closing entry, and for a load of the whole company
+ * the first delta's cursor where the load stopped. A resync leaves the CDC cursor as it was: the next delta
+ * reads every change since, of the resynced entities too.
+ */
 export async function completeLoad(
   s: SyncSession,
   state: LoadState,
   reconcileIntervalMs: number,
-): Promise<void> {
+): Promise<PageCounts> {
+  const snapshot = { runId: state.snapshotRunId, generation: state.generation };
+  const totals: PageCounts = { upserted: 0, deleted: 0, unchanged: 0 };
+  for (const decl of s.decls) {
+    const unread = await s.write((em) => unreadIds(em, s.target, decl.name, state.generation));
+    if (unread.length === 0) continue;
+    const there = await stillThere(s, decl, unread);
+    // A record Intuit cannot return is still there: it is kept, and its error row names it.
+    const kept = new Set([...there.rows.map((r) => String(r.Id)), ...there.poisoned.map((p) => p.entityId)]);
+    const gone = unread.filter((id) => !kept.has(id));
+    await s.write(async (em) => {
+      await recordPoisoned(
+        em,
+        s.target,
+        s.runId,
+        there.poisoned.map((p) => ({ entity: decl.name, ...p })),
+      );
+      const c = await applyRecords(em, s.feed, {
+        target: s.target,
+        decl,
+        rows: there.rows,
+        origin: 'query',
+        runId: s.runId,
+        snapshot,
+      });
+      await writeChanges(em, s.feed, {
+        target: s.target,
+        decl,
+        origin: 'reconcile',
+        runId: s.runId,
+        snapshot,
+        changes: gone.map((id) => ({ kind: 'delete', reason: 'reconcile', entityId: id, lastUpdated: null })),
+      });
+      await s.progress(em, { ...c, deleted: gone.length, pages: 0, entity: decl.name });
+      totals.upserted += c.upserted;
+      totals.deleted += gone.length;
+      totals.unchanged += c.unchanged;
+    });
+  }
   await s.write(async (em) => {
     const counts = await mirrorCounts(em, s);
     await s.feed.write(em, [
@@ -36,21 +85,32 @@ export async function completeLoad(
         kind: 'snapshot_completed',
         seq: await allocateSeq(em, s.target.orgId, 1),
         target: s.target,
-        snapshot: { runId: state.snapshotRunId, generation: state.generation },
-        mode: 'initial',
+        snapshot,
+        mode: snapshotMode(state),
         entities: s.decls.map((d) => d.name),
         counts,
       },
     ]);
+    if (state.resync !== null) {
+      await execute(
+        em,
+        `update sync_target set needs_load = false, load_run_id = null, load_entities = null,
+           wanted_at = now(), wanted_reason = 'command'
+         where org_id = $1 and realm_id = $2`,
+        [s.target.orgId, s.target.realmId],
+      );
+      return;
+    }
     await execute(
       em,
-      `update sync_target set needs_load = false, load_run_id = null,
+      `update sync_target set needs_load = false, load_run_id = null, load_entities = null,
          cdc_since = load_until, cdc_since_local = load_until_local,
          reconcile_at = now() + make_interval(secs => $3), wanted_at = now(), wanted_reason = 'connection'
        where org_id = $1 and realm_id = $2`,
       [s.target.orgId, s.target.realmId, reconcileIntervalMs / 1000],
     );
   });
+  return totals;
 }
 
 /**
@@ -100,7 +160,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
           seq: await allocateSeq(em, s.target.orgId, 1),
           target: s.target,
           snapshot,
-          mode: 'initial',
+          mode: snapshotMode(state),
           entities: s.decls.map((d) => d.name),
         },
       ]);

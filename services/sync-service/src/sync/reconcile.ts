@@ -128,7 +128,8 @@ async function listWindow(
  * The records of `ids` Intuit still has (inactive ones included), in as few queries as the page allows; an Id
  * list Intuit fails because it holds a record it cannot return is split down to that Id (poison.ts).
  */
-async function stillThere(s: SyncSession, decl: EntityDecl, ids: readonly string[]) {
+/** The records of `ids` Intuit still returns by Id, and those it could not return (poisoned). */
+export async function stillThere(s: SyncSession, decl: EntityDecl, ids: readonly string[]) {
   const read = async (chunk: readonly string[]) => {
     const page = await s.query({
       entity: decl.name,

@@ -261,10 +261,13 @@ export function createRunner(deps: RunnerDeps): Runner {
         }
       }
       if (target.needsLoad) {
+        // A resync of some entities reads only those the company still syncs.
+        const resync = target.loadEntities?.filter((e) => target.entities.includes(e)) ?? null;
         const state = {
           snapshotRunId: target.loadRunId ?? randomUUID(),
           generation: target.generation + (target.loadRunId ? 0 : 1),
           until: target.loadUntil,
+          resync: resync !== null && resync.length > 0 ? resync : null,
         };
         if (!target.loadRunId) {
           await orm.em
@@ -277,10 +280,16 @@ export function createRunner(deps: RunnerDeps): Runner {
               ),
             );
         }
-        await oneRun({ ...target, generation: state.generation }, lease, signal, 'initial', async (s) => {
+        const entities = state.resync ?? target.entities;
+        const loadTarget = { ...target, entities: [...entities], generation: state.generation };
+        await oneRun(loadTarget, lease, signal, 'initial', async (s) => {
           const counts = await runLoad(s, state, options);
-          await completeLoad(s, state, options.reconcileIntervalMs);
-          return counts;
+          const end = await completeLoad(s, state, options.reconcileIntervalMs);
+          return {
+            upserted: counts.upserted + end.upserted,
+            deleted: counts.deleted + end.deleted,
+            unchanged: counts.unchanged + end.unchanged,
+          };
         });
         return;
       }

@@ -45,11 +45,12 @@ export interface SyncStack {
   startReplica(env?: Record<string, string>): Promise<ServiceProcess>;
   /** Connects a realm for an org as auth-service would; resolves with the connection id. */
   connect(realmId: string, orgId: string): Promise<string>;
-  /** Publishes a `RequestSync` command, as any platform service may. */
+  /** Publishes a `RequestSync` command, as any platform service may (for some entities when named). */
   requestSync(
     orgId: string,
     connectionId: string,
     mode: 'incremental' | 'full' | 'reconciliation',
+    entities?: readonly string[],
   ): Promise<void>;
   /** Publishes a `RetrySyncError` command for one error row; resolves with the command's id. */
   retryError(orgId: string, connectionId: string, errorId: string): Promise<string>;
@@ -181,8 +182,13 @@ export async function startSyncStack(
       );
       return connectionId;
     },
-    async requestSync(orgId, connectionId, mode) {
-      await producer.publish(commands(RequestSync, { orgId, data: { connectionId, mode, reason: 'test' } }));
+    async requestSync(orgId, connectionId, mode, entities) {
+      await producer.publish(
+        commands(RequestSync, {
+          orgId,
+          data: { connectionId, mode, reason: 'test', ...(entities ? { entities: [...entities] } : {}) },
+        }),
+      );
     },
     async retryError(orgId, connectionId, errorId) {
       const command = commands(RetrySyncError, { orgId, data: { connectionId, errorId, reason: 'test' } });
