@@ -1,28 +1,11 @@
 import { query } from '@qbo/service-kit';
+import type { RunFacts } from '../domain/run-view.js';
 import type { Em } from './sql.js';
 
 /** Whose rows a read may see: one org's, or every org's (`null`, an operator). */
 export type OrgScope = string | null;
 
-export interface RunRecord {
-  run_id: string;
-  org_id: string;
-  realm_id: string;
-  connection_id: string;
-  trigger: string;
-  mode: string;
-  entities: string[];
-  status: string;
-  generation: number | null;
-  pages: number;
-  upserted: number;
-  deleted: number;
-  unchanged: number;
-  api_calls: number;
-  estimate_total: number | null;
-  error: { category?: unknown; code?: unknown } | null;
-  started_at: Date;
-  finished_at: Date | null;
+export interface RunRecord extends RunFacts {
   /** `started_at` as Postgres prints it (microseconds and offset), for an exact cursor. */
   started_key: string;
 }
