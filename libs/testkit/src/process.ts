@@ -61,7 +61,9 @@ export async function startProcess({
     // A service that ends on its own under a test is the likeliest cause of whatever fails next (a refused
     // connection, a timeout): its last words go to the test's output, where a CI log keeps them.
     if (!stopping) {
-      process.stderr.write(`${entry} exited on its own (${code ?? signal}); its last output:\n${text.slice(-8_000)}\n`);
+      process.stderr.write(
+        `${entry} exited on its own (${code ?? signal}); its last output:\n${text.slice(-8_000)}\n`,
+      );
     }
     return (code ?? signal) as number | string;
   });
