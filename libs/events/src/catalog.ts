@@ -3,9 +3,12 @@ import type { EventDefinition, EventOf } from './define-event.js';
 import { envelopeSchema } from './envelope.js';
 import {
   DeleteRecord,
+  PauseSync,
   RequestSync,
+  ResumeSync,
   RetryRunErrors,
   RetrySyncError,
+  SetSyncInterval,
   UpsertRecord,
 } from './events/commands.js';
 import {
@@ -29,6 +32,10 @@ import {
   SyncCompleted,
   SyncErrorRetried,
   SyncFailed,
+  SyncIntervalChanged,
+  SyncPaused,
+  SyncRequested,
+  SyncResumed,
   SyncStarted,
 } from './events/sync-runs.js';
 import {
@@ -77,6 +84,13 @@ export const definitions = [
   SyncErrorRetried,
   RunErrorsRetried,
   ConnectionSyncFailing,
+  PauseSync,
+  ResumeSync,
+  SetSyncInterval,
+  SyncRequested,
+  SyncPaused,
+  SyncResumed,
+  SyncIntervalChanged,
 ] as const;
 
 export type CatalogDefinition = (typeof definitions)[number];
