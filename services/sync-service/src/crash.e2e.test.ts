@@ -112,6 +112,23 @@ describe(`sync-service killed with SIGKILL at random points (CHAOS_SEED=${seed})
       await stack.waitForRun(o.realmId, { mode: 'initial', status: 'completed' }, 120_000);
     }
     for (const o of orgs) await assertConsistent(o.orgId, o.realmId, `org ${o.orgId}`);
+
+    // Every run a killed replica left marked running was closed by the org's next run, and said so on the feed.
+    const stale = await stack.db.query(
+      `select r.run_id from sync.sync_run r where r.status = 'running' and exists
+         (select 1 from sync.sync_run later where later.org_id = r.org_id and later.started_at > r.started_at)`,
+    );
+    assert.deepEqual(stale, [], 'no run stays running once a later run of its org started');
+    const interrupted = await stack.db.query<{ run_id: string }>(
+      `select run_id::text from sync.sync_run where error->>'code' = 'run_interrupted' order by run_id`,
+    );
+    assert.ok(interrupted.length >= duringLoads, `${interrupted.length} interrupted runs closed`);
+    const failedEvents = await stack.db.query<{ run_id: string }>(
+      `select distinct payload::jsonb->'data'->>'syncRunId' as run_id from sync.outbox
+       where type = 'SyncFailed' and payload::jsonb->'data'->'error'->>'code' = 'run_interrupted'
+       order by 1`,
+    );
+    assert.deepEqual(failedEvents, interrupted, 'one SyncFailed per interrupted run');
   });
 
   it("resumes interrupted deltas: every changed record's new version on the log", {

@@ -117,6 +117,12 @@ export const FAILURES: Readonly<Record<string, KnownFailure>> = {
     retryable: true,
     remediation: 'The replica stopped during the run; it resumes from its last committed page.',
   },
+  run_interrupted: {
+    category: 'internal',
+    retryable: true,
+    remediation:
+      'The replica running this sync stopped without finishing it (killed or lost); the next run resumed from its last committed page: nothing to do.',
+  },
   tie_group_unstable: {
     category: 'server',
     retryable: true,

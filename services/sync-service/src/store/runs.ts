@@ -94,3 +94,48 @@ export async function finishRun(
     startedAt: new Date(r.started_at),
   };
 }
+
+export interface AbandonedRun {
+  runId: string;
+  realmId: string;
+  connectionId: string;
+  mode: RunMode;
+  startedAt: Date;
+  upserted: number;
+  deleted: number;
+  unchanged: number;
+}
+
+/**
+ * Ends the runs of an org still marked running when a new one starts under the org's lease: runs of one org
+ * never overlap, so such a run belonged to a replica that died (kill -9, a lost node) before it could say so.
+ * Its row is failed with `failure`, so the API and the console never show a run that will not move again.
+ */
+export async function closeAbandonedRuns(em: Em, orgId: string, failure: unknown): Promise<AbandonedRun[]> {
+  const rows = await query<{
+    run_id: string;
+    realm_id: string;
+    connection_id: string;
+    mode: RunMode;
+    started_at: Date;
+    upserted: number;
+    deleted: number;
+    unchanged: number;
+  }>(
+    em,
+    `update sync_run set status = 'failed', error = $2::jsonb, finished_at = now()
+     where org_id = $1 and status = 'running'
+     returning run_id::text, realm_id, connection_id::text, mode, started_at, upserted, deleted, unchanged`,
+    [orgId, JSON.stringify(failure)],
+  );
+  return rows.map((r) => ({
+    runId: r.run_id,
+    realmId: r.realm_id,
+    connectionId: r.connection_id,
+    mode: r.mode,
+    startedAt: new Date(r.started_at),
+    upserted: r.upserted,
+    deleted: r.deleted,
+    unchanged: r.unchanged,
+  }));
+}

@@ -10,12 +10,26 @@ import {
 import type { QboClient } from '@qbo/qbo-client';
 import { execute, type Logger, type MikroORM, query } from '@qbo/service-kit';
 import { declsFor } from '../domain/entities.js';
-import { callIdOf, type FailureSummary, retryPlan, summarise } from '../domain/failure.js';
+import {
+  callIdOf,
+  type FailureSummary,
+  recordFailure as knownFailure,
+  retryPlan,
+  summarise,
+} from '../domain/failure.js';
 import { createSyncMetrics, type SyncMetrics } from '../metrics.js';
 import type { FeedWriter } from '../store/feed.js';
 import { type Lease, renewLease } from '../store/lease.js';
 import type { PageCounts } from '../store/mirror.js';
-import { finishRun, insertRun, type RunMode, type RunTrigger, setMode } from '../store/runs.js';
+import {
+  closeAbandonedRuns,
+  finishRun,
+  insertRun,
+  type RunMode,
+  type RunTrigger,
+  setMode,
+} from '../store/runs.js';
+import type { Em } from '../store/sql.js';
 import { closeRunErrors, recordRunError, runErrorCount } from '../store/sync-errors.js';
 import {
   readTarget,
@@ -62,6 +76,8 @@ export interface Runner {
   run(target: SyncTarget, lease: Lease, signal: AbortSignal): Promise<void>;
 }
 
+/** The code of a run whose replica died before it ended (`domain/failure.ts`). */
+const INTERRUPTED = 'run_interrupted';
 const TRIGGERS: readonly RunTrigger[] = ['connection', 'schedule', 'webhook', 'command', 'resume'];
 
 export function createRunner(deps: RunnerDeps): Runner {
@@ -100,6 +116,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     let startedAt = new Date();
     try {
       startedAt = await session.write(async (em) => {
+        await failAbandonedRuns(em, target);
         const started = await insertRun(em, {
           runId,
           orgId: target.orgId,
@@ -162,6 +179,35 @@ export function createRunner(deps: RunnerDeps): Runner {
       await recordRunFailure(target, lease, session, base, startedAt, failure, plan, err);
       metrics.run(mode, 'failed', Date.now() - startedAt.getTime());
       return false;
+    }
+  }
+
+  /**
+   * Closes, with a `SyncFailed` each, the runs of the org that a dead replica left marked running, so the feed
+   * and the run rows end every run they started. Runs in the new run's transaction, under the org's lease.
+   */
+  async function failAbandonedRuns(em: Em, target: SyncTarget): Promise<void> {
+    const failure: FailureSummary = { code: INTERRUPTED, ...knownFailure(INTERRUPTED) };
+    for (const run of await closeAbandonedRuns(em, target.orgId, failure)) {
+      log.warn({ runId: run.runId, orgId: target.orgId, mode: run.mode }, 'sync run interrupted; closed');
+      await deps.outbox.add(
+        em,
+        deps.events(SyncFailed, {
+          orgId: target.orgId,
+          realmId: run.realmId,
+          data: {
+            syncRunId: run.runId,
+            connectionId: run.connectionId,
+            mode: run.mode,
+            startedAt: run.startedAt.toISOString(),
+            failedAt: new Date().toISOString(),
+            error: failure,
+            attempts: target.attempts + 1,
+            willRetry: true,
+            counts: { upserted: run.upserted, deleted: run.deleted, unchanged: run.unchanged },
+          },
+        }),
+      );
     }
   }
 
