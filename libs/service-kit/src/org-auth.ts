@@ -1,6 +1,13 @@
 import { createPublicKey } from 'node:crypto';
 import { UNKNOWN_ORG } from '@qbo/events';
-import { createRemoteJWKSet, importSPKI, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import {
+  createRemoteJWKSet,
+  importSPKI,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { z } from 'zod';
 import { env } from './config.js';
 import { AppError, hasCode } from './errors.js';
@@ -172,3 +179,34 @@ export const unauthenticated = (): AppError =>
     status: 401,
     authenticate: 'Bearer',
   });
+
+export interface OrgTokenSettings {
+  /** The shared HS256 secret (`AUTH_JWT_SECRET`). */
+  secret: string;
+  issuer: string;
+  audience: string;
+}
+
+/**
+ * A platform credential for an org in the shape this module's verifier accepts (HS256, `org_id`, optionally the
+ * operator role): what the platform's own front end issues, and what tests and local tools sign with their
+ * configured secret. Five minutes unless `expiresIn` says otherwise.
+ */
+export function signOrgToken(
+  settings: OrgTokenSettings,
+  orgId: string,
+  o: { operator?: boolean; expiresIn?: string; claims?: Record<string, unknown> } = {},
+): Promise<string> {
+  return new SignJWT({
+    org_id: orgId,
+    ...(o.operator ? { [OPERATOR_ROLE.claim]: OPERATOR_ROLE.value } : {}),
+    ...o.claims,
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setSubject(`user-of-${orgId}`)
+    .setIssuedAt()
+    .setExpirationTime(o.expiresIn ?? '5m')
+    .sign(new TextEncoder().encode(settings.secret));
+}

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { signOrgToken } from '@qbo/service-kit/org-auth';
 import { type ServiceProcess, startProcess } from '@qbo/testkit';
-import { SignJWT } from 'jose';
 
 export const JWT_SECRET = 'platform-signing-secret-for-tests-0123456789';
 export const JWT_ISSUER = 'https://platform.test';
@@ -79,14 +79,12 @@ export function orgToken(
   orgId: string,
   o: { secret?: string; expiresIn?: string; audience?: string; claims?: Record<string, unknown> } = {},
 ): Promise<string> {
-  return new SignJWT({ org_id: orgId, ...o.claims })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuer(JWT_ISSUER)
-    .setAudience(o.audience ?? JWT_AUDIENCE)
-    .setSubject(`user-of-${orgId}`)
-    .setIssuedAt()
-    .setExpirationTime(o.expiresIn ?? '5m')
-    .sign(new TextEncoder().encode(o.secret ?? JWT_SECRET));
+  const { secret, audience, ...rest } = o;
+  return signOrgToken(
+    { secret: secret ?? JWT_SECRET, issuer: JWT_ISSUER, audience: audience ?? JWT_AUDIENCE },
+    orgId,
+    rest,
+  );
 }
 
 export interface Recorded {

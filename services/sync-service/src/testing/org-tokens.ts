@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { signOrgToken } from '@qbo/service-kit/org-auth';
 
 /** The org credential settings the tests' sync-service replicas take, as auth-service's tests do. */
 export const ORG_JWT = {
@@ -15,11 +15,6 @@ export const ORG_JWT_ENV = {
 
 /** A platform-signed org credential; `operator` adds the operator role, `secret` signs with another key. */
 export function orgToken(orgId: string, o: { operator?: boolean; secret?: string; expiresIn?: string } = {}) {
-  return new SignJWT({ org_id: orgId, ...(o.operator ? { role: 'operator' } : {}) })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuer(ORG_JWT.issuer)
-    .setAudience(ORG_JWT.audience)
-    .setSubject(`user-of-${orgId}`)
-    .setExpirationTime(o.expiresIn ?? '5m')
-    .sign(new TextEncoder().encode(o.secret ?? ORG_JWT.secret));
+  const { secret, ...rest } = o;
+  return signOrgToken({ ...ORG_JWT, secret: secret ?? ORG_JWT.secret }, orgId, rest);
 }
