@@ -4,6 +4,7 @@ import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
 import { syncApiMigration } from './migration-api.js';
 import { syncResyncMigration } from './migration-resync.js';
+import { syncTraceMigration } from './migration-trace.js';
 
 class SyncState extends Migration {
   override up(): void {
@@ -204,4 +205,5 @@ export const migrations: DatabaseOptions['migrations'] = [
   { name: 'sync-0003-operations', class: SyncOperations },
   syncApiMigration,
   syncResyncMigration,
+  syncTraceMigration,
 ];
