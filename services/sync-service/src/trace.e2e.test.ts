@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type ExportedSpan, type OtlpSink, spanFindings, startOtlpSink, waitFor } from '@qbo/testkit';
+import { type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
+import { newOrg, type SyncStack, startSyncStack, topics } from './testing/sync-stack.js';
+import { type RunningWebhookIngest, startWebhookIngest } from './testing/webhook-ingest.js';
+
+const SERVER = 2;
+const CLIENT = 3;
+const CONSUMER = 5;
+
+let sink: OtlpSink;
+let sim: SimulatorUnderTest;
+let stack: SyncStack;
+let ingest: RunningWebhookIngest;
+let realmId: string;
+let orgId: string;
+
+before(async () => {
+  sink = await startOtlpSink();
+  const otel = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.tracesUrl, OTEL_BSP_SCHEDULE_DELAY: '100' };
+  sim = await startSimulator(['--seed', '29', '--companies', '1', '--records', '60']);
+  stack = await startSyncStack(sim);
+  await stack.startReplica(otel);
+  ingest = await startWebhookIngest(stack.bus.prefix, otel);
+  await sim.addWebhookTarget({ url: ingest.url, format: 'cloudevents', verifierToken: ingest.verifierToken });
+  realmId = sim.realmIds[0] as string;
+  orgId = newOrg();
+  await stack.connect(realmId, orgId);
+  await ingest.linked(realmId);
+  await stack.waitForRun(realmId, { mode: 'initial', status: 'completed' });
+  // The delta the load asks for when it ends: the webhook's run below is the next one.
+  await stack.waitForRun(realmId, { mode: 'cdc', status: 'completed' });
+});
+
+after(async () => {
+  await ingest?.stop();
+  await stack?.stop();
+  await sim?.stop();
+  await sink?.close();
+});
+
+const traceOf = (traceparent: unknown) => String(traceparent).split('-')[1];
+
+describe('tracing a change from Intuit’s webhook to the record event', () => {
+  it('carries one trace id from the webhook request through Kafka, the run and its Intuit call to the qbo_api_log row and the record event', async () => {
+    const since = new Date();
+    await sim.change(realmId, { op: 'update', entity: 'Customer', id: '1', data: { Notes: 'traced' } });
+    await sim.flushWebhooks();
+
+    let run: { run_id: string } | undefined;
+    await waitFor(
+      async () => {
+        [run] = await stack.db.query<{ run_id: string }>(
+          `select run_id::text from sync.sync_run where realm_id = $1 and trigger = 'webhook'
+             and status = 'completed' and started_at > $2`,
+          [realmId, since],
+        );
+        return run !== undefined;
+      },
+      { timeoutMs: 60_000, what: 'the run the webhook asked for' },
+    );
+    const runId = (run as { run_id: string }).run_id;
+
+    // The trace the webhook started: webhook-ingest's request span is its root.
+    const find = (what: string, match: (s: ExportedSpan) => boolean) =>
+      waitFor(() => sink.spans().find(match), { timeoutMs: 30_000, what });
+    const runSpan = await find(
+      'the run span',
+      (s) =>
+        s.service === 'sync-service' && s.name === 'sync run' && s.attributes['qbo.sync.run_id'] === runId,
+    );
+    const traceId = runSpan.traceId;
+    assert.match(traceId, /^[0-9a-f]{32}$/);
+    const inTrace = (s: ExportedSpan) => s.traceId === traceId;
+
+    const request = await find(
+      'the webhook request span',
+      (s) => inTrace(s) && s.service === 'webhook-ingest' && s.kind === SERVER,
+    );
+    assert.equal(request.parentSpanId, undefined, 'the trace starts at the webhook request');
+    assert.equal(request.attributes['http.route'], '/webhooks/quickbooks');
+
+    const consumed = await find(
+      'the Kafka consume span in sync-service',
+      (s) =>
+        inTrace(s) &&
+        s.service === 'sync-service' &&
+        s.kind === CONSUMER &&
+        s.name === 'process EntityChangeNotified',
+    );
+    const claim = await find('the claim span', (s) => inTrace(s) && s.name === 'sync claim');
+    assert.equal(claim.parentSpanId, consumed.spanId, 'the claim continues the notification it serves');
+    assert.equal(claim.attributes['qbo.sync.trigger'], 'webhook');
+    assert.equal(runSpan.parentSpanId, claim.spanId);
+
+    const call = await find(
+      'the Intuit call span',
+      (s) => s.kind === CLIENT && s.name.startsWith('QBO ') && s.attributes['qbo.correlation_id'] === runId,
+    );
+    assert.equal(call.traceId, traceId);
+    assert.equal(call.parentSpanId, runSpan.spanId);
+    const http = await find(
+      'the Intuit HTTP request span',
+      (s) => s.kind === CLIENT && s.parentSpanId === call.spanId,
+    );
+    assert.equal(http.traceId, traceId);
+
+    // The API log, read from its table: every attempt of the run's calls names the trace and its call span.
+    const logged = await stack.db.query<{ trace_id: string; span_id: string }>(
+      'select trace_id, span_id from sync.qbo_api_log where correlation_id = $1',
+      [runId],
+    );
+    assert.ok(logged.length > 0, 'the run called Intuit');
+    assert.deepEqual([...new Set(logged.map((r) => r.trace_id))], [traceId]);
+    assert.ok(logged.some((r) => r.span_id === call.spanId));
+
+    // The record event, read from Kafka: its CloudEvents traceparent continues the same trace.
+    await stack.drained();
+    const events = (await stack.readAll(topics.records))
+      .map((m) => m.value)
+      .filter(
+        (v) =>
+          v?.type === 'RecordUpserted' &&
+          (v.data as { entityId?: string; source?: { runId?: string } }).source?.runId === runId,
+      );
+    assert.equal(events.length, 1, 'the changed customer was published once by the run');
+    const [event] = events;
+    assert.equal((event?.data as { entityId?: string } | undefined)?.entityId, '1');
+    assert.equal(traceOf(event?.traceparent), traceId);
+
+    // Nothing secret went along: the verifier token, the service credential, the grant's tokens.
+    const secrets = Object.fromEntries(
+      [ingest.verifierToken, ...stack.secrets].map((v, i) => [`secret ${i}`, v]),
+    );
+    assert.deepEqual(spanFindings(sink.spans(), secrets), []);
+  });
+});
