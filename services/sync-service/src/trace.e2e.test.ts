@@ -21,7 +21,8 @@ before(async () => {
   const otel = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.tracesUrl, OTEL_BSP_SCHEDULE_DELAY: '100' };
   sim = await startSimulator(['--seed', '29', '--companies', '1', '--records', '60']);
   stack = await startSyncStack(sim);
-  await stack.startReplica(otel);
+  // A debounce long enough that two deliveries in a row always fall within it.
+  await stack.startReplica({ ...otel, SYNC_WEBHOOK_DEBOUNCE_MS: '3000' });
   ingest = await startWebhookIngest(stack.bus.prefix, otel);
   await sim.addWebhookTarget({ url: ingest.url, format: 'cloudevents', verifierToken: ingest.verifierToken });
   realmId = sim.realmIds[0] as string;
@@ -42,34 +43,53 @@ after(async () => {
 
 const traceOf = (traceparent: unknown) => String(traceparent).split('-')[1];
 
+/** The completed run the webhooks delivered after `since` asked for. */
+async function webhookRun(since: Date): Promise<string> {
+  let run: { run_id: string } | undefined;
+  await waitFor(
+    async () => {
+      [run] = await stack.db.query<{ run_id: string }>(
+        `select run_id::text from sync.sync_run where realm_id = $1 and trigger = 'webhook'
+           and status = 'completed' and started_at > $2`,
+        [realmId, since],
+      );
+      return run !== undefined;
+    },
+    { timeoutMs: 60_000, what: 'the run the webhook asked for' },
+  );
+  return (run as { run_id: string }).run_id;
+}
+
+const find = (what: string, match: (s: ExportedSpan) => boolean) =>
+  waitFor(() => sink.spans().find(match), { timeoutMs: 30_000, what });
+
+const runSpanOf = (runId: string) =>
+  find(
+    'the run span',
+    (s) => s.service === 'sync-service' && s.name === 'sync run' && s.attributes['qbo.sync.run_id'] === runId,
+  );
+
+/** The record events a run published, read from the topic. */
+async function recordEventsOf(runId: string) {
+  await stack.drained();
+  return (await stack.readAll(topics.records))
+    .map((m) => m.value)
+    .filter(
+      (v) =>
+        v?.type === 'RecordUpserted' &&
+        (v.data as { entityId?: string; source?: { runId?: string } }).source?.runId === runId,
+    );
+}
+
 describe('tracing a change from Intuit’s webhook to the record event', () => {
   it('carries one trace id from the webhook request through Kafka, the run and its Intuit call to the qbo_api_log row and the record event', async () => {
     const since = new Date();
     await sim.change(realmId, { op: 'update', entity: 'Customer', id: '1', data: { Notes: 'traced' } });
     await sim.flushWebhooks();
-
-    let run: { run_id: string } | undefined;
-    await waitFor(
-      async () => {
-        [run] = await stack.db.query<{ run_id: string }>(
-          `select run_id::text from sync.sync_run where realm_id = $1 and trigger = 'webhook'
-             and status = 'completed' and started_at > $2`,
-          [realmId, since],
-        );
-        return run !== undefined;
-      },
-      { timeoutMs: 60_000, what: 'the run the webhook asked for' },
-    );
-    const runId = (run as { run_id: string }).run_id;
+    const runId = await webhookRun(since);
 
     // The trace the webhook started: webhook-ingest's request span is its root.
-    const find = (what: string, match: (s: ExportedSpan) => boolean) =>
-      waitFor(() => sink.spans().find(match), { timeoutMs: 30_000, what });
-    const runSpan = await find(
-      'the run span',
-      (s) =>
-        s.service === 'sync-service' && s.name === 'sync run' && s.attributes['qbo.sync.run_id'] === runId,
-    );
+    const runSpan = await runSpanOf(runId);
     const traceId = runSpan.traceId;
     assert.match(traceId, /^[0-9a-f]{32}$/);
     const inTrace = (s: ExportedSpan) => s.traceId === traceId;
@@ -116,14 +136,7 @@ describe('tracing a change from Intuit’s webhook to the record event', () => {
     assert.ok(logged.some((r) => r.span_id === call.spanId));
 
     // The record event, read from Kafka: its CloudEvents traceparent continues the same trace.
-    await stack.drained();
-    const events = (await stack.readAll(topics.records))
-      .map((m) => m.value)
-      .filter(
-        (v) =>
-          v?.type === 'RecordUpserted' &&
-          (v.data as { entityId?: string; source?: { runId?: string } }).source?.runId === runId,
-      );
+    const events = await recordEventsOf(runId);
     assert.equal(events.length, 1, 'the changed customer was published once by the run');
     const [event] = events;
     assert.equal((event?.data as { entityId?: string } | undefined)?.entityId, '1');
@@ -134,5 +147,43 @@ describe('tracing a change from Intuit’s webhook to the record event', () => {
       [ingest.verifierToken, ...stack.secrets].map((v, i) => [`secret ${i}`, v]),
     );
     assert.deepEqual(spanFindings(sink.spans(), secrets), []);
+  });
+
+  it('continues the first of a debounced burst of webhooks and links the others', async () => {
+    const since = new Date();
+    // Two deliveries, so two webhook traces, within one debounce window: one run serves both.
+    await sim.change(realmId, { op: 'update', entity: 'Customer', id: '2', data: { Notes: 'first' } });
+    await sim.flushWebhooks();
+    await sim.change(realmId, { op: 'update', entity: 'Customer', id: '3', data: { Notes: 'second' } });
+    await sim.flushWebhooks();
+    const runId = await webhookRun(since);
+
+    const runSpan = await runSpanOf(runId);
+    const claim = await find('the claim span', (s) => s.spanId === runSpan.parentSpanId);
+    const parent = await find('the claim’s parent', (s) => s.spanId === claim.parentSpanId);
+    assert.equal(parent.name, 'process EntityChangeNotified');
+    assert.equal(claim.links.length, 1, 'the second notification is linked');
+    const [link] = claim.links;
+    assert.notEqual(link?.traceId, claim.traceId);
+    const linked = await find('the linked span', (s) => s.spanId === link?.spanId);
+    assert.equal(linked.name, 'process EntityChangeNotified');
+    assert.equal(linked.traceId, link?.traceId);
+    assert.equal(claim.attributes['qbo.sync.linked_asks'], 1);
+    // Each notification's trace began at its own webhook request.
+    for (const traceId of [claim.traceId, link?.traceId]) {
+      const root = await find(
+        'a webhook request span',
+        (s) => s.traceId === traceId && s.service === 'webhook-ingest' && s.kind === SERVER,
+      );
+      assert.equal(root.parentSpanId, undefined);
+    }
+
+    const events = await recordEventsOf(runId);
+    assert.deepEqual(
+      events.map((e) => (e?.data as { entityId?: string } | undefined)?.entityId).sort(),
+      ['2', '3'],
+      'one run published both customers',
+    );
+    for (const e of events) assert.equal(traceOf(e?.traceparent), claim.traceId);
   });
 });
