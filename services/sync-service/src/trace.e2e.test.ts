@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type ExportedSpan, type OtlpSink, spanFindings, startOtlpSink, waitFor } from '@qbo/testkit';
+import { orgToken } from './testing/org-tokens.js';
 import { type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
+import { callApi } from './testing/sync-api.js';
 import { newOrg, type SyncStack, startSyncStack, topics } from './testing/sync-stack.js';
 import { type RunningWebhookIngest, startWebhookIngest } from './testing/webhook-ingest.js';
 
@@ -15,6 +17,8 @@ let stack: SyncStack;
 let ingest: RunningWebhookIngest;
 let realmId: string;
 let orgId: string;
+let connectionId: string;
+let apiUrl: string;
 
 before(async () => {
   sink = await startOtlpSink();
@@ -22,12 +26,12 @@ before(async () => {
   sim = await startSimulator(['--seed', '29', '--companies', '1', '--records', '60']);
   stack = await startSyncStack(sim);
   // A debounce long enough that two deliveries in a row always fall within it.
-  await stack.startReplica({ ...otel, SYNC_WEBHOOK_DEBOUNCE_MS: '3000' });
+  apiUrl = (await stack.startReplica({ ...otel, SYNC_WEBHOOK_DEBOUNCE_MS: '3000' })).url;
   ingest = await startWebhookIngest(stack.bus.prefix, otel);
   await sim.addWebhookTarget({ url: ingest.url, format: 'cloudevents', verifierToken: ingest.verifierToken });
   realmId = sim.realmIds[0] as string;
   orgId = newOrg();
-  await stack.connect(realmId, orgId);
+  connectionId = await stack.connect(realmId, orgId);
   await ingest.linked(realmId);
   await stack.waitForRun(realmId, { mode: 'initial', status: 'completed' });
   // The delta the load asks for when it ends: the webhook's run below is the next one.
@@ -41,21 +45,24 @@ after(async () => {
   await sink?.close();
 });
 
+/** The org tokens the tests sent, for the secret scan. */
+const tokens: string[] = [];
+
 const traceOf = (traceparent: unknown) => String(traceparent).split('-')[1];
 
-/** The completed run the webhooks delivered after `since` asked for. */
-async function webhookRun(since: Date): Promise<string> {
+/** The completed run of this trigger started after `since`. */
+async function completedRun(trigger: 'webhook' | 'command', since: Date): Promise<string> {
   let run: { run_id: string } | undefined;
   await waitFor(
     async () => {
       [run] = await stack.db.query<{ run_id: string }>(
-        `select run_id::text from sync.sync_run where realm_id = $1 and trigger = 'webhook'
-           and status = 'completed' and started_at > $2`,
-        [realmId, since],
+        `select run_id::text from sync.sync_run where realm_id = $1 and trigger = $2
+           and status = 'completed' and started_at > $3`,
+        [realmId, trigger, since],
       );
       return run !== undefined;
     },
-    { timeoutMs: 60_000, what: 'the run the webhook asked for' },
+    { timeoutMs: 60_000, what: `a ${trigger} run completed` },
   );
   return (run as { run_id: string }).run_id;
 }
@@ -86,7 +93,7 @@ describe('tracing a change from Intuit’s webhook to the record event', () => {
     const since = new Date();
     await sim.change(realmId, { op: 'update', entity: 'Customer', id: '1', data: { Notes: 'traced' } });
     await sim.flushWebhooks();
-    const runId = await webhookRun(since);
+    const runId = await completedRun('webhook', since);
 
     // The trace the webhook started: webhook-ingest's request span is its root.
     const runSpan = await runSpanOf(runId);
@@ -141,12 +148,6 @@ describe('tracing a change from Intuit’s webhook to the record event', () => {
     const [event] = events;
     assert.equal((event?.data as { entityId?: string } | undefined)?.entityId, '1');
     assert.equal(traceOf(event?.traceparent), traceId);
-
-    // Nothing secret went along: the verifier token, the service credential, the grant's tokens.
-    const secrets = Object.fromEntries(
-      [ingest.verifierToken, ...stack.secrets].map((v, i) => [`secret ${i}`, v]),
-    );
-    assert.deepEqual(spanFindings(sink.spans(), secrets), []);
   });
 
   it('continues the first of a debounced burst of webhooks and links the others', async () => {
@@ -156,7 +157,7 @@ describe('tracing a change from Intuit’s webhook to the record event', () => {
     await sim.flushWebhooks();
     await sim.change(realmId, { op: 'update', entity: 'Customer', id: '3', data: { Notes: 'second' } });
     await sim.flushWebhooks();
-    const runId = await webhookRun(since);
+    const runId = await completedRun('webhook', since);
 
     const runSpan = await runSpanOf(runId);
     const claim = await find('the claim span', (s) => s.spanId === runSpan.parentSpanId);
@@ -185,5 +186,32 @@ describe('tracing a change from Intuit’s webhook to the record event', () => {
       'one run published both customers',
     );
     for (const e of events) assert.equal(traceOf(e?.traceparent), claim.traceId);
+  });
+
+  it('continues the API request that asked for a sync', async () => {
+    const since = new Date();
+    const token = await orgToken(orgId);
+    tokens.push(token);
+    const answer = await callApi(apiUrl, 'POST', `/connections/${connectionId}/sync`, {
+      token,
+      body: { mode: 'incremental' },
+    });
+    assert.equal(answer.status, 202);
+    const runId = await completedRun('command', since);
+    const runSpan = await runSpanOf(runId);
+    const claim = await find('the claim span', (s) => s.spanId === runSpan.parentSpanId);
+    const request = await find('the API request span', (s) => s.spanId === claim.parentSpanId);
+    assert.equal(request.service, 'sync-service');
+    assert.equal(request.kind, SERVER);
+    assert.equal(request.attributes['http.route'], '/connections/:connectionId/sync');
+    assert.equal(request.traceId, runSpan.traceId);
+  });
+
+  it('puts no secret in any span: verifier token, service credential, grant tokens, org tokens', () => {
+    const secrets = Object.fromEntries(
+      [ingest.verifierToken, ...stack.secrets, ...tokens].map((v, i) => [`secret ${i}`, v]),
+    );
+    assert.ok(sink.spans().length > 0);
+    assert.deepEqual(spanFindings(sink.spans(), secrets), []);
   });
 });
