@@ -9,6 +9,11 @@ export interface ExportedSpan {
   scope: string;
   name: string;
   kind: number;
+  /** Hex, as OTLP/JSON carries them; `parentSpanId` is absent on a trace's root span. */
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  links: { traceId: string; spanId: string }[];
   attributes: Record<string, unknown>;
   status: { code?: number; message?: string };
   events: { name: string; attributes: Record<string, unknown> }[];
@@ -39,6 +44,10 @@ interface KeyValue {
 interface OtlpSpan {
   name: string;
   kind: number;
+  traceId?: string;
+  spanId?: string;
+  parentSpanId?: string;
+  links?: { traceId?: string; spanId?: string }[];
   attributes?: KeyValue[];
   status?: { code?: number; message?: string };
   events?: { name: string; attributes?: KeyValue[] }[];
@@ -86,6 +95,10 @@ export async function startOtlpSink(): Promise<OtlpSink> {
                 scope: ss.scope?.name ?? '',
                 name: s.name,
                 kind: s.kind,
+                traceId: s.traceId ?? '',
+                spanId: s.spanId ?? '',
+                ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
+                links: (s.links ?? []).map((l) => ({ traceId: l.traceId ?? '', spanId: l.spanId ?? '' })),
                 attributes: attributes(s.attributes),
                 status: s.status ?? {},
                 events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attributes(e.attributes) })),

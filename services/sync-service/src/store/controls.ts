@@ -1,6 +1,8 @@
+import { currentTraceparent } from '@qbo/event-bus';
 import { execute, query } from '@qbo/service-kit';
 import type { OrgScope } from './run-reads.js';
 import type { Em } from './sql.js';
+import { askedTraceSet } from './targets.js';
 
 /** A company's sync as the API shows it, found by its current connection. */
 export interface ControlRecord {
@@ -53,15 +55,22 @@ export async function pause(em: Em, t: { orgId: string; realmId: string }): Prom
 }
 
 /**
- * Ends a pause and asks for a sync at once, which serves what was notified meanwhile. Resolves with whether the
- * company was paused.
+/**
+ * Ends a pause and asks for a sync at once, which serves what was notified meanwhile; the run continues the
+ * resume request's trace and links to the notifications that waited. Resolves with whether the company was
+ * paused.
  */
-export async function resume(em: Em, t: { orgId: string; realmId: string }): Promise<boolean> {
+export async function resume(
+  em: Em,
+  t: { orgId: string; realmId: string },
+  traceparent: string | undefined = currentTraceparent(),
+): Promise<boolean> {
   const changed = await execute(
     em,
-    `update sync_target set paused_at = null, wanted_at = now(), wanted_reason = 'resume', updated_at = now()
+    `update sync_target set paused_at = null, wanted_at = now(), ${askedTraceSet('$3', true)},
+       wanted_reason = 'resume', updated_at = now()
      where org_id = $1 and realm_id = $2 and paused_at is not null`,
-    [t.orgId, t.realmId],
+    [t.orgId, t.realmId, traceparent ?? null],
   );
   return changed > 0;
 }

@@ -5,6 +5,7 @@ import { Migration } from '@qbo/service-kit';
 import { syncApiMigration } from './migration-api.js';
 import { syncResyncMigration } from './migration-resync.js';
 import { syncRunningMigration } from './migration-running.js';
+import { syncTraceMigration } from './migration-trace.js';
 
 class SyncState extends Migration {
   override up(): void {
@@ -206,4 +207,5 @@ export const migrations: DatabaseOptions['migrations'] = [
   syncApiMigration,
   syncResyncMigration,
   syncRunningMigration,
+  syncTraceMigration,
 ];

@@ -1,6 +1,7 @@
+import { currentTraceparent } from '@qbo/event-bus';
 import { execute, query } from '@qbo/service-kit';
 import type { Em } from './sql.js';
-import type { TargetStatus } from './targets.js';
+import { askedTraceSet, type TargetStatus } from './targets.js';
 
 export interface ConnectionFact {
   orgId: string;
@@ -14,18 +15,25 @@ export interface ConnectionFact {
  * A connection became usable (connected, reconnected, reauthorized): the company is synced from where its
  * cursors stand, or loaded when it has none. A fact older than what the row already reflects changes nothing,
  * so events arriving out of order across topics (a reauthorization before the deactivation it follows) settle
- * on the newest.
+ * on the newest. The run continues the connection event's trace.
  */
-export async function connectionUsable(em: Em, fact: ConnectionFact, entities: readonly string[]) {
+export async function connectionUsable(
+  em: Em,
+  fact: ConnectionFact,
+  entities: readonly string[],
+  traceparent: string | undefined = currentTraceparent(),
+) {
   return execute(
     em,
-    `insert into sync_target (org_id, realm_id, connection_id, status, status_at, entities, wanted_at, wanted_reason)
-     values ($1, $2, $3, 'active', $4, $5, now(), 'connection')
+    `insert into sync_target (org_id, realm_id, connection_id, status, status_at, entities, wanted_at, wanted_reason,
+       wanted_traceparent)
+     values ($1, $2, $3, 'active', $4, $5, now(), 'connection', $6::text)
      on conflict (org_id, realm_id) do update set connection_id = excluded.connection_id, status = 'active',
-       status_at = excluded.status_at, wanted_at = now(), wanted_reason = 'connection', attempts = 0,
-       schedule_at = least(sync_target.schedule_at, now()), updated_at = now()
+       status_at = excluded.status_at, wanted_at = now(), ${askedTraceSet('$6', true)},
+       wanted_reason = 'connection', attempts = 0, schedule_at = least(sync_target.schedule_at, now()),
+       updated_at = now()
      where sync_target.status_at <= excluded.status_at`,
-    [fact.orgId, fact.realmId, fact.connectionId, fact.at, entities],
+    [fact.orgId, fact.realmId, fact.connectionId, fact.at, entities, traceparent ?? null],
   );
 }
 

@@ -1,6 +1,8 @@
+import { currentTraceparent } from '@qbo/event-bus';
 import { execute } from '@qbo/service-kit';
 import type { ControlRecord } from './controls.js';
 import type { Em } from './sql.js';
+import { askedTraceSet } from './targets.js';
 
 export type SyncRequestMode = 'incremental' | 'full' | 'reconciliation';
 
@@ -17,23 +19,30 @@ export interface SyncRequest {
  * run. `full` loads the company again as a new generation, or only the named entities (a resync: the other
  * entities and the CDC cursor are left as they are; a pending load of the whole company covers them already,
  * a pending resync of other entities is widened to them); `reconciliation` reconciles the named entities (or
- * all); `incremental` is the next delta. Resolves with whether an active company of the org held the connection.
+ * all); `incremental` is the next delta. The run continues the asker's trace (the command's, the API
+ * request's). Resolves with whether an active company of the org held the connection.
  */
-export async function requestSync(em: Em, r: SyncRequest): Promise<boolean> {
+export async function requestSync(
+  em: Em,
+  r: SyncRequest,
+  traceparent: string | undefined = currentTraceparent(),
+): Promise<boolean> {
   const set =
     r.mode === 'full'
-      ? `load_entities = case when $3::text[] is null or (needs_load and load_entities is null) then null
-           when needs_load then array(select distinct unnest(load_entities || $3::text[]) order by 1)
-           else $3::text[] end,
+      ? `load_entities = case when $4::text[] is null or (needs_load and load_entities is null) then null
+           when needs_load then array(select distinct unnest(load_entities || $4::text[]) order by 1)
+           else $4::text[] end,
          needs_load = true, load_run_id = null, load_until = null`
       : r.mode === 'reconciliation'
-        ? `reconcile_at = now(), reconcile_entities = coalesce($3::text[], '{}')`
+        ? `reconcile_at = now(), reconcile_entities = coalesce($4::text[], '{}')`
         : 'updated_at = now()';
   const changed = await execute(
     em,
-    `update sync_target set ${set}, wanted_at = now(), wanted_reason = 'command'
+    `update sync_target set ${set}, wanted_at = now(), ${askedTraceSet('$3', true)}, wanted_reason = 'command'
      where org_id = $1 and connection_id = $2::uuid and status = 'active'`,
-    r.mode === 'incremental' ? [r.orgId, r.connectionId] : [r.orgId, r.connectionId, r.entities ?? null],
+    r.mode === 'incremental'
+      ? [r.orgId, r.connectionId, traceparent ?? null]
+      : [r.orgId, r.connectionId, traceparent ?? null, r.entities ?? null],
   );
   return changed > 0;
 }

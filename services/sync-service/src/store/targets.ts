@@ -1,4 +1,6 @@
+import { currentTraceparent } from '@qbo/event-bus';
 import { execute, query } from '@qbo/service-kit';
+import { type AskedTrace, MAX_RUN_LINKS } from '../sync/run-trace.js';
 import type { Target } from './feed.js';
 import type { Em } from './sql.js';
 
@@ -27,6 +29,8 @@ export interface SyncTarget extends Target {
   /** The schedule as it stood when claimed, and whether it had come due by itself. */
   scheduleAt: number;
   scheduleDue: boolean;
+  /** Who asked for this sync: the trace the run continues and the others it links to. */
+  asked: AskedTrace;
 }
 
 interface TargetRow {
@@ -49,6 +53,9 @@ interface TargetRow {
   interval_ms: string | null;
   schedule_at: Date;
   schedule_due: boolean;
+  wanted_traceparent: string | null;
+  wanted_links: string[];
+  wanted_due: boolean;
 }
 
 /** `'infinity'` (a company waiting for a reconnect) reads as an invalid date. */
@@ -60,7 +67,8 @@ const COLUMNS = `org_id, realm_id, connection_id::text, status, entities, needs_
   load_entities, generation, cdc_since, reconcile_entities, coalesce(reconcile_at <= now(), false) as reconcile_due,
   (extract(epoch from now() - cdc_since_local) * 1000)::float8 as cdc_age_ms, attempts,
   case when wanted_at <= now() then coalesce(wanted_reason, 'schedule') else 'schedule' end as trigger,
-  interval_ms::text, schedule_at, schedule_at <= now() as schedule_due`;
+  interval_ms::text, schedule_at, schedule_at <= now() as schedule_due, wanted_traceparent, wanted_links,
+  coalesce(wanted_at <= now(), false) as wanted_due`;
 
 function fromRow(r: TargetRow): SyncTarget {
   return {
@@ -83,6 +91,7 @@ function fromRow(r: TargetRow): SyncTarget {
     intervalMs: r.interval_ms === null ? null : Number(r.interval_ms),
     scheduleAt: finiteOr(new Date(r.schedule_at).getTime()),
     scheduleDue: r.schedule_due,
+    asked: { traceparent: r.wanted_traceparent, links: r.wanted_links, due: r.wanted_due },
   };
 }
 
@@ -117,26 +126,52 @@ export async function dueTargets(em: Em, limit: number): Promise<SyncTarget[]> {
 export async function markClaimed(em: Em, t: Target, retryAfterMs: number): Promise<void> {
   await execute(
     em,
-    `update sync_target set wanted_at = null, wanted_reason = null, schedule_at = now() + make_interval(secs => $3), updated_at = now()
+    `update sync_target set wanted_at = null, wanted_reason = null, wanted_traceparent = null, wanted_links = '{}',
+       schedule_at = now() + make_interval(secs => $3), updated_at = now()
      where org_id = $1 and realm_id = $2`,
     [t.orgId, t.realmId, retryAfterMs / 1000],
   );
 }
 
-/** Asks for a sync soon: the earliest of what was asked already and now + `delayMs` (a debounce). */
+/**
+ * The assignments that keep the asker's trace (`param`: its traceparent, or null) with the ask. The asker
+ * whose `wanted_reason` stands is the run's parent: the first of a debounced burst (`replaces` false), or
+ * this one when its reason replaces the pending one (a command, a connection event, a resume). Every other
+ * asker still waiting is a link, at most MAX_RUN_LINKS of them. `table` qualifies the old row's columns (an
+ * `on conflict` update must name them).
+ */
+export function askedTraceSet(param: string, replaces: boolean, table = 'sync_target'): string {
+  const reason = `${table}.wanted_reason`;
+  const parent = `${table}.wanted_traceparent`;
+  const links = `${table}.wanted_links`;
+  const append = (value: string, except: string) =>
+    `case when ${value} is null or ${value} = coalesce(${except}, '') or ${value} = any(${links})
+       or cardinality(${links}) >= ${MAX_RUN_LINKS} then ${links} else ${links} || ${value} end`;
+  return replaces
+    ? `wanted_traceparent = ${param}::text,
+       wanted_links = case when ${reason} is null then '{}'::text[] else ${append(parent, `${param}::text`)} end`
+    : `wanted_traceparent = case when ${reason} is null then ${param}::text else ${parent} end,
+       wanted_links = case when ${reason} is null then '{}'::text[] else ${append(`${param}::text`, parent)} end`;
+}
+
+/**
+ * Asks for a sync soon: the earliest of what was asked already and now + `delayMs` (a debounce). The active
+ * trace (a notification's, a command's) is kept with the ask, so the run continues it or links to it.
+ */
 export async function wantSync(
   em: Em,
   orgId: string,
   realmId: string,
   delayMs: number,
   reason: 'webhook' | 'command' | 'connection' | 'resume' | 'retry',
+  traceparent: string | undefined = currentTraceparent(),
 ): Promise<void> {
   await execute(
     em,
     `update sync_target set wanted_at = least(coalesce(wanted_at, 'infinity'), now() + make_interval(secs => $3)),
-       wanted_reason = coalesce(wanted_reason, $4), updated_at = now()
+       ${askedTraceSet('$5', false)}, wanted_reason = coalesce(wanted_reason, $4), updated_at = now()
      where org_id = $1 and realm_id = $2`,
-    [orgId, realmId, delayMs / 1000, reason],
+    [orgId, realmId, delayMs / 1000, reason, traceparent ?? null],
   );
 }
 

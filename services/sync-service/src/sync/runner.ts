@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Outbox } from '@qbo/event-bus';
 import {
   ConnectionSyncFailing,
@@ -80,6 +81,8 @@ export interface Runner {
 const INTERRUPTED = 'run_interrupted';
 const TRIGGERS: readonly RunTrigger[] = ['connection', 'schedule', 'webhook', 'command', 'resume'];
 
+const tracer = trace.getTracer('sync-service');
+
 export function createRunner(deps: RunnerDeps): Runner {
   const { orm, options, log } = deps;
   const metrics = deps.metrics ?? createSyncMetrics();
@@ -92,8 +95,11 @@ export function createRunner(deps: RunnerDeps): Runner {
     metrics,
   });
 
-  /** One run row and its events around `work`; failures are recorded and scheduled, never thrown. */
-  async function oneRun(
+  /**
+   * One run row and its events around `work`, in a span of its own (a child of the claim's), so its Intuit
+   * calls, their `qbo_api_log` rows and the events it writes carry the trace the claim continues.
+   */
+  function oneRun(
     target: SyncTarget,
     lease: Lease,
     signal: AbortSignal,
@@ -101,6 +107,23 @@ export function createRunner(deps: RunnerDeps): Runner {
     work: (s: SyncSession) => Promise<PageCounts>,
   ): Promise<boolean> {
     const runId = randomUUID();
+    return tracer.startActiveSpan(
+      'sync run',
+      { attributes: { 'qbo.sync.run_id': runId, 'qbo.sync.mode': mode } },
+      (span) => runOnce(span, runId, target, lease, signal, mode, work).finally(() => span.end()),
+    );
+  }
+
+  /** Failures are recorded and scheduled, never thrown. */
+  async function runOnce(
+    span: Span,
+    runId: string,
+    target: SyncTarget,
+    lease: Lease,
+    signal: AbortSignal,
+    mode: RunMode,
+    work: (s: SyncSession) => Promise<PageCounts>,
+  ): Promise<boolean> {
     const decls = declsFor(target.entities);
     const session = openSession(
       { orm, qbo: deps.qbo, feed: deps.feed, leaseTtlMs: options.leaseTtlMs, signal, metrics, log, mode },
@@ -112,6 +135,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     const trigger = (TRIGGERS as readonly string[]).includes(target.trigger)
       ? (target.trigger as RunTrigger)
       : 'schedule';
+    span.setAttribute('qbo.sync.trigger', trigger);
     const base = { syncRunId: runId, connectionId: target.connectionId, mode };
     let startedAt = new Date();
     try {
@@ -175,6 +199,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         baseMs: options.retryBaseMs,
         maxMs: options.retryMaxMs,
       });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
       log.warn({ runId, mode, err: failure, willRetry: plan.willRetry }, 'sync run failed');
       await recordRunFailure(target, lease, session, base, startedAt, failure, plan, err);
       metrics.run(mode, 'failed', Date.now() - startedAt.getTime());

@@ -1,8 +1,12 @@
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AppError, type Logger, type MikroORM } from '@qbo/service-kit';
 import { isPaused } from '../store/controls.js';
 import { acquireLease, FencedError, type Lease, releaseLease, renewLease } from '../store/lease.js';
 import { dueTargets, markClaimed, type SyncTarget } from '../store/targets.js';
+import { runTraceOrigin } from './run-trace.js';
 import type { Runner } from './runner.js';
+
+const tracer = trace.getTracer('sync-service');
 
 /** Why a run was cut short when its company was paused through the API: it resumes when the company does. */
 export class SyncPausedError extends AppError {
@@ -95,9 +99,27 @@ export function createWorker(opts: WorkerOptions): Worker {
       },
       Math.max(50, opts.leaseTtlMs / 3),
     );
-    const work = runner
-      .run(target, lease, abort.signal)
-      .catch((err) => log.error({ err, orgId: target.orgId }, 'sync run crashed'))
+    // The claim continues the trace of whoever asked for it (a notification, a command, an API call), so its
+    // runs, their Intuit calls and the events they write share that trace id; a scheduled claim starts its own.
+    const origin = runTraceOrigin(target.asked);
+    const work = tracer
+      .startActiveSpan(
+        'sync claim',
+        {
+          kind: SpanKind.INTERNAL,
+          links: origin.links,
+          attributes: { 'qbo.sync.trigger': target.trigger, 'qbo.sync.linked_asks': origin.links.length },
+        },
+        origin.parent,
+        (span) =>
+          runner
+            .run(target, lease, abort.signal)
+            .catch((err) => {
+              span.setStatus({ code: SpanStatusCode.ERROR, message: 'sync run crashed' });
+              log.error({ err, orgId: target.orgId }, 'sync run crashed');
+            })
+            .finally(() => span.end()),
+      )
       .finally(async () => {
         clearInterval(beat);
         stopping.signal.removeEventListener('abort', onStop);
@@ -130,13 +152,17 @@ export function createWorker(opts: WorkerOptions): Worker {
   function schedule(delayMs: number): void {
     if (stopping.signal.aborted) return;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      polling ??= poll().finally(() => {
-        polling = undefined;
-        schedule(opts.pollMs);
-      });
-    }, delayMs);
+    // Polls belong to no run's trace, whichever run's end asked for the next one.
+    timer = setTimeout(
+      context.bind(ROOT_CONTEXT, () => {
+        timer = undefined;
+        polling ??= poll().finally(() => {
+          polling = undefined;
+          schedule(opts.pollMs);
+        });
+      }),
+      delayMs,
+    );
   }
 
   return {

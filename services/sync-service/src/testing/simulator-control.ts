@@ -30,6 +30,14 @@ export interface SimulatorUnderTest {
   addFault(rule: FaultRuleInput): Promise<void>;
   /** Disarms every fault. */
   clearFaults(): Promise<void>;
+  /** Delivers the realms' change notifications, signed with `verifierToken`, to `url` from now on. */
+  addWebhookTarget(target: {
+    url: string;
+    format: 'legacy' | 'cloudevents' | 'both';
+    verifierToken: string;
+  }): Promise<void>;
+  /** Sends the webhooks batched so far now, and waits for their deliveries. */
+  flushWebhooks(): Promise<void>;
   /** Sets policies where Intuit's behaviour is not settled, e.g. `{ mergeLoser: 'inactive' }`. */
   setPolicies(policies: Record<string, string>): Promise<void>;
   /** The simulator's clock (epoch ms); `advanceMs` moves it forward first. */
@@ -71,6 +79,8 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
       (await call('GET', '/companies')) as { realmId: string; counts: Record<string, number> }[],
     addFault: async (rule) => void (await call('POST', '/faults', rule)),
     clearFaults: async () => void (await call('DELETE', '/faults')),
+    addWebhookTarget: async (target) => void (await call('POST', '/webhooks/targets', target)),
+    flushWebhooks: async () => void (await call('POST', '/webhooks/flush', {})),
     setPolicies: async (policies) => void (await call('POST', '/policies', policies)),
     clock: async (advanceMs) =>
       (
