@@ -26,7 +26,15 @@ describe('the event catalog', () => {
   it('keeps commands, and only commands, on the commands topic', () => {
     assert.deepEqual(
       catalog.onTopic(topics.commands).map((d) => d.type),
-      ['UpsertRecord', 'DeleteRecord', 'RequestSync', 'RetrySyncError', 'RetryRunErrors'],
+      [
+        'UpsertRecord',
+        'DeleteRecord',
+        'RequestSync',
+        'RetrySyncError',
+        'RetryRunErrors',
+        'EraseConnectionData',
+        'EraseOrgData',
+      ],
     );
   });
 

@@ -14,6 +14,7 @@ import {
   ConnectionEstablished,
   ConnectionReauthorized,
 } from './events/connections.js';
+import { ConnectionDataPurged, EraseConnectionData, EraseOrgData } from './events/lifecycle.js';
 import {
   RecordDeleted,
   RecordSnapshotCompleted,
@@ -77,6 +78,9 @@ export const definitions = [
   SyncErrorRetried,
   RunErrorsRetried,
   ConnectionSyncFailing,
+  EraseConnectionData,
+  EraseOrgData,
+  ConnectionDataPurged,
 ] as const;
 
 export type CatalogDefinition = (typeof definitions)[number];
