@@ -2,7 +2,7 @@ import type { EventHandler, EventHandlers, Outbox } from '@qbo/event-bus';
 import { type CatalogEvent, type EventFactory, SyncErrorRetried } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
-import { connectionStopped, connectionUsable, notice } from '../store/projection.js';
+import { type ConnectionFact, connectionStopped, connectionUsable, notice } from '../store/projection.js';
 import type { Em } from '../store/sql.js';
 import { requestSync } from '../store/sync-requests.js';
 import { recordRetry } from '../store/sync-retries.js';
@@ -19,6 +19,8 @@ export interface HandlerDeps {
   /** For answering a retry command at once when no active connection of the org is the one it names. */
   outbox: Outbox;
   events: EventFactory;
+  /** Runs with a disconnect's stop, in its transaction: the data lifecycle's purge after the grace period. */
+  onDisconnected?: (em: Em, fact: ConnectionFact) => Promise<void>;
 }
 
 /**
@@ -33,6 +35,7 @@ export function syncHandlers({
   log,
   outbox,
   events,
+  onDisconnected,
 }: HandlerDeps): EventHandlers {
   const names = entities.map((d) => d.name);
   const fact = (e: { orgId: string; time: string; data: { realmId: string; connectionId: string } }) => ({
@@ -88,6 +91,7 @@ export function syncHandlers({
     }),
     ConnectionDisconnected: once<Of<'ConnectionDisconnected'>>(async (e, em) => {
       await connectionStopped(em, fact(e), 'disconnected');
+      await onDisconnected?.(em, fact(e));
     }),
     ConnectionDeactivated: once<Of<'ConnectionDeactivated'>>(async (e, em) => {
       await connectionStopped(em, fact(e), 'deactivated');
