@@ -3,9 +3,12 @@ import type { EventDefinition, EventOf } from './define-event.js';
 import { envelopeSchema } from './envelope.js';
 import {
   DeleteRecord,
+  PauseSync,
   RequestSync,
+  ResumeSync,
   RetryRunErrors,
   RetrySyncError,
+  SetSyncInterval,
   UpsertRecord,
 } from './events/commands.js';
 import {
@@ -30,6 +33,10 @@ import {
   SyncCompleted,
   SyncErrorRetried,
   SyncFailed,
+  SyncIntervalChanged,
+  SyncPaused,
+  SyncRequested,
+  SyncResumed,
   SyncStarted,
 } from './events/sync-runs.js';
 import {
@@ -78,6 +85,13 @@ export const definitions = [
   SyncErrorRetried,
   RunErrorsRetried,
   ConnectionSyncFailing,
+  PauseSync,
+  ResumeSync,
+  SetSyncInterval,
+  SyncRequested,
+  SyncPaused,
+  SyncResumed,
+  SyncIntervalChanged,
   EraseConnectionData,
   EraseOrgData,
   ConnectionDataPurged,

@@ -24,9 +24,12 @@ export {
 export { type AnyEnvelope, envelopeSchema, envelopeShape, TRACEPARENT } from './envelope.js';
 export {
   DeleteRecord,
+  PauseSync,
   RequestSync,
+  ResumeSync,
   RetryRunErrors,
   RetrySyncError,
+  SetSyncInterval,
   UpsertRecord,
 } from './events/commands.js';
 export {
@@ -45,6 +48,10 @@ export {
   SyncCompleted,
   SyncErrorRetried,
   SyncFailed,
+  SyncIntervalChanged,
+  SyncPaused,
+  SyncRequested,
+  SyncResumed,
   SyncStarted,
 } from './events/sync-runs.js';
 export {

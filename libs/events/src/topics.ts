@@ -124,7 +124,8 @@ export const topicSpecs: readonly TopicSpec[] = [
   },
   {
     name: topics.commands,
-    description: 'Commands to sync-service: push a record, run a sync. Written by any platform service.',
+    description:
+      'Commands to sync-service: push a record, run a sync, retry failures, pause or resume, set the interval. Written by any platform service.',
     key: 'orgId',
     retention: 'standard',
     dlq: true,

@@ -56,7 +56,17 @@ export async function startProcess({
   child.stderr.on('data', (chunk: Buffer) => {
     text += chunk.toString();
   });
-  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  let stopping = false;
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    // A service that ends on its own under a test is the likeliest cause of whatever fails next (a refused
+    // connection, a timeout): its last words go to the test's output, where a CI log keeps them.
+    if (!stopping) {
+      process.stderr.write(
+        `${entry} exited on its own (${code ?? signal}); its last output:\n${text.slice(-8_000)}\n`,
+      );
+    }
+    return (code ?? signal) as number | string;
+  });
 
   const proc: ServiceProcess = {
     child,
@@ -72,6 +82,7 @@ export async function startProcess({
       }),
     exited,
     async stop(signal = 'SIGTERM') {
+      stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },

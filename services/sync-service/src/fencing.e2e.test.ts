@@ -48,20 +48,26 @@ async function writtenBy(runId: string) {
   return { events: events?.n ?? -1, pages: run?.pages ?? -1 };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Pauses the process while none of its database sessions is inside a transaction. A holder paused inside one
- * keeps the lease row locked, so the takeover waits for it to resume and commit (that write precedes the
- * takeover); this test is about the holder that finds its lease gone.
+ * Pauses the process while none of its database sessions is inside a transaction or a statement. A holder paused
+ * inside one keeps the lease row locked, so the takeover waits for it to resume and commit (that write precedes
+ * the takeover); this test is about the holder that finds its lease gone. A statement the process sent just
+ * before it stopped still runs at the server and may leave its transaction open, so the sessions are read only
+ * after they have had time to settle, and every state but `idle` (active, idle in transaction) counts as busy.
  */
 async function pauseOutsideTransaction(child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 100; i++) {
     child.kill('SIGSTOP');
-    const open = await stack.db.query(
-      `select 1 from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`,
+    await sleep(50);
+    const busy = await stack.db.query(
+      `select 1 from pg_stat_activity
+       where datname = current_database() and pid <> pg_backend_pid() and state is distinct from 'idle'`,
     );
-    if (open.length === 0) return;
+    if (busy.length === 0) return;
     child.kill('SIGCONT');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
   throw new Error('the holder never paused outside a transaction');
 }
@@ -98,7 +104,7 @@ describe('two sync-service replicas racing on one org', () => {
       const taken = await lease(orgId);
       assert.ok(BigInt(taken?.fencing_token ?? 0) > BigInt(held.fencing_token), 'a higher fencing token');
       const before = await writtenBy(runA);
-      await new Promise((resolve) => setTimeout(resolve, TTL_MS));
+      await sleep(TTL_MS);
 
       first.child.kill('SIGCONT');
       let ended: { status: string; error: { code?: string; category?: string } | null } | undefined;

@@ -176,6 +176,20 @@ describe('sync metrics on the Prometheus endpoint', () => {
       oldest >= ageBefore - 1 && oldest <= ageAfter + 1,
       `${oldest} ms between ${ageBefore} and ${ageAfter}`,
     );
+    // The same age per connection, for the stalest companies (here the only one).
+    const [{ connection_id: connectionId } = { connection_id: '' }] = await stack.db.query<{
+      connection_id: string;
+    }>('select connection_id::text from sync.sync_target');
+    const perConnection = samples.filter((s) => s.name === 'qbo_sync_connection_sync_age');
+    assert.deepEqual(
+      perConnection.map((s) => s.labels.connection),
+      [connectionId],
+    );
+    const fresh = perConnection[0]?.value ?? Number.NaN;
+    assert.ok(
+      fresh >= ageBefore - 1 && fresh <= ageAfter + 1,
+      `${fresh} ms between ${ageBefore} and ${ageAfter}`,
+    );
     assert.equal(total(samples, 'qbo_sync_connections', { paused: 'false' }), 1);
     assert.equal(total(samples, 'qbo_sync_connections', { paused: 'true' }), 0);
 

@@ -4,7 +4,7 @@ import { type MikroORM, query } from '@qbo/service-kit';
 /**
  * What a run reports as it goes and when it ends. No org, realm or connection label: their number grows with
  * the customer base, and each would be a series per company in Prometheus; the logs, `sync_run` and
- * `qbo_api_log` carry those.
+ * `qbo_api_log` carry those. (The one gauge by connection, freshness, is bounded: see `observeSyncState`.)
  */
 export interface SyncMetrics {
   page(mode: string, counts: { upserted: number; deleted: number; unchanged: number; calls: number }): void;
@@ -77,13 +77,32 @@ export function createSyncMetrics(meter: Meter = metrics.getMeter('sync-service'
 }
 
 /**
- * Gauges read from the tables when Prometheus scrapes: how stale the stalest company is, and the failures
- * still open. Every replica reads the same rows, so a dashboard takes their `max`.
+ * How many companies get a freshness series of their own: the stalest ones. See `observeSyncState`.
  */
-export function observeSyncState(orm: MikroORM, meter: Meter = metrics.getMeter('sync-service')): () => void {
+export const FRESHNESS_SERIES = 20;
+
+/**
+ * Gauges read from the tables when Prometheus scrapes: how stale the stalest company is, the freshness of the
+ * stalest few by connection, and the failures still open. Every replica reads the same rows, so a dashboard
+ * takes their `max`.
+ */
+export function observeSyncState(
+  orm: MikroORM,
+  meter: Meter = metrics.getMeter('sync-service'),
+  freshnessSeries: number = FRESHNESS_SERIES,
+): () => void {
   const oldest = meter.createObservableGauge('qbo.sync.oldest_sync_age', {
     description:
       'Time since the last completed sync of the stalest active, unpaused company; since its connection when none completed yet',
+    unit: 'ms',
+  });
+  // Per connection, but bounded: only the `freshnessSeries` stalest active, unpaused companies are observed at
+  // each scrape, so the series at any time number at most that many however many companies the platform
+  // serves (a label per company for all of them would grow with the customer base). The stale tail is what an
+  // operator acts on; a company that syncs leaves the set and its series ends, and every company's
+  // `lastSyncedAt` stays in `GET /connections`.
+  const freshness = meter.createObservableGauge('qbo.sync.connection.sync_age', {
+    description: `Time since the last completed sync of each of the ${freshnessSeries} stalest active, unpaused companies, since its connection when none completed yet, by connection id`,
     unit: 'ms',
   });
   const syncing = meter.createObservableGauge('qbo.sync.connections', {
@@ -95,10 +114,10 @@ export function observeSyncState(orm: MikroORM, meter: Meter = metrics.getMeter(
       'Sync errors not yet resolved, the sync_error rows whose resolved_at is null, by kind and category',
     unit: '{error}',
   });
-  const instruments = [oldest, syncing, open];
+  const instruments = [oldest, freshness, syncing, open];
   const observe: BatchObservableCallback = async (r) => {
     const em = orm.em.fork();
-    const [targets, errors] = await Promise.all([
+    const [targets, errors, stalest] = await Promise.all([
       query<{ paused: boolean; n: number; age_ms: number | null }>(
         em,
         `select paused_at is not null as paused, count(*)::int as n,
@@ -109,10 +128,19 @@ export function observeSyncState(orm: MikroORM, meter: Meter = metrics.getMeter(
         em.fork(),
         `select kind, category, count(*)::int as n from sync_error where resolved_at is null group by 1, 2`,
       ),
+      query<{ connection_id: string; age_ms: number }>(
+        em.fork(),
+        `select connection_id::text,
+                (extract(epoch from now() - coalesce(last_synced_at, status_at)) * 1000)::float8 as age_ms
+           from sync_target where status = 'active' and paused_at is null
+          order by coalesce(last_synced_at, status_at), connection_id limit $1`,
+        [freshnessSeries],
+      ),
     ]);
     r.observe(syncing, targets.find((t) => !t.paused)?.n ?? 0, { paused: 'false' });
     r.observe(syncing, targets.find((t) => t.paused)?.n ?? 0, { paused: 'true' });
     r.observe(oldest, targets.find((t) => !t.paused)?.age_ms ?? 0);
+    for (const t of stalest) r.observe(freshness, t.age_ms, { connection: t.connection_id });
     for (const e of errors) r.observe(open, e.n, { kind: e.kind, category: e.category });
   };
   meter.addBatchObservableCallback(observe, instruments);

@@ -82,6 +82,11 @@ export const service: ServiceDefinition<Config> = {
           log,
           outbox,
           events,
+          intervals: {
+            defaultMs: config.SYNC_INTERVAL_MS,
+            minMs: config.SYNC_MIN_INTERVAL_MS,
+            maxMs: config.SYNC_MAX_INTERVAL_MS,
+          },
           onDisconnected: purgeAfterGrace(config.SYNC_DISCONNECT_GRACE_MS),
         }),
         ...lifecycleHandlers({ once, log }),

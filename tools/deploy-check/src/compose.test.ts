@@ -459,6 +459,12 @@ describe('Prometheus, the collector and Grafana', () => {
       checkDashboard(staleName, known, uids),
       /panel "Freshness": qbo_sync_freshness_seconds is not a metric/,
     );
+    // Freshness per connection beside the stalest company's.
+    assert.ok(
+      dashboardQueries(JSON.parse(dashboardText)).some(
+        (q) => q.panel === 'Freshness' && q.expr.includes('qbo_sync_connection_sync_age'),
+      ),
+    );
   });
 });
 

@@ -82,3 +82,48 @@ export const RetryRunErrors = defineEvent({
     reason: z.string().max(200).optional(),
   }),
 });
+
+/**
+ * Stop syncing a connection's company: no further call to Intuit for it until a `ResumeSync`. Notifications
+ * and commands still arrive and are kept. The outcome is a `SyncPaused`.
+ */
+export const PauseSync = defineEvent({
+  type: 'PauseSync',
+  version: 1,
+  topic: topics.commands,
+  description: "Command: pause a connection's syncing, no call to Intuit until resumed (to sync-service).",
+  data: z.object({
+    connectionId,
+    reason: z.string().max(200).optional(),
+  }),
+});
+
+/** End a pause: the company is due at once, and one delta catches up. The outcome is a `SyncResumed`. */
+export const ResumeSync = defineEvent({
+  type: 'ResumeSync',
+  version: 1,
+  topic: topics.commands,
+  description: "Command: resume a paused connection's syncing, a delta at once (to sync-service).",
+  data: z.object({
+    connectionId,
+    reason: z.string().max(200).optional(),
+  }),
+});
+
+/**
+ * Set a connection's own interval between deltas, or `null` for the service's default. The service holds it
+ * to its floor and ceiling (`SYNC_MIN_INTERVAL_MS`, `SYNC_MAX_INTERVAL_MS`) as its HTTP API does. The outcome
+ * is a `SyncIntervalChanged`.
+ */
+export const SetSyncInterval = defineEvent({
+  type: 'SetSyncInterval',
+  version: 1,
+  topic: topics.commands,
+  description:
+    "Command: set a connection's interval between deltas, or null for the default (to sync-service).",
+  data: z.object({
+    connectionId,
+    intervalMs: z.number().int().positive().nullable(),
+    reason: z.string().max(200).optional(),
+  }),
+});

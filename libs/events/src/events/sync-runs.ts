@@ -176,3 +176,89 @@ export const ConnectionSyncFailing = defineEvent({
     failedAt: timestamp,
   }),
 });
+
+/**
+ * The answer to a `RequestSync` (its envelope id is `commandId`): `accepted` when the run is due now;
+ * otherwise nothing was recorded, and the outcome says why: `not_found` (no company of the command's org has the
+ * connection), `inactive` (disconnected or deactivated: the org must reconnect), `paused` (resume first),
+ * `unknown_entity` (an entity the company does not sync: `entities` lists them), `invalid` (an incremental sync
+ * names entities: CDC covers the company).
+ */
+export const SyncRequested = defineEvent({
+  type: 'SyncRequested',
+  version: 1,
+  topic: topics.syncRuns,
+  description:
+    'A sync command was answered: `accepted`, or refused as `not_found`, `inactive`, `paused`, `unknown_entity`, `invalid` (sync-service).',
+  data: z.object({
+    commandId: z.uuid(),
+    connectionId,
+    outcome: z.enum(['accepted', 'not_found', 'inactive', 'paused', 'unknown_entity', 'invalid']),
+    mode: z.enum(['incremental', 'full', 'reconciliation']),
+    /** The entities asked for (all the company's when absent); for `unknown_entity`, the unknown ones. */
+    entities: z.array(entityName).min(1).optional(),
+    answeredAt: timestamp,
+  }),
+});
+
+/**
+ * The answer to a `PauseSync`: `paused` (from now, or `already_paused` since `pausedAt`), or `not_found` when
+ * no company of the command's org has the connection (nothing changed).
+ */
+export const SyncPaused = defineEvent({
+  type: 'SyncPaused',
+  version: 1,
+  topic: topics.syncRuns,
+  description:
+    "A pause command was answered: `paused`, `already_paused`, or `not_found` (not the org's connection) (sync-service).",
+  data: z.object({
+    commandId: z.uuid(),
+    connectionId,
+    outcome: z.enum(['paused', 'already_paused', 'not_found']),
+    pausedAt: timestamp.optional(),
+    answeredAt: timestamp,
+  }),
+});
+
+/**
+ * The answer to a `ResumeSync`: `resumed` (a delta is due at once), `not_paused` (nothing to do), or
+ * `not_found` when no company of the command's org has the connection (nothing changed).
+ */
+export const SyncResumed = defineEvent({
+  type: 'SyncResumed',
+  version: 1,
+  topic: topics.syncRuns,
+  description:
+    "A resume command was answered: `resumed` (a delta at once), `not_paused`, or `not_found` (not the org's connection) (sync-service).",
+  data: z.object({
+    commandId: z.uuid(),
+    connectionId,
+    outcome: z.enum(['resumed', 'not_paused', 'not_found']),
+    answeredAt: timestamp,
+  }),
+});
+
+/**
+ * The answer to a `SetSyncInterval`: `set` with the interval now in force (`intervalMs`, the service's
+ * default when `isDefault`), `out_of_range` with the bounds the service holds it to (nothing changed), or
+ * `not_found` when no company of the command's org has the connection (nothing changed).
+ */
+export const SyncIntervalChanged = defineEvent({
+  type: 'SyncIntervalChanged',
+  version: 1,
+  topic: topics.syncRuns,
+  description:
+    "A sync interval command was answered: `set`, `out_of_range` (with the bounds), or `not_found` (not the org's connection) (sync-service).",
+  data: z.object({
+    commandId: z.uuid(),
+    connectionId,
+    outcome: z.enum(['set', 'out_of_range', 'not_found']),
+    /** For `set`: the interval in force now. */
+    intervalMs: z.number().int().positive().optional(),
+    isDefault: z.boolean().optional(),
+    /** For `out_of_range`: what the service allows. */
+    minIntervalMs: z.number().int().positive().optional(),
+    maxIntervalMs: z.number().int().positive().optional(),
+    answeredAt: timestamp,
+  }),
+});

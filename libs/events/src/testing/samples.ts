@@ -342,6 +342,48 @@ export const sampleInputs = {
       failedAt: at,
     },
   },
+  PauseSync: {
+    orgId,
+    realmId,
+    data: { connectionId, reason: 'month-end close' },
+  },
+  ResumeSync: {
+    orgId,
+    realmId,
+    data: { connectionId },
+  },
+  SetSyncInterval: {
+    orgId,
+    realmId,
+    data: { connectionId, intervalMs: 300_000, reason: 'busy season' },
+  },
+  SyncRequested: {
+    orgId,
+    realmId,
+    data: {
+      commandId,
+      connectionId,
+      outcome: 'accepted',
+      mode: 'full',
+      entities: ['Invoice'],
+      answeredAt: at,
+    },
+  },
+  SyncPaused: {
+    orgId,
+    realmId,
+    data: { commandId, connectionId, outcome: 'paused', pausedAt: at, answeredAt: at },
+  },
+  SyncResumed: {
+    orgId,
+    realmId,
+    data: { commandId, connectionId, outcome: 'resumed', answeredAt: at },
+  },
+  SyncIntervalChanged: {
+    orgId,
+    realmId,
+    data: { commandId, connectionId, outcome: 'set', intervalMs: 300_000, isDefault: false, answeredAt: at },
+  },
   EraseConnectionData: {
     orgId,
     data: { connectionId, requestedBy: 'operator-1', reason: 'customer asked for erasure' },

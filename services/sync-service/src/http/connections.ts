@@ -10,7 +10,7 @@ import {
   resume,
   setSyncInterval,
 } from '../store/controls.js';
-import { requestSync } from '../store/sync-requests.js';
+import { askSync } from '../store/sync-requests.js';
 import { scopeOf } from './principal.js';
 
 export interface ConnectionRoutesDeps {
@@ -68,24 +68,21 @@ export function connectionRoutes(app: Hono, d: ConnectionRoutesDeps): void {
   app.post('/connections/:connectionId/sync', async (c) => {
     const t = await target(c);
     const body = readInput(syncRequestBody, await jsonBody(c));
-    if (body.entity !== undefined && !t.entities.includes(body.entity)) {
+    const asked = await d.orm.em
+      .fork()
+      .transactional((em) =>
+        askSync(em, t, { mode: body.mode, entities: body.entity === undefined ? undefined : [body.entity] }),
+      );
+    if (asked.outcome === 'unknown_entity' || asked.outcome === 'invalid') {
       throw invalidRequest(
         'entity',
         `must be one of the entities this company syncs: ${t.entities.join(', ')}`,
       );
     }
-    if (t.paused_at !== null) {
+    if (asked.outcome === 'paused') {
       throw new AppError('connection_paused', 'The connection is paused; resume it first', { status: 409 });
     }
-    const recorded = await d.orm.em.fork().transactional((em) =>
-      requestSync(em, {
-        orgId: t.org_id,
-        connectionId: t.connection_id,
-        mode: body.mode,
-        entities: body.entity === undefined ? undefined : [body.entity],
-      }),
-    );
-    if (!recorded) {
+    if (asked.outcome === 'inactive') {
       throw new AppError('connection_inactive', 'The connection is not active; the company must reconnect', {
         status: 409,
       });

@@ -11,6 +11,7 @@ it('reads exactly the topics the contract declares sync-service consumes (its re
     log: {} as never,
     outbox: {} as never,
     events: {} as never,
+    intervals: { defaultMs: 1, minMs: 1, maxMs: 1 },
   });
   const { handled, declared } = consumption('sync-service', [handlers]);
   assert.deepEqual(handled, declared);

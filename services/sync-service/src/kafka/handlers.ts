@@ -4,9 +4,9 @@ import type { Logger } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { type ConnectionFact, connectionStopped, connectionUsable, notice } from '../store/projection.js';
 import type { Em } from '../store/sql.js';
-import { requestSync } from '../store/sync-requests.js';
 import { recordRetry } from '../store/sync-retries.js';
 import { wantSync } from '../store/targets.js';
+import { type ControlCommandDeps, controlCommandHandlers } from './control-commands.js';
 
 type Of<T extends CatalogEvent['type']> = Extract<CatalogEvent, { type: T }>;
 
@@ -19,6 +19,8 @@ export interface HandlerDeps {
   /** For answering a retry command at once when no active connection of the org is the one it names. */
   outbox: Outbox;
   events: EventFactory;
+  /** The interval bounds the sync controls hold a company to (see `./control-commands.ts`). */
+  intervals: ControlCommandDeps['intervals'];
   /** Runs with a disconnect's stop, in its transaction: the data lifecycle's purge after the grace period. */
   onDisconnected?: (em: Em, fact: ConnectionFact) => Promise<void>;
 }
@@ -35,6 +37,7 @@ export function syncHandlers({
   log,
   outbox,
   events,
+  intervals,
   onDisconnected,
 }: HandlerDeps): EventHandlers {
   const names = entities.map((d) => d.name);
@@ -113,22 +116,6 @@ export function syncHandlers({
       }
       if (wanted) await wantSync(em, e.orgId, d.realmId, debounceMs, 'webhook');
     }),
-    RequestSync: once<Of<'RequestSync'>>(async (e, em) => {
-      const d = e.data;
-      const unknown = (d.entities ?? []).filter((n) => !names.includes(n));
-      if (unknown.length > 0) {
-        log.warn(
-          { unknown, connectionId: d.connectionId },
-          'sync requested for entities not synced; ignored',
-        );
-        return;
-      }
-      await requestSync(em, {
-        orgId: e.orgId,
-        connectionId: d.connectionId,
-        mode: d.mode,
-        entities: d.entities,
-      });
-    }),
+    ...controlCommandHandlers({ once, log, outbox, events, intervals }),
   };
 }

@@ -52,14 +52,18 @@ export async function pause(em: Em, t: { orgId: string; realmId: string }): Prom
   );
 }
 
-/** Ends a pause and asks for a sync at once, which serves what was notified meanwhile. */
-export async function resume(em: Em, t: { orgId: string; realmId: string }): Promise<void> {
-  await execute(
+/**
+ * Ends a pause and asks for a sync at once, which serves what was notified meanwhile. Resolves with whether the
+ * company was paused.
+ */
+export async function resume(em: Em, t: { orgId: string; realmId: string }): Promise<boolean> {
+  const changed = await execute(
     em,
     `update sync_target set paused_at = null, wanted_at = now(), wanted_reason = 'resume', updated_at = now()
      where org_id = $1 and realm_id = $2 and paused_at is not null`,
     [t.orgId, t.realmId],
   );
+  return changed > 0;
 }
 
 /** Whether a company is paused now: a run in flight stops at its next heartbeat when it is. */

@@ -1,4 +1,5 @@
 import { execute } from '@qbo/service-kit';
+import type { ControlRecord } from './controls.js';
 import type { Em } from './sql.js';
 
 export type SyncRequestMode = 'incremental' | 'full' | 'reconciliation';
@@ -35,4 +36,37 @@ export async function requestSync(em: Em, r: SyncRequest): Promise<boolean> {
     r.mode === 'incremental' ? [r.orgId, r.connectionId] : [r.orgId, r.connectionId, r.entities ?? null],
   );
   return changed > 0;
+}
+
+/** What came of a sync asked of a company: `accepted`, or why nothing was recorded. */
+export type SyncAskOutcome =
+  | { outcome: 'accepted' }
+  | { outcome: 'invalid' }
+  | { outcome: 'unknown_entity'; entities: string[] }
+  | { outcome: 'paused' }
+  | { outcome: 'inactive' };
+
+/**
+ * A sync asked of a company the caller may act on (the HTTP API's `POST /connections/:id/sync` and the
+ * `RequestSync` command alike), checked in this order and recorded only when every check passes: an
+ * incremental sync naming entities is `invalid` (CDC reads the whole company in one call); an entity the
+ * company does not sync is `unknown_entity`; a paused company is `paused` (resume first); a company no longer
+ * active is `inactive` (it must reconnect).
+ */
+export async function askSync(
+  em: Em,
+  t: ControlRecord,
+  ask: { mode: SyncRequestMode; entities?: readonly string[] | undefined },
+): Promise<SyncAskOutcome> {
+  if (ask.mode === 'incremental' && ask.entities !== undefined) return { outcome: 'invalid' };
+  const unknown = (ask.entities ?? []).filter((n) => !t.entities.includes(n));
+  if (unknown.length > 0) return { outcome: 'unknown_entity', entities: unknown };
+  if (t.paused_at !== null) return { outcome: 'paused' };
+  const recorded = await requestSync(em, {
+    orgId: t.org_id,
+    connectionId: t.connection_id,
+    mode: ask.mode,
+    entities: ask.entities,
+  });
+  return recorded ? { outcome: 'accepted' } : { outcome: 'inactive' };
 }

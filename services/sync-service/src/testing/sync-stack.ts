@@ -7,9 +7,12 @@ import {
   ConnectionEstablished,
   createEventFactory,
   EntityChangeNotified,
+  type PauseSync,
   RequestSync,
+  type ResumeSync,
   RetryRunErrors,
   RetrySyncError,
+  type SetSyncInterval,
   topics,
 } from '@qbo/events';
 import {
@@ -20,9 +23,16 @@ import {
   testBrokers,
   waitFor,
 } from '@qbo/testkit';
+import type { z } from 'zod';
 import { ORG_JWT_ENV } from './org-tokens.js';
 import type { SimulatorUnderTest } from './simulator-control.js';
 import { type RunningTokenService, startTokenService, storeGrant } from './token-service.js';
+
+export type ControlCommand =
+  | typeof PauseSync
+  | typeof ResumeSync
+  | typeof SetSyncInterval
+  | typeof RequestSync;
 
 const root = new URL('../../', import.meta.url);
 const entry = fileURLToPath(new URL('dist/main.js', root));
@@ -52,6 +62,13 @@ export interface SyncStack {
     mode: 'incremental' | 'full' | 'reconciliation',
     entities?: readonly string[],
   ): Promise<void>;
+  /**
+   * Publishes a control command (`PauseSync`, `ResumeSync`, `SetSyncInterval`, `RequestSync`) as any platform
+   * service may, for whatever org and connection it names; resolves with the command's id.
+   */
+  command<D extends ControlCommand>(def: D, orgId: string, data: z.input<D['data']>): Promise<string>;
+  /** The answer on `qbo.sync-runs.v1` to a command (the event whose `data.commandId` is its id), once published. */
+  answerTo(commandId: string, timeoutMs?: number): Promise<AnyEnvelope>;
   /** Publishes a `RetrySyncError` command for one error row; resolves with the command's id. */
   retryError(orgId: string, connectionId: string, errorId: string): Promise<string>;
   /** Publishes a `RetryRunErrors` command for one run; resolves with the command's id. */
@@ -199,6 +216,26 @@ export async function startSyncStack(
           data: { connectionId, mode, reason: 'test', ...(entities ? { entities: [...entities] } : {}) },
         }),
       );
+    },
+    async command(def, orgId, data) {
+      const command = commands(def as ControlCommand, { orgId, data: data as never });
+      await producer.publish(command);
+      return command.id;
+    },
+    async answerTo(commandId, timeoutMs = 30_000) {
+      let found: AnyEnvelope | undefined;
+      await waitFor(
+        async () => {
+          found =
+            (await readToEnd(bus, topics.syncRuns, serde))
+              .map((m) => m.value)
+              .find((v) => (v?.data as { commandId?: string } | undefined)?.commandId === commandId) ??
+            undefined;
+          return found !== undefined;
+        },
+        { timeoutMs, intervalMs: 200, what: `the answer to command ${commandId}` },
+      );
+      return found as AnyEnvelope;
     },
     async retryError(orgId, connectionId, errorId) {
       const command = commands(RetrySyncError, { orgId, data: { connectionId, errorId, reason: 'test' } });
