@@ -34,6 +34,15 @@ describe('the downstream table', () => {
     assert.deepEqual(t.snapshot()[key('o', '1')]?.after, { v: 3 });
   });
 
+  it('drops every record of a company purged by the platform, and only that company', () => {
+    const t = new FeedTable();
+    t.applyLog(upsert('o', 1, '1'));
+    t.applyLog(upsert('o', 2, '2'));
+    t.applyLog(upsert('p', 1, '1'));
+    t.applyLog({ type: 'ConnectionDataPurged', orgId: 'o', data: { seq: seq(3), realmId } });
+    assert.deepEqual(Object.keys(t.snapshot()), [key('p', '1')]);
+  });
+
   it('applies a log event only when its seq is newer than the record’s', () => {
     const t = new FeedTable();
     t.applyState(key('o', '1'), state(upsert('o', 5, '1', { v: 5 })));

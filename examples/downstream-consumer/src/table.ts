@@ -102,7 +102,21 @@ export class FeedTable {
     let applied = false;
     if (event.type === 'RecordUpserted') applied = this.put(event, key);
     else if (event.type === 'RecordDeleted') applied = this.remove(key, event.data.seq);
+    else if (event.type === 'ConnectionDataPurged') applied = this.purge(event.orgId, event.data);
     return gap ? { applied, gap } : { applied };
+  }
+
+  /**
+   * The platform purged a company (its grace period after a disconnect ended, or an erasure): every record of
+   * it older than the event goes, deletes or not. The platform deleted each record before, so this only catches
+   * what a consumer might have kept by other paths.
+   */
+  private purge(orgId: string, d: { seq: string; realmId: string }): boolean {
+    const prefix = `${orgId}:${d.realmId}:`;
+    for (const [key, row] of this.rows) if (key.startsWith(prefix) && row.seq < d.seq) this.rows.delete(key);
+    for (const [key, seq] of this.deletedAt)
+      if (key.startsWith(prefix) && seq < d.seq) this.deletedAt.delete(key);
+    return true;
   }
 
   /**

@@ -29,6 +29,13 @@ export const eventBusEnvShape = {
   KAFKA_STATE_DELETE_RETENTION_MS: env.positiveInt(7 * DAY_MS),
   /** Segment roll time of the state topic: the active segment is never compacted. */
   KAFKA_STATE_SEGMENT_MS: env.positiveInt(DAY_MS),
+  /**
+   * The longest a state-topic message stays uncompacted: a purged record's values leave the topic within
+   * about this (plus a cleaner pass) once its tombstone is written.
+   */
+  KAFKA_STATE_MAX_COMPACTION_LAG_MS: env.positiveInt(DAY_MS),
+  /** Segment roll time of the log topics: a message stays at most their retention plus this. */
+  KAFKA_TOPIC_SEGMENT_MS: env.positiveInt(DAY_MS),
 } as const;
 
 export const eventBusEnvSchema = z.object(eventBusEnvShape);

@@ -45,6 +45,7 @@ describe('plannedTopics', () => {
     assert.equal(records?.numPartitions, 12);
     assert.equal(records?.replicationFactor, 3);
     assert.equal(setting(records, 'retention.ms'), '1000');
+    assert.equal(setting(records, 'segment.ms'), '1000', 'a segment no longer than the retention');
     assert.equal(setting(records, 'min.insync.replicas'), '2');
     assert.equal(setting(entry(planned, topics.webhooksParked), 'retention.ms'), '5000');
     assert.equal(setting(entry(planned, 'qbo.records.v1.dlq'), 'retention.ms'), '9000');
@@ -56,6 +57,7 @@ describe('plannedTopics', () => {
     assert.equal(setting(state, 'min.compaction.lag.ms'), '3600000');
     assert.equal(setting(state, 'delete.retention.ms'), String(7 * 86_400_000));
     assert.equal(setting(state, 'segment.ms'), '86400000');
+    assert.equal(setting(state, 'max.compaction.lag.ms'), '86400000');
     assert.equal(setting(state, 'retention.ms'), undefined);
     assert.equal(entry(planned, 'qbo.records.state.v1.dlq'), undefined);
     assert.equal(setting(entry(planned, topics.records), 'cleanup.policy'), 'delete');
@@ -66,6 +68,7 @@ describe('plannedTopics', () => {
     });
     assert.equal(setting(tuned[0], 'min.compaction.lag.ms'), '0');
     assert.equal(setting(tuned[0], 'segment.ms'), '100');
+    assert.equal(setting(tuned[0], 'max.compaction.lag.ms'), '86400000');
     assert.equal(setting(tuned[0], 'delete.retention.ms'), String(7 * 86_400_000));
   });
 

@@ -14,6 +14,8 @@ export interface ProvisionOptions {
   dlqRetentionMs: number;
   /** `max.message.bytes` of every contract topic (Kafka's usual 1 MiB by default). */
   maxMessageBytes?: number;
+  /** Segment roll time of the log (delete) topics; `DEFAULT_LOG_SEGMENT_MS` by default. */
+  segmentMs?: number;
   /** Compaction settings of compacted topics (`qbo.records.state.v1`); defaults in `defaultCompaction`. */
   compaction?: Partial<CompactionSettings>;
   /** Only these contract topics (and their DLQs); all by default. */
@@ -27,13 +29,22 @@ export interface CompactionSettings {
   deleteRetentionMs: number;
   /** Segment roll time: only rolled segments are compacted. */
   segmentMs: number;
+  /**
+   * The longest a message may stay uncompacted, whatever the share of the log that is dirty: bounds how long a
+   * purged record's values stay on the state topic behind their tombstones (without it, a small purge on a
+   * large topic waits until half the topic is dirty).
+   */
+  maxCompactionLagMs: number;
 }
 
 export const defaultCompaction: CompactionSettings = {
   minCompactionLagMs: 3_600_000,
   deleteRetentionMs: 7 * 86_400_000,
   segmentMs: 86_400_000,
+  maxCompactionLagMs: 86_400_000,
 };
+
+export const DEFAULT_LOG_SEGMENT_MS = 86_400_000;
 
 type Planned = Omit<ProvisionOptions, 'admin'>;
 
@@ -46,12 +57,17 @@ function cleanupEntries(spec: TopicSpec, o: Planned): { name: string; value: str
       { name: 'min.compaction.lag.ms', value: String(c.minCompactionLagMs) },
       { name: 'delete.retention.ms', value: String(c.deleteRetentionMs) },
       { name: 'segment.ms', value: String(c.segmentMs) },
+      // Kafka refuses a maximum below the minimum.
+      { name: 'max.compaction.lag.ms', value: String(Math.max(c.maxCompactionLagMs, c.minCompactionLagMs)) },
     ];
   }
   const retention = spec.retention === 'long' ? o.parkingRetentionMs : o.retentionMs;
   return [
     { name: 'retention.ms', value: String(retention) },
     { name: 'cleanup.policy', value: 'delete' },
+    // Retention deletes whole segments: a segment no longer than this keeps a message at most retention + this
+    // (Kafka's default roll is a week).
+    { name: 'segment.ms', value: String(Math.min(retention, o.segmentMs ?? DEFAULT_LOG_SEGMENT_MS)) },
   ];
 }
 
@@ -130,10 +146,12 @@ export async function provisionFromConfig(admin: Admin, config: EventBusConfig):
     parkingRetentionMs: config.KAFKA_PARKING_RETENTION_MS,
     dlqRetentionMs: config.KAFKA_DLQ_RETENTION_MS,
     maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
+    segmentMs: config.KAFKA_TOPIC_SEGMENT_MS,
     compaction: {
       minCompactionLagMs: config.KAFKA_STATE_MIN_COMPACTION_LAG_MS,
       deleteRetentionMs: config.KAFKA_STATE_DELETE_RETENTION_MS,
       segmentMs: config.KAFKA_STATE_SEGMENT_MS,
+      maxCompactionLagMs: config.KAFKA_STATE_MAX_COMPACTION_LAG_MS,
     },
   });
   return names;

@@ -35,6 +35,8 @@ describe('the event catalog', () => {
         'PauseSync',
         'ResumeSync',
         'SetSyncInterval',
+        'EraseConnectionData',
+        'EraseOrgData',
       ],
     );
   });

@@ -17,6 +17,7 @@ import {
   ConnectionEstablished,
   ConnectionReauthorized,
 } from './events/connections.js';
+import { ConnectionDataPurged, EraseConnectionData, EraseOrgData } from './events/lifecycle.js';
 import {
   RecordDeleted,
   RecordSnapshotCompleted,
@@ -91,6 +92,9 @@ export const definitions = [
   SyncPaused,
   SyncResumed,
   SyncIntervalChanged,
+  EraseConnectionData,
+  EraseOrgData,
+  ConnectionDataPurged,
 ] as const;
 
 export type CatalogDefinition = (typeof definitions)[number];

@@ -38,6 +38,7 @@ export {
   ConnectionEstablished,
   ConnectionReauthorized,
 } from './events/connections.js';
+export { ConnectionDataPurged, EraseConnectionData, EraseOrgData } from './events/lifecycle.js';
 export * from './events/records.js';
 export {
   ConnectionSyncFailing,

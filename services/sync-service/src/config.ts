@@ -68,6 +68,27 @@ export const configSchema = z
       .int()
       .min(0)
       .default(30 * SECOND_MS),
+    /**
+     * How long a disconnected company's data is kept: a reconnect of the same company within it resumes from
+     * its checkpoint (one CDC call); past it everything of the company is purged.
+     */
+    SYNC_DISCONNECT_GRACE_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(7 * DAY_MS),
+    /** How often the lifecycle job looks for due purges (grace periods ended, erasures asked for). */
+    SYNC_PURGE_POLL_MS: env.positiveInt(5 * SECOND_MS),
+    /** Rows per purge or retention batch: one short transaction each, so syncs never wait long behind them. */
+    SYNC_PURGE_BATCH_SIZE: env.positiveInt(500),
+    /** Retention of `qbo_api_log` rows (each call to Intuit, with its query). */
+    SYNC_API_LOG_RETENTION_MS: env.positiveInt(30 * DAY_MS),
+    /** Retention of finished runs (`sync_run`, `sync_run_entity`). */
+    SYNC_RUN_RETENTION_MS: env.positiveInt(90 * DAY_MS),
+    /** Retention of resolved error rows (`sync_error`); open ones stay until resolved. */
+    SYNC_ERROR_RETENTION_MS: env.positiveInt(90 * DAY_MS),
+    /** How often the retention job runs. */
+    SYNC_RETENTION_INTERVAL_MS: env.positiveInt(60 * MINUTE_MS),
   })
   .superRefine((c, ctx) => {
     requireOrgKey(c, ctx);

@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createServiceBus, exactlyOnce } from '@qbo/event-bus';
-import { phase, type ServiceDefinition } from '@qbo/service-kit';
+import { phase, runPeriodically, type ServiceDefinition } from '@qbo/service-kit';
 import { createOrgVerifierFromConfig } from '@qbo/service-kit/org-auth';
 import { type Config, configSchema } from './config.js';
 import { declsFor } from './domain/entities.js';
+import { erasureRoutes } from './http/erasures.js';
 import { syncApiRoutes } from './http/routes.js';
 import { createIntuitClient } from './intuit/client.js';
 import { syncHandlers } from './kafka/handlers.js';
+import { lifecycleHandlers, purgeAfterGrace } from './lifecycle/handlers.js';
+import { createPurger } from './lifecycle/purger.js';
+import { createRetention } from './lifecycle/retention.js';
 import { createSyncMetrics, observeSyncState } from './metrics.js';
 import { createFeedWriter } from './store/feed-events.js';
 import { migrations } from './store/migrations.js';
@@ -67,28 +71,61 @@ export const service: ServiceDefinition<Config> = {
       leaseTtlMs: config.SYNC_LEASE_TTL_MS,
     });
 
-    bus.consume('sync', (inbox) =>
-      syncHandlers({
-        once: (fn) => exactlyOnce(orm, inbox, (event, { em }) => fn(event as never, em as unknown as Em)),
-        entities,
-        debounceMs: config.SYNC_WEBHOOK_DEBOUNCE_MS,
-        log,
-        outbox,
-        events,
-        intervals: {
-          defaultMs: config.SYNC_INTERVAL_MS,
-          minMs: config.SYNC_MIN_INTERVAL_MS,
-          maxMs: config.SYNC_MAX_INTERVAL_MS,
-        },
-      }),
-    );
+    bus.consume('sync', (inbox) => {
+      const once: Parameters<typeof syncHandlers>[0]['once'] = (fn) =>
+        exactlyOnce(orm, inbox, (event, { em }) => fn(event as never, em as unknown as Em));
+      return {
+        ...syncHandlers({
+          once,
+          entities,
+          debounceMs: config.SYNC_WEBHOOK_DEBOUNCE_MS,
+          log,
+          outbox,
+          events,
+          intervals: {
+            defaultMs: config.SYNC_INTERVAL_MS,
+            minMs: config.SYNC_MIN_INTERVAL_MS,
+            maxMs: config.SYNC_MAX_INTERVAL_MS,
+          },
+          onDisconnected: purgeAfterGrace(config.SYNC_DISCONNECT_GRACE_MS),
+        }),
+        ...lifecycleHandlers({ once, log }),
+      };
+    });
+    const verifier = await createOrgVerifierFromConfig(config);
     syncApiRoutes(app, {
       orm,
       log,
-      verifier: await createOrgVerifierFromConfig(config),
+      verifier,
       defaultIntervalMs: config.SYNC_INTERVAL_MS,
       minIntervalMs: config.SYNC_MIN_INTERVAL_MS,
       maxIntervalMs: config.SYNC_MAX_INTERVAL_MS,
+    });
+    erasureRoutes(app, { orm, log, verifier });
+    // The data lifecycle: purges of companies past their disconnect's grace period or erased on request, and
+    // rows past their retention.
+    const purger = createPurger({
+      orm,
+      outbox,
+      events,
+      log,
+      batchSize: config.SYNC_PURGE_BATCH_SIZE,
+      leaseTtlMs: config.SYNC_LEASE_TTL_MS,
+    });
+    runPeriodically(deps, { name: 'data-purge', everyMs: config.SYNC_PURGE_POLL_MS, run: purger.runDue });
+    runPeriodically(deps, {
+      name: 'data-retention',
+      everyMs: config.SYNC_RETENTION_INTERVAL_MS,
+      run: createRetention({
+        orm,
+        log,
+        batchSize: config.SYNC_PURGE_BATCH_SIZE,
+        settings: {
+          apiLogMs: config.SYNC_API_LOG_RETENTION_MS,
+          runMs: config.SYNC_RUN_RETENTION_MS,
+          errorMs: config.SYNC_ERROR_RETENTION_MS,
+        },
+      }),
     });
     worker.start();
     onShutdown({ name: 'sync-worker', phase: phase.consumers, run: () => worker.stop() });

@@ -14,7 +14,8 @@ import { topics } from '../topics.js';
 
 /** Where a change was seen, and the record's version there. */
 const source = z.object({
-  origin: z.enum(['query', 'cdc', 'webhook', 'reconcile', 'push']),
+  /** `purge`: the record left with its company's data (a disconnect's grace period ended, or an erasure). */
+  origin: z.enum(['query', 'cdc', 'webhook', 'reconcile', 'push', 'purge']),
   runId: z.uuid().optional(),
   syncToken: syncToken.optional(),
   /** Intuit's `MetaData.LastUpdatedTime`, converted to UTC. */

@@ -2,7 +2,7 @@ import type { EventHandler, EventHandlers, Outbox } from '@qbo/event-bus';
 import { type CatalogEvent, type EventFactory, SyncErrorRetried } from '@qbo/events';
 import type { Logger } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
-import { connectionStopped, connectionUsable, notice } from '../store/projection.js';
+import { type ConnectionFact, connectionStopped, connectionUsable, notice } from '../store/projection.js';
 import type { Em } from '../store/sql.js';
 import { recordRetry } from '../store/sync-retries.js';
 import { wantSync } from '../store/targets.js';
@@ -21,6 +21,8 @@ export interface HandlerDeps {
   events: EventFactory;
   /** The interval bounds the sync controls hold a company to (see `./control-commands.ts`). */
   intervals: ControlCommandDeps['intervals'];
+  /** Runs with a disconnect's stop, in its transaction: the data lifecycle's purge after the grace period. */
+  onDisconnected?: (em: Em, fact: ConnectionFact) => Promise<void>;
 }
 
 /**
@@ -36,6 +38,7 @@ export function syncHandlers({
   outbox,
   events,
   intervals,
+  onDisconnected,
 }: HandlerDeps): EventHandlers {
   const names = entities.map((d) => d.name);
   const fact = (e: { orgId: string; time: string; data: { realmId: string; connectionId: string } }) => ({
@@ -91,6 +94,7 @@ export function syncHandlers({
     }),
     ConnectionDisconnected: once<Of<'ConnectionDisconnected'>>(async (e, em) => {
       await connectionStopped(em, fact(e), 'disconnected');
+      await onDisconnected?.(em, fact(e));
     }),
     ConnectionDeactivated: once<Of<'ConnectionDeactivated'>>(async (e, em) => {
       await connectionStopped(em, fact(e), 'deactivated');

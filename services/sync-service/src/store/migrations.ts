@@ -3,6 +3,7 @@ import { qboApiLogMigrations } from '@qbo/qbo-client';
 import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
 import { syncApiMigration } from './migration-api.js';
+import { syncLifecycleMigration } from './migration-lifecycle.js';
 import { syncResyncMigration } from './migration-resync.js';
 import { syncRunningMigration } from './migration-running.js';
 import { syncTraceMigration } from './migration-trace.js';
@@ -208,4 +209,5 @@ export const migrations: DatabaseOptions['migrations'] = [
   syncResyncMigration,
   syncRunningMigration,
   syncTraceMigration,
+  syncLifecycleMigration,
 ];

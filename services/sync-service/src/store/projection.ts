@@ -73,6 +73,14 @@ export async function notice(em: Em, n: Notice): Promise<boolean> {
     [n.orgId, n.realmId, n.entity, n.entityId, n.lastUpdated, n.operation],
   );
   if (held.length > 0) return false;
+  // Only for a company being synced: a stopped or erased one keeps nothing of its records (a reconnect's CDC
+  // call reads what changed meanwhile anyway).
+  const active = await query(
+    em,
+    `select 1 from sync_target where org_id = $1 and realm_id = $2 and status = 'active'`,
+    [n.orgId, n.realmId],
+  );
+  if (active.length === 0) return false;
   await execute(
     em,
     `insert into change_notice (org_id, realm_id, entity, entity_id, operation, last_updated, merged_into)

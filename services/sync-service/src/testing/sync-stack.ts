@@ -125,6 +125,13 @@ export const SYNC_TEST_ENV = {
 export interface SyncStackOptions {
   /** A schema registry: the replicas and this stack's producer and reader then use its wire format. */
   registryUrl?: string;
+  /** Settings of the state topic, for a test that watches the broker compact it. */
+  compaction?: {
+    minCompactionLagMs?: number;
+    segmentMs?: number;
+    deleteRetentionMs?: number;
+    maxCompactionLagMs?: number;
+  };
 }
 
 export async function startSyncStack(
@@ -133,7 +140,10 @@ export async function startSyncStack(
 ): Promise<SyncStack> {
   const tokens = await startTokenService(sim);
   const db = await createTestDatabase('sync');
-  const bus = await createTestBus({ partitions: 1 });
+  const bus = await createTestBus({
+    partitions: 1,
+    ...(opts.compaction ? { compaction: opts.compaction } : {}),
+  });
   const serde = createSerde({ registryUrl: opts.registryUrl });
   const producer = createEventProducer({ kafka: bus.kafka, serde, log: bus.log, names: bus.names });
   await producer.connect();
