@@ -24,10 +24,12 @@ export {
 export { type AnyEnvelope, envelopeSchema, envelopeShape, TRACEPARENT } from './envelope.js';
 export {
   DeleteRecord,
+  DeleteRecordV1,
   RequestSync,
   RetryRunErrors,
   RetrySyncError,
   UpsertRecord,
+  UpsertRecordV1,
 } from './events/commands.js';
 export {
   ConnectAttemptRejected,
