@@ -68,6 +68,11 @@ export const configSchema = z
       .int()
       .min(0)
       .default(30 * SECOND_MS),
+    /**
+     * How long the worker waits after a write-back command for more of the same org, so that a burst goes to
+     * Intuit in batches of 30 instead of a call each.
+     */
+    SYNC_PUSH_WINDOW_MS: z.coerce.number().int().min(0).default(250),
   })
   .superRefine((c, ctx) => {
     requireOrgKey(c, ctx);

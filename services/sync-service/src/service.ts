@@ -3,11 +3,12 @@ import { createServiceBus, exactlyOnce } from '@qbo/event-bus';
 import { phase, type ServiceDefinition } from '@qbo/service-kit';
 import { createOrgVerifierFromConfig } from '@qbo/service-kit/org-auth';
 import { type Config, configSchema } from './config.js';
-import { declsFor } from './domain/entities.js';
+import { declsFor, entityDecls } from './domain/entities.js';
 import { syncApiRoutes } from './http/routes.js';
 import { createIntuitClient } from './intuit/client.js';
 import { syncHandlers } from './kafka/handlers.js';
 import { createSyncMetrics, observeSyncState } from './metrics.js';
+import { pushHandlers } from './push/on-command.js';
 import { createFeedWriter } from './store/feed-events.js';
 import { migrations } from './store/migrations.js';
 import type { Em } from './store/sql.js';
@@ -67,16 +68,21 @@ export const service: ServiceDefinition<Config> = {
       leaseTtlMs: config.SYNC_LEASE_TTL_MS,
     });
 
-    bus.consume('sync', (inbox) =>
-      syncHandlers({
-        once: (fn) => exactlyOnce(orm, inbox, (event, { em }) => fn(event as never, em as unknown as Em)),
-        entities,
-        debounceMs: config.SYNC_WEBHOOK_DEBOUNCE_MS,
-        log,
-        outbox,
-        events,
-      }),
-    );
+    bus.consume('sync', (inbox) => {
+      const once: Parameters<typeof syncHandlers>[0]['once'] = (fn) =>
+        exactlyOnce(orm, inbox, (event, { em }) => fn(event as never, em as unknown as Em));
+      return {
+        ...syncHandlers({ once, entities, debounceMs: config.SYNC_WEBHOOK_DEBOUNCE_MS, log, outbox, events }),
+        ...pushHandlers({
+          once,
+          entities: entityDecls,
+          windowMs: config.SYNC_PUSH_WINDOW_MS,
+          outbox,
+          events,
+          log,
+        }),
+      };
+    });
     syncApiRoutes(app, {
       orm,
       log,

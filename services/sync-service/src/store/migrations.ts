@@ -3,6 +3,7 @@ import { qboApiLogMigrations } from '@qbo/qbo-client';
 import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
 import { syncApiMigration } from './migration-api.js';
+import { syncPushMigration } from './migration-push.js';
 import { syncResyncMigration } from './migration-resync.js';
 
 class SyncState extends Migration {
@@ -204,4 +205,5 @@ export const migrations: DatabaseOptions['migrations'] = [
   { name: 'sync-0003-operations', class: SyncOperations },
   syncApiMigration,
   syncResyncMigration,
+  syncPushMigration,
 ];

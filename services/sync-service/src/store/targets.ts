@@ -129,7 +129,7 @@ export async function wantSync(
   orgId: string,
   realmId: string,
   delayMs: number,
-  reason: 'webhook' | 'command' | 'connection' | 'resume' | 'retry',
+  reason: 'webhook' | 'command' | 'connection' | 'resume' | 'retry' | 'push',
 ): Promise<void> {
   await execute(
     em,
