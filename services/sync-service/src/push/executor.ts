@@ -137,7 +137,14 @@ export function createPushes(deps: PushDeps) {
     }
   }
 
-  async function commitSuccess(em: Em, s: SyncSession, p: PendingPush, call: PushCall, object: QboObject) {
+  async function commitSuccess(
+    em: Em,
+    s: SyncSession,
+    p: PendingPush,
+    call: PushCall,
+    object: QboObject,
+    requestId: string,
+  ) {
     const decl = declOf(call.entity);
     if (!decl) throw new Error(`no declaration for ${call.entity}`);
     const entityId = String(object.Id ?? p.entityId ?? '');
@@ -171,7 +178,7 @@ export function createPushes(deps: PushDeps) {
         applied: APPLIED[call.operation],
         ...(row ? { seq: row.seq } : {}),
         ...(syncToken ? { syncToken } : {}),
-        requestId: requestIdOf(p.orgId, p.commandId, p.attempt),
+        requestId,
         pushedAt: new Date().toISOString(),
       },
     });
@@ -284,7 +291,11 @@ export function createPushes(deps: PushDeps) {
         const r = results.get(p.commandId);
         if (!r) continue;
         if (r.ok) {
-          await commitSuccess(em, s, p, c, r.object);
+          // The requestid the answer came under: the command's own, or its batch's.
+          const requestId = asBatch
+            ? requestIdOf(p.orgId, callId, 0)
+            : requestIdOf(p.orgId, p.commandId, p.attempt);
+          await commitSuccess(em, s, p, c, r.object, requestId);
           continue;
         }
         const action = failureAction(r.failure, p.entity);

@@ -5,7 +5,7 @@ import type { EntityDecl } from '../domain/entities.js';
 import { insertPush, type NewPush, pushTarget } from '../store/push-commands.js';
 import type { Em } from '../store/sql.js';
 import { wantSync } from '../store/targets.js';
-import { type PushRefusal, planPush } from './plan.js';
+import { admitPush } from './plan.js';
 
 /** Every version of a command: the catalog hands handlers the newest, older ones upcast on reading. */
 type Of<T extends CatalogEvent['type']> = Extract<CatalogEvent, { type: T }>;
@@ -21,11 +21,6 @@ export interface PushHandlerDeps {
   log: Logger;
 }
 
-const STOPPED: Record<string, string> = {
-  deactivated: 'connection_deactivated',
-  disconnected: 'connection_disconnected',
-};
-
 /**
  * `UpsertRecord` and `DeleteRecord`: each is kept, in arrival order, for the worker to execute under the org's
  * lease, and brings the company's claim forward by the batching window. A command that cannot succeed is
@@ -40,19 +35,12 @@ export function pushHandlers({ once, entities, windowMs, outbox, events, log }: 
   ) => {
     const target = await pushTarget(em, e.orgId, p.connectionId);
     const cmd: NewPush = { ...p, commandId: e.id, orgId: e.orgId, realmId: target?.realmId ?? null };
-    const refusal: PushRefusal | undefined = !target
-      ? { code: 'connection_not_found', message: 'the org holds no such connection' }
-      : STOPPED[target.status]
-        ? { code: STOPPED[target.status] as string, message: `the connection is ${target.status}` }
-        : target.paused
-          ? { code: 'connection_paused', message: 'the company is paused' }
-          : (() => {
-              const check = planPush(
-                cmd,
-                entities.find((d) => d.name === p.entity),
-              );
-              return check.ok ? undefined : check.refusal;
-            })();
+    const admitted = admitPush(
+      cmd,
+      target,
+      entities.find((d) => d.name === p.entity),
+    );
+    const refusal = admitted.ok ? undefined : admitted.refusal;
     if (!refusal) {
       await insertPush(em, cmd);
       await wantSync(em, e.orgId, cmd.realmId as string, windowMs, 'push');

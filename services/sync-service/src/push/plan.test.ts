@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { declsFor } from '../domain/entities.js';
 import { failureAction } from './outcome.js';
-import { type PushCommand, planCalls, planPush, requestIdOf } from './plan.js';
+import { admitPush, type PushCommand, planCalls, planPush, requestIdOf } from './plan.js';
 
 const [customer, invoice, bill, taxCode] = declsFor(['Customer', 'Invoice', 'Bill', 'TaxCode']);
 
@@ -161,5 +161,40 @@ describe('failureAction', () => {
       failureAction({ category: 'validation', code: '2020', status: 400, field: 'CustomerRef' }, 'Invoice'),
       { action: 'failed', field: 'payload.CustomerRef' },
     );
+  });
+});
+
+describe('admitPush', () => {
+  const active = { status: 'active', paused: false };
+  const code = (r: ReturnType<typeof admitPush>) => (r.ok ? 'admitted' : r.refusal.code);
+
+  it('admits a fitting command for an active company of the org', () => {
+    assert.equal(code(admitPush(aCommand(), active, customer)), 'admitted');
+  });
+
+  it('refuses a connection the org does not hold, before looking at the command', () => {
+    assert.equal(
+      code(admitPush(aCommand({ payload: { bad: 1 } }), undefined, customer)),
+      'connection_not_found',
+    );
+  });
+
+  it('refuses a paused, deactivated or disconnected company', () => {
+    assert.equal(
+      code(admitPush(aCommand(), { status: 'active', paused: true }, customer)),
+      'connection_paused',
+    );
+    assert.equal(
+      code(admitPush(aCommand(), { status: 'deactivated', paused: false }, customer)),
+      'connection_deactivated',
+    );
+    assert.equal(
+      code(admitPush(aCommand(), { status: 'disconnected', paused: false }, customer)),
+      'connection_disconnected',
+    );
+  });
+
+  it('refuses a command that does not fit its entity', () => {
+    assert.equal(code(admitPush(aCommand({ entityId: '1' }), active, customer)), 'payload_invalid');
   });
 });

@@ -144,3 +144,38 @@ export function planCalls<T extends { entity: string; entityId: string | null }>
   if (current.length > 0) calls.push(current);
   return calls;
 }
+
+/** The company behind a command's connection, as its org holds it; undefined when the org holds no such one. */
+export interface PushTargetState {
+  status: string;
+  paused: boolean;
+}
+
+const STOPPED: Record<string, string> = {
+  deactivated: 'connection_deactivated',
+  disconnected: 'connection_disconnected',
+};
+
+/**
+ * Whether a command may wait for the worker, or is answered at once with no call: a connection its org does not
+ * hold (whichever org it belongs to), a company paused, deactivated or disconnected, or a command that does not
+ * fit its entity.
+ */
+export function admitPush(
+  cmd: PushCommand,
+  target: PushTargetState | undefined,
+  decl: EntityDecl | undefined,
+): { ok: true } | { ok: false; refusal: PushRefusal } {
+  if (!target)
+    return {
+      ok: false,
+      refusal: { code: 'connection_not_found', message: 'the org holds no such connection' },
+    };
+  const stopped = STOPPED[target.status];
+  if (stopped)
+    return { ok: false, refusal: { code: stopped, message: `the connection is ${target.status}` } };
+  if (target.paused)
+    return { ok: false, refusal: { code: 'connection_paused', message: 'the company is paused' } };
+  const check = planPush(cmd, decl);
+  return check.ok ? { ok: true } : { ok: false, refusal: check.refusal };
+}
