@@ -5,7 +5,7 @@ import { catalog, createCatalog, defineUpcaster, definitions } from './catalog.j
 import { createEventFactory } from './create-event.js';
 import { defineEvent, toJsonSchema } from './define-event.js';
 import type { RequestSync } from './events/commands.js';
-import { sampleInputs } from './testing/samples.js';
+import { olderSampleInputs, sampleInputs } from './testing/samples.js';
 import { topicSpecs, topics } from './topics.js';
 import { EventSchemaError } from './validate.js';
 
@@ -27,8 +27,6 @@ describe('the event catalog', () => {
     assert.deepEqual(
       catalog.onTopic(topics.commands).map((d) => d.type),
       [
-        'UpsertRecord',
-        'DeleteRecord',
         'RequestSync',
         'RetrySyncError',
         'RetryRunErrors',
@@ -37,12 +35,14 @@ describe('the event catalog', () => {
         'SetSyncInterval',
         'EraseConnectionData',
         'EraseOrgData',
+        'UpsertRecord',
+        'DeleteRecord',
       ],
     );
   });
 
   it('has a valid sample for every event, which reads back unchanged', () => {
-    for (const d of definitions) {
+    for (const d of definitions.filter((d) => catalog.latest(d.type) === d)) {
       const input = sampleInputs[d.type];
       assert.ok(input, `sample for ${d.type}`);
       const event = make(d, input as never);
@@ -57,6 +57,35 @@ describe('the event catalog', () => {
       assert.equal(schema.additionalProperties, false, d.type);
       assert.deepEqual((schema.properties as Record<string, { const?: unknown }>).type?.const, d.type);
     }
+  });
+});
+
+describe('push commands of version 1', () => {
+  it('has a sample for every version no longer written', () => {
+    for (const d of definitions.filter((d) => catalog.latest(d.type) !== d)) {
+      assert.ok(`${d.type}@${d.version}` in olderSampleInputs, `${d.type}@${d.version}`);
+    }
+  });
+
+  it('reads an UpsertRecord v1 as v2, its caller-chosen requestId dropped for the command id', () => {
+    const v1 = make(catalog.find('UpsertRecord', 1) as never, olderSampleInputs['UpsertRecord@1'] as never);
+    const read = catalog.read(JSON.parse(JSON.stringify(v1)));
+    assert.equal(read.version, 2);
+    assert.equal(read.id, (v1 as { id: string }).id);
+    assert.equal('requestId' in (read.data as object), false);
+    assert.deepEqual((read.data as { payload: unknown }).payload, { DisplayName: 'Amy’s Bird Sanctuary' });
+  });
+
+  it('reads a DeleteRecord v1 as a v2 delete (not a void)', () => {
+    const v1 = make(catalog.find('DeleteRecord', 1) as never, olderSampleInputs['DeleteRecord@1'] as never);
+    const read = catalog.read(JSON.parse(JSON.stringify(v1)));
+    assert.equal(read.version, 2);
+    assert.deepEqual(read.data, {
+      connectionId: olderSampleInputs['DeleteRecord@1'].data.connectionId,
+      entity: 'Invoice',
+      entityId: '130',
+      syncToken: '2',
+    });
   });
 });
 

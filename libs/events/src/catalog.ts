@@ -3,6 +3,7 @@ import type { EventDefinition, EventOf } from './define-event.js';
 import { envelopeSchema } from './envelope.js';
 import {
   DeleteRecord,
+  DeleteRecordV1,
   PauseSync,
   RequestSync,
   ResumeSync,
@@ -10,6 +11,7 @@ import {
   RetrySyncError,
   SetSyncInterval,
   UpsertRecord,
+  UpsertRecordV1,
 } from './events/commands.js';
 import {
   ConnectAttemptRejected,
@@ -77,8 +79,8 @@ export const definitions = [
   SyncFailed,
   RecordPushed,
   RecordPushFailed,
-  UpsertRecord,
-  DeleteRecord,
+  UpsertRecordV1,
+  DeleteRecordV1,
   RequestSync,
   RetrySyncError,
   RetryRunErrors,
@@ -95,6 +97,8 @@ export const definitions = [
   EraseConnectionData,
   EraseOrgData,
   ConnectionDataPurged,
+  UpsertRecord,
+  DeleteRecord,
 ] as const;
 
 export type CatalogDefinition = (typeof definitions)[number];
@@ -197,7 +201,13 @@ export function createCatalog<D extends EventDefinition>(
   };
 }
 
-/** Upcasters of the platform's events; empty while every event is at version 1. */
-export const upcasters: readonly Upcaster[] = [];
+/**
+ * Upcasters of the platform's events. Push commands v1 carried a caller-chosen `requestId`; from v2 the
+ * command's id is the idempotency key, so a v1 command is read as v2 without it (its envelope id then decides).
+ */
+export const upcasters: readonly Upcaster[] = [
+  defineUpcaster(UpsertRecordV1, UpsertRecord, ({ requestId: _, ...data }) => data),
+  defineUpcaster(DeleteRecordV1, DeleteRecord, ({ requestId: _, ...data }) => data),
+];
 
 export const catalog: Catalog<CatalogDefinition> = createCatalog(definitions, upcasters);

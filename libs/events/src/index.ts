@@ -24,6 +24,7 @@ export {
 export { type AnyEnvelope, envelopeSchema, envelopeShape, TRACEPARENT } from './envelope.js';
 export {
   DeleteRecord,
+  DeleteRecordV1,
   PauseSync,
   RequestSync,
   ResumeSync,
@@ -31,6 +32,7 @@ export {
   RetrySyncError,
   SetSyncInterval,
   UpsertRecord,
+  UpsertRecordV1,
 } from './events/commands.js';
 export {
   ConnectAttemptRejected,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { categorise, parseFault, QboError, safeMessage } from './errors.js';
+import { categorise, faultField, parseFault, QboError, safeMessage } from './errors.js';
 
 describe('parseFault', () => {
   it('reads the standard fault body', () => {
@@ -118,5 +118,26 @@ describe('QboError', () => {
     );
     assert.doesNotMatch(message, /AB0173/);
     assert.match(message, /Token expired: \[REDACTED\]/);
+  });
+});
+
+describe('faultField', () => {
+  it("takes the field from Intuit's element", () => {
+    const body = JSON.stringify({
+      Fault: {
+        Error: [{ Message: 'Required param missing', code: '2020', element: 'Line' }],
+        type: 'ValidationFault',
+      },
+    });
+    assert.equal(faultField(parseFault(body)), 'Line');
+  });
+
+  it('takes the property a 2010 detail names when the element is empty', () => {
+    const fault = { code: '2010', detail: 'Property Name:AccountType specified is unsupported or invalid' };
+    assert.equal(faultField(fault), 'AccountType');
+  });
+
+  it('names no field when the fault names none', () => {
+    assert.equal(faultField({ code: '6240', element: '' }), undefined);
   });
 });

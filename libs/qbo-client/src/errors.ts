@@ -30,6 +30,8 @@ export interface QboErrorDetails {
   faultType?: string;
   /** The call that failed: its `qbo_api_log` rows carry the same `call_id`. */
   callId?: string;
+  /** The field a validation fault names (Intuit's `element`, or the property its detail names). */
+  field?: string;
 }
 
 const retryableCategories = new Set<Category>(['rate_limit', 'server', 'network', 'timeout']);
@@ -62,6 +64,7 @@ export class QboError extends Error {
   readonly faultType: string | undefined;
   readonly operation: string | undefined;
   readonly callId: string | undefined;
+  readonly field: string | undefined;
 
   constructor(details: QboErrorDetails, options?: { cause?: unknown }) {
     super(details.message, options);
@@ -78,6 +81,7 @@ export class QboError extends Error {
     this.faultType = details.faultType;
     this.operation = details.operation;
     this.callId = details.callId;
+    this.field = details.field;
   }
 
   /** The same failure after more attempts, or with the entity the caller was working on. */
@@ -98,6 +102,7 @@ export class QboError extends Error {
           faultType: this.faultType,
           operation: details.operation ?? this.operation,
           callId: details.callId ?? this.callId,
+          field: this.field,
         }),
       },
       this.cause === undefined ? undefined : { cause: this.cause },
@@ -119,6 +124,7 @@ export class QboError extends Error {
       remediation: this.remediation,
       intuitTid: this.intuitTid,
       callId: this.callId,
+      field: this.field,
     };
   }
 }
@@ -131,6 +137,8 @@ export interface Fault {
   code?: string;
   message?: string;
   detail?: string;
+  /** The field the fault is about, when Intuit names one. */
+  element?: string;
 }
 
 /**
@@ -163,6 +171,7 @@ export function parseFault(body: string): Fault | undefined {
     code: str(first?.code),
     message: str(first?.Message ?? first?.message),
     detail: str(first?.Detail ?? first?.detail),
+    element: str(first?.element) || undefined,
   });
 }
 
@@ -180,6 +189,15 @@ const str = (v: unknown): string | undefined =>
 
 function compact(fault: Record<string, string | undefined>): Fault {
   return Object.fromEntries(Object.entries(fault).filter(([, v]) => v !== undefined)) as Fault;
+}
+
+/**
+ * The field a validation fault is about: Intuit's `element` when set ("Required parameter … missing" names it
+ * there), else the property a 2010 detail names ("Property Name:AccountType specified is unsupported…").
+ */
+export function faultField(fault: Fault | undefined): string | undefined {
+  if (fault?.element) return fault.element;
+  return /Property Name:\s*([A-Za-z][\w.]*)/.exec(fault?.detail ?? '')?.[1];
 }
 
 /** The category of an HTTP answer from the Accounting API, from its status and fault. */

@@ -89,6 +89,11 @@ export const configSchema = z
     SYNC_ERROR_RETENTION_MS: env.positiveInt(90 * DAY_MS),
     /** How often the retention job runs. */
     SYNC_RETENTION_INTERVAL_MS: env.positiveInt(60 * MINUTE_MS),
+    /**
+     * How long the worker waits after a write-back command for more of the same org, so that a burst goes to
+     * Intuit in batches of 30 instead of a call each.
+     */
+    SYNC_PUSH_WINDOW_MS: z.coerce.number().int().min(0).default(250),
   })
   .superRefine((c, ctx) => {
     requireOrgKey(c, ctx);

@@ -3,7 +3,7 @@ import { createServiceBus, exactlyOnce } from '@qbo/event-bus';
 import { phase, runPeriodically, type ServiceDefinition } from '@qbo/service-kit';
 import { createOrgVerifierFromConfig } from '@qbo/service-kit/org-auth';
 import { type Config, configSchema } from './config.js';
-import { declsFor } from './domain/entities.js';
+import { declsFor, entityDecls } from './domain/entities.js';
 import { erasureRoutes } from './http/erasures.js';
 import { syncApiRoutes } from './http/routes.js';
 import { createIntuitClient } from './intuit/client.js';
@@ -12,6 +12,7 @@ import { lifecycleHandlers, purgeAfterGrace } from './lifecycle/handlers.js';
 import { createPurger } from './lifecycle/purger.js';
 import { createRetention } from './lifecycle/retention.js';
 import { createSyncMetrics, observeSyncState } from './metrics.js';
+import { pushHandlers } from './push/on-command.js';
 import { createFeedWriter } from './store/feed-events.js';
 import { migrations } from './store/migrations.js';
 import type { Em } from './store/sql.js';
@@ -90,6 +91,14 @@ export const service: ServiceDefinition<Config> = {
           onDisconnected: purgeAfterGrace(config.SYNC_DISCONNECT_GRACE_MS),
         }),
         ...lifecycleHandlers({ once, log }),
+        ...pushHandlers({
+          once,
+          entities: entityDecls,
+          windowMs: config.SYNC_PUSH_WINDOW_MS,
+          outbox,
+          events,
+          log,
+        }),
       };
     });
     const verifier = await createOrgVerifierFromConfig(config);

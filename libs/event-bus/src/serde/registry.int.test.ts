@@ -4,6 +4,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import {
   type AnyEnvelope,
   type CatalogEvent,
+  catalog,
   createEventFactory,
   definitions,
   TokenRotated,
@@ -46,7 +47,10 @@ describe('schema registry path against a real Apicurio Registry', () => {
   });
 
   it('carries every catalog event through the registry wire format', async () => {
-    const sent = definitions.map((d) => make(d, sampleInputs[d.type] as never) as CatalogEvent);
+    // The newest version of each event: older ones are read upcast, so they would not come back as sent.
+    const sent = definitions
+      .filter((d) => catalog.latest(d.type) === d)
+      .map((d) => make(d, sampleInputs[d.type] as never) as CatalogEvent);
     const received = new Map<string, AnyEnvelope>();
     const collect = async (e: AnyEnvelope) => void received.set(e.id, e);
     // A serde of its own: the consumer learns each schema from the registry by id, as another process would.

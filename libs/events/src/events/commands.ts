@@ -5,10 +5,10 @@ import { topics } from '../topics.js';
 
 /**
  * Write a record to QuickBooks. Without `entityId` it creates; with it, it updates and needs the
- * `syncToken` the caller last saw (optimistic concurrency). `requestId` makes a redelivered command a no-op
- * at Intuit.
+ * `syncToken` the caller last saw (optimistic concurrency). Version 1 let the caller choose Intuit's
+ * `requestId`; version 2 derives it from the command's id (see `UpsertRecordV1`'s upcaster).
  */
-export const UpsertRecord = defineEvent({
+export const UpsertRecordV1 = defineEvent({
   type: 'UpsertRecord',
   version: 1,
   topic: topics.commands,
@@ -25,7 +25,7 @@ export const UpsertRecord = defineEvent({
   }),
 });
 
-export const DeleteRecord = defineEvent({
+export const DeleteRecordV1 = defineEvent({
   type: 'DeleteRecord',
   version: 1,
   topic: topics.commands,
@@ -37,6 +37,48 @@ export const DeleteRecord = defineEvent({
     entityId,
     syncToken,
     requestId: z.string().min(1).max(64),
+  }),
+});
+
+/**
+ * Write a record to QuickBooks: create without `entityId`, update with it and the `syncToken` the caller last
+ * saw. The command's id is its idempotency key: Intuit's `requestid` is derived from it, so the same command
+ * delivered again never writes twice. The outcome is a `RecordPushed` or a `RecordPushFailed`.
+ */
+export const UpsertRecord = defineEvent({
+  type: 'UpsertRecord',
+  version: 2,
+  topic: topics.commands,
+  description:
+    'Command: create or update a record in QuickBooks; the command id is its idempotency key (to sync-service).',
+  data: z.object({
+    connectionId,
+    entity: entityName,
+    entityId: entityId.optional(),
+    syncToken: syncToken.optional(),
+    /** Sparse update: only the given fields change. */
+    sparse: z.boolean(),
+    payload: z.record(z.string(), z.unknown()),
+  }),
+});
+
+/**
+ * Remove a record the way its entity allows: a transaction is deleted (or voided when `void` is asked and the
+ * entity can be voided), a name-list record is made inactive. `RecordPushed.applied` says which happened.
+ */
+export const DeleteRecord = defineEvent({
+  type: 'DeleteRecord',
+  version: 2,
+  topic: topics.commands,
+  description:
+    'Command: delete, void or deactivate a record in QuickBooks, as its entity allows; the command id is its idempotency key (to sync-service).',
+  data: z.object({
+    connectionId,
+    entity: entityName,
+    entityId,
+    syncToken,
+    /** Void instead of delete (Invoice, Payment, SalesReceipt, BillPayment). */
+    void: z.boolean().optional(),
   }),
 });
 

@@ -6,6 +6,7 @@ import {
   entityName,
   errorSummary,
   realmId,
+  seq,
   syncToken,
   timestamp,
 } from '../fields.js';
@@ -84,6 +85,10 @@ export const RecordPushed = defineEvent({
     entity: entityName,
     entityId,
     operation: z.enum(['create', 'update', 'delete']),
+    /** What QuickBooks did: a delete of a name-list record deactivates it, of a transaction deletes or voids it. */
+    applied: z.enum(['created', 'updated', 'deleted', 'voided', 'deactivated']).optional(),
+    /** The change-feed sequence number of the record event the push wrote, when the mirror changed. */
+    seq: seq.optional(),
     /** The SyncToken after the write. */
     syncToken: syncToken.optional(),
     /** Intuit's `requestid` used, so a replay of the command is recognised. */
@@ -106,6 +111,10 @@ export const RecordPushFailed = defineEvent({
     error: errorSummary,
     /** For a conflict: the SyncToken QuickBooks holds now. */
     currentSyncToken: syncToken.optional(),
+    /** For a conflict: the record as QuickBooks holds it now, for the caller to merge and send again. */
+    currentRecord: z.record(z.string(), z.unknown()).optional(),
+    /** For a validation failure: the field QuickBooks (or the check before any call) named. */
+    field: z.string().max(200).optional(),
     failedAt: timestamp,
   }),
 });

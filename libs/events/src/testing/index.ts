@@ -1,1 +1,1 @@
-export { sampleInputs } from './samples.js';
+export { olderSampleInputs, sampleInputs } from './samples.js';

@@ -246,6 +246,8 @@ export const sampleInputs = {
       entity: 'Customer',
       entityId: '58',
       operation: 'update',
+      applied: 'updated',
+      seq: '00000000000000000042',
       syncToken: '4',
       requestId: 'push-0001',
       pushedAt: at,
@@ -261,6 +263,7 @@ export const sampleInputs = {
       entityId: '58',
       error: { category: 'conflict', code: '5010', retryable: false, entityType: 'Customer', entityId: '58' },
       currentSyncToken: '5',
+      currentRecord: { Id: '58', SyncToken: '5', DisplayName: 'Amy’s Bird Sanctuary' },
       failedAt: at,
     },
   },
@@ -273,14 +276,13 @@ export const sampleInputs = {
       entityId: '58',
       syncToken: '3',
       sparse: true,
-      requestId: 'push-0001',
       payload: { DisplayName: 'Amy’s Bird Sanctuary Ltd' },
     },
   },
   DeleteRecord: {
     orgId,
     realmId,
-    data: { connectionId, entity: 'Invoice', entityId: '130', syncToken: '2', requestId: 'push-0002' },
+    data: { connectionId, entity: 'Invoice', entityId: '130', syncToken: '2', void: true },
   },
   RequestSync: {
     orgId,
@@ -403,3 +405,23 @@ export const sampleInputs = {
     },
   },
 } satisfies SampleInputs;
+
+/** Inputs of versions still readable but no longer written, keyed `Type@version`, to test their upcasting. */
+export const olderSampleInputs = {
+  'UpsertRecord@1': {
+    orgId,
+    realmId,
+    data: {
+      connectionId,
+      entity: 'Customer',
+      sparse: false,
+      requestId: 'push-0001',
+      payload: { DisplayName: 'Amy’s Bird Sanctuary' },
+    },
+  },
+  'DeleteRecord@1': {
+    orgId,
+    realmId,
+    data: { connectionId, entity: 'Invoice', entityId: '130', syncToken: '2', requestId: 'push-0002' },
+  },
+} as const;

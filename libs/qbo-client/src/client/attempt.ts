@@ -1,6 +1,6 @@
 import type { Budget } from '../budget/budget.js';
 import { transportFailure } from '../classify.js';
-import { type Category, categorise, parseFault, safeMessage } from '../errors.js';
+import { type Category, categorise, faultField, parseFault, safeMessage } from '../errors.js';
 import type { ApiRequest } from './request.js';
 import { parseRetryAfter } from './retry-policy.js';
 
@@ -11,6 +11,7 @@ export interface Failure {
   message: string;
   status?: number;
   faultType?: string;
+  field?: string;
 }
 
 export interface Outcome {
@@ -95,6 +96,7 @@ export async function attempt(
         message: safeMessage(fault, `QuickBooks answered HTTP ${status}`),
         status,
         ...(fault?.type === undefined ? {} : { faultType: fault.type }),
+        ...fieldOf(fault),
       },
     };
   } catch (err) {
@@ -143,8 +145,14 @@ function parseBody(text: string): { json: unknown; failure: Failure | undefined 
         code: fault?.code ?? 'fault',
         message: safeMessage(fault, 'QuickBooks answered with a fault'),
         ...(fault?.type === undefined ? {} : { faultType: fault.type }),
+        ...fieldOf(fault),
       },
     };
   }
   return { json, failure: undefined };
 }
+
+const fieldOf = (fault: ReturnType<typeof parseFault>): { field?: string } => {
+  const field = faultField(fault);
+  return field === undefined ? {} : { field };
+};

@@ -49,7 +49,7 @@ export interface QboClientOptions {
 }
 
 export type BatchItem =
-  | { bId: string; operation: 'create' | 'update' | 'delete'; entity: string; object: QboObject }
+  | { bId: string; operation: 'create' | 'update' | 'delete' | 'void'; entity: string; object: QboObject }
   | { bId: string; query: QueryParts };
 
 export interface QboClient {
@@ -80,6 +80,16 @@ export interface QboClient {
   ): Promise<T>;
   /** Deletes a transaction; name-list entities are made inactive with `update` instead. */
   delete(
+    realmId: string,
+    entity: string,
+    ref: { Id: string; SyncToken: string },
+    ctx: CallContext,
+  ): Promise<QboObject>;
+  /**
+   * Voids a transaction (Invoice, Payment, SalesReceipt, BillPayment): the record stays with zero amounts
+   * (qbo-api-facts §4.3); the answer is the voided record.
+   */
+  void(
     realmId: string,
     entity: string,
     ref: { Id: string; SyncToken: string },
@@ -128,7 +138,7 @@ export function createQboClient(options: QboClientOptions): QboClient {
     entity: string,
     body: QboObject,
     ctx: CallContext,
-    operation: 'create' | 'update' | 'delete',
+    operation: 'create' | 'update' | 'delete' | 'void',
   ): Promise<T> => {
     const request: ApiRequest = {
       operation,
@@ -181,6 +191,8 @@ export function createQboClient(options: QboClientOptions): QboClient {
       write(realmId, entity, { ...changes, sparse: true }, ctx, 'update'),
     delete: (realmId, entity, ref, ctx) =>
       write(realmId, entity, { Id: ref.Id, SyncToken: ref.SyncToken }, ctx, 'delete'),
+    void: (realmId, entity, ref, ctx) =>
+      write(realmId, entity, { Id: ref.Id, SyncToken: ref.SyncToken }, ctx, 'void'),
 
     async cdc(realmId, entities, changedSince, ctx) {
       if (entities.length === 0) throw new QueryBuildError('cdc needs at least one entity');

@@ -57,8 +57,8 @@ async function end(sample: EntitySample, record: QboObject): Promise<void> {
       return true;
     });
   } else {
-    // Voiding is a user's act in QuickBooks here (the client has no void call); the read goes through the client.
-    sim.control.change(realmId, { op: 'void', entity, id: current.Id });
+    const answer = await client.void(realmId, entity, current, ctx);
+    assert.equal(answer.SyncToken, String(Number(current.SyncToken) + 1));
     const voided = await client.read(realmId, entity, current.Id, ctx);
     assert.equal(voided.TotalAmt, 0);
     assert.match(String(voided.PrivateNote), /^Voided/);
@@ -113,6 +113,32 @@ describe('every declared entity through the client, over HTTP', () => {
       );
     });
   }
+
+  it('a write replayed with the same requestid creates one record and answers the same', async () => {
+    const replay = { ...ctx, requestId: 'entities-replay-1' };
+    const first = await client.create(realmId, 'Customer', { DisplayName: 'Replayed Customer' }, replay);
+    const again = await client.create(realmId, 'Customer', { DisplayName: 'Replayed Customer' }, replay);
+    assert.deepEqual(again, first);
+    const page = await client.query(
+      realmId,
+      { entity: 'Customer', where: [{ field: 'DisplayName', op: '=', value: 'Replayed Customer' }] },
+      ctx,
+    );
+    assert.equal(page.rows.length, 1);
+  });
+
+  it('names the field of a validation fault: a duplicate name and a missing required field', async () => {
+    await client.create(realmId, 'Vendor', { DisplayName: 'Twice Vendor' }, ctx);
+    await assert.rejects(client.create(realmId, 'Vendor', { DisplayName: 'Twice Vendor' }, ctx), (err) => {
+      assert.ok(isQboError(err) && err.code === '6240' && err.category === 'validation');
+      return true;
+    });
+    await assert.rejects(client.create(realmId, 'Invoice', { Line: [{ Amount: 1 }] }, ctx), (err) => {
+      assert.ok(isQboError(err) && err.category === 'validation');
+      assert.equal(err.field, 'CustomerRef');
+      return true;
+    });
+  });
 
   it('TaxCode: read and queried, refused on write and by CDC', async () => {
     const read = await client.read(realmId, 'TaxCode', '2', ctx);

@@ -1,6 +1,6 @@
 import { QueryBuildError } from '../query.js';
 
-export type Operation = 'query' | 'read' | 'create' | 'update' | 'delete' | 'cdc' | 'batch';
+export type Operation = 'query' | 'read' | 'create' | 'update' | 'delete' | 'void' | 'cdc' | 'batch';
 
 /** One Accounting API request, before the base URL, realm, minor version and token are added. */
 export interface ApiRequest {

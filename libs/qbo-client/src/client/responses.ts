@@ -1,5 +1,5 @@
 import { categoriseItemFault } from '../classify.js';
-import { type Fault, parseFault, QboError, safeMessage } from '../errors.js';
+import { type Fault, faultField, parseFault, QboError, safeMessage } from '../errors.js';
 import type { QboObject } from './context.js';
 
 export interface QueryPage<T extends QboObject = QboObject> {
@@ -127,5 +127,6 @@ function itemError(item: BatchItemMeta, fault: Fault, attempts: number, intuitTi
     ...(item.entityId === undefined ? {} : { entityId: item.entityId }),
     ...(intuitTid === null ? {} : { intuitTid }),
     ...(fault.type === undefined ? {} : { faultType: fault.type }),
+    ...(faultField(fault) === undefined ? {} : { field: faultField(fault) as string }),
   });
 }

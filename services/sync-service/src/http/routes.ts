@@ -3,6 +3,7 @@ import type { OrgVerifier } from '@qbo/service-kit/org-auth';
 import type { Hono } from 'hono';
 import { connectionRoutes } from './connections.js';
 import { errorRoutes } from './errors.js';
+import { pushRoutes } from './pushes.js';
 import { runRoutes } from './runs.js';
 
 export interface SyncApiDeps {
@@ -15,11 +16,12 @@ export interface SyncApiDeps {
 }
 
 /**
- * The sync API: runs and their calls to Intuit, each company's sync controls, and the error rows and their
- * retries, behind the org credential.
+ * The sync API: runs and their calls to Intuit, each company's sync controls, the error rows and their
+ * retries, and the write-back commands and their outcomes, behind the org credential.
  */
 export function syncApiRoutes(app: Hono, d: SyncApiDeps): void {
   runRoutes(app, d);
   connectionRoutes(app, d);
   errorRoutes(app, d);
+  pushRoutes(app, d);
 }

@@ -4,6 +4,7 @@ import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
 import { syncApiMigration } from './migration-api.js';
 import { syncLifecycleMigration } from './migration-lifecycle.js';
+import { syncPushMigration } from './migration-push.js';
 import { syncResyncMigration } from './migration-resync.js';
 import { syncRunningMigration } from './migration-running.js';
 import { syncTraceMigration } from './migration-trace.js';
@@ -209,5 +210,6 @@ export const migrations: DatabaseOptions['migrations'] = [
   syncResyncMigration,
   syncRunningMigration,
   syncTraceMigration,
+  syncPushMigration,
   syncLifecycleMigration,
 ];

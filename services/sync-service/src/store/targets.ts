@@ -163,7 +163,7 @@ export async function wantSync(
   orgId: string,
   realmId: string,
   delayMs: number,
-  reason: 'webhook' | 'command' | 'connection' | 'resume' | 'retry',
+  reason: 'webhook' | 'command' | 'connection' | 'resume' | 'retry' | 'push',
   traceparent: string | undefined = currentTraceparent(),
 ): Promise<void> {
   await execute(

@@ -19,6 +19,7 @@ import {
   summarise,
 } from '../domain/failure.js';
 import { createSyncMetrics, type SyncMetrics } from '../metrics.js';
+import { createPushes } from '../push/executor.js';
 import type { FeedWriter } from '../store/feed.js';
 import { type Lease, renewLease } from '../store/lease.js';
 import type { PageCounts } from '../store/mirror.js';
@@ -92,6 +93,12 @@ export function createRunner(deps: RunnerDeps): Runner {
     ...deps,
     leaseTtlMs: options.leaseTtlMs,
     retryIntervalMs: options.retryRecordIntervalMs,
+    metrics,
+  });
+  const pushes = createPushes({
+    ...deps,
+    leaseTtlMs: options.leaseTtlMs,
+    retryDelayMs: options.retryBaseMs,
     metrics,
   });
 
@@ -319,9 +326,15 @@ export function createRunner(deps: RunnerDeps): Runner {
   return {
     async run(target, lease, signal) {
       if (!target.needsLoad) {
+        // Write-back first: a command waits for no sync, and the delta after it finds its version already mirrored.
+        await pushes.run(target, lease, signal);
         await retries.run(target, lease, signal);
-        // Claimed only for a retry: the company's schedule stays as it was, and no sync runs.
-        if (target.trigger === 'retry' && !target.scheduleDue && !target.reconcileDue) {
+        // Claimed only for a retry or a push: the company's schedule stays as it was, and no sync runs.
+        if (
+          (target.trigger === 'retry' || target.trigger === 'push') &&
+          !target.scheduleDue &&
+          !target.reconcileDue
+        ) {
           await orm.em
             .fork()
             .transactional((em) => restoreSchedule(em, target, target.scheduleAt))
@@ -353,7 +366,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         }
         const entities = state.resync ?? target.entities;
         const loadTarget = { ...target, entities: [...entities], generation: state.generation };
-        await oneRun(loadTarget, lease, signal, 'initial', async (s) => {
+        const loaded = await oneRun(loadTarget, lease, signal, 'initial', async (s) => {
           const counts = await runLoad(s, state, options);
           const end = await completeLoad(s, state, options.reconcileIntervalMs);
           return {
@@ -362,6 +375,8 @@ export function createRunner(deps: RunnerDeps): Runner {
             unchanged: counts.unchanged + end.unchanged,
           };
         });
+        // Commands that arrived during the load go once the company's mirror is complete.
+        if (loaded && !signal.aborted) await pushes.run(target, lease, signal);
         return;
       }
       const since = target.cdcSince;

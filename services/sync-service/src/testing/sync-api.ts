@@ -49,4 +49,5 @@ export const listEndpoints = [
   ['GET', '/runs'],
   ['GET', '/connections'],
   ['GET', '/errors'],
+  ['GET', '/pushes'],
 ] as const;

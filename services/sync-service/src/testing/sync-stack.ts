@@ -73,6 +73,8 @@ export interface SyncStack {
   retryError(orgId: string, connectionId: string, errorId: string): Promise<string>;
   /** Publishes a `RetryRunErrors` command for one run; resolves with the command's id. */
   retryRun(orgId: string, connectionId: string, syncRunId: string): Promise<string>;
+  /** Publishes these events as they are, in one send: the same envelope twice is a redelivery. */
+  publish(events: readonly AnyEnvelope[]): Promise<void>;
   /** Publishes, in one send, what webhook-ingest would for Intuit's notifications of these records. */
   notify(orgId: string, realmId: string, changes: readonly NotifiedChange[]): Promise<void>;
   /** Waits until a run of the company reaches `status` and returns its row. */
@@ -246,6 +248,9 @@ export async function startSyncStack(
       const command = commands(RetryRunErrors, { orgId, data: { connectionId, syncRunId, reason: 'test' } });
       await producer.publish(command);
       return command.id;
+    },
+    async publish(list) {
+      await producer.publish(list as never);
     },
     async notify(orgId, realmId, changes) {
       await producer.publish(
