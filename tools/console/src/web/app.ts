@@ -522,9 +522,21 @@ function whoAmI(t: string): string {
   }
 }
 
+/**
+ * A sign-in link carries the token in the fragment (never sent to a server): take it, then drop it from the
+ * address bar and the history.
+ */
+function takeTokenFromLink(): void {
+  const fromLink = /^#token=([^&]+)/.exec(location.hash);
+  if (!fromLink?.[1]) return;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fromLink[1]));
+  history.replaceState(null, '', '/#/connections');
+}
+
 async function route(): Promise<void> {
   if (poll !== undefined) window.clearInterval(poll);
   poll = undefined;
+  takeTokenFromLink();
   const t = token();
   if (!t) return signInView();
   (document.getElementById('who') as HTMLElement).textContent = whoAmI(t);
@@ -555,13 +567,6 @@ async function route(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  // A sign-in link carries the token in the fragment (never sent to a server): take it, then drop it from the
-  // address bar and the history.
-  const fromLink = /^#token=([^&]+)/.exec(location.hash);
-  if (fromLink?.[1]) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fromLink[1]));
-    history.replaceState(null, '', '/#/connections');
-  }
   config = await fetch('/config.json')
     .then((r) => r.json() as Promise<typeof config>)
     .catch(() => config);
