@@ -575,7 +575,13 @@ async function start(): Promise<void> {
     notice('');
     void route();
   });
+  // Back from a connect flow: auth-service names its outcome in the query; say it once and drop it.
+  const outcome = new URLSearchParams(location.search);
   await route();
+  if (outcome.get('status') === 'connected') notice('QuickBooks company connected.');
+  else if (outcome.get('status') === 'error')
+    notice(`The connection failed: ${outcome.get('error') ?? 'unknown error'}.`, true);
+  if (location.search !== '') history.replaceState(null, '', `/${location.hash}`);
 }
 
 void start();
