@@ -19,34 +19,37 @@ describe('the operator console under attack', () => {
   /** Every response the browser got from the console, with its CSP and (for API answers) its body. */
   const responses: { url: string; csp: string | null; body: string }[] = [];
 
-  before(async () => {
-    stack = await startStack();
-    browser = await launchBrowser();
-    tokenA = stack.token(orgA);
-    contextA = await browser.newContext();
-    pageA = await contextA.newPage();
-    pageA.on('response', (r) => {
-      if (!r.url().startsWith(stack.consoleUrl)) return;
-      void r
-        .text()
-        .catch(() => '')
-        .then((body) =>
-          responses.push({ url: r.url(), csp: r.headers()['content-security-policy'] ?? null, body }),
-        );
-    });
-    // Org A signs in with its link, connects a company and opens its pages.
-    await pageA.goto(`${stack.consoleUrl}/#token=${tokenA}`);
-    await pageA.waitForSelector('[data-test=connect]');
-    const realmId = await connectThroughConsent(pageA);
-    const row = pageA.locator(`[data-test=connection][data-realm-id="${realmId}"]`);
-    connectionId = String(await row.getAttribute('data-connection-id'));
-    await row.locator('a').click();
-    const run = pageA.locator('[data-test=run]').first();
-    await run.waitFor({ timeout: 60_000 });
-    runId = String(await run.getAttribute('data-run-id'));
-    await run.locator('a', { hasText: 'API calls' }).click();
-    await pageA.waitForSelector('[data-test=calls], [data-test=calls-empty]');
-  });
+  before(
+    async () => {
+      stack = await startStack();
+      browser = await launchBrowser();
+      tokenA = stack.token(orgA);
+      contextA = await browser.newContext();
+      pageA = await contextA.newPage();
+      pageA.on('response', (r) => {
+        if (!r.url().startsWith(stack.consoleUrl)) return;
+        void r
+          .text()
+          .catch(() => '')
+          .then((body) =>
+            responses.push({ url: r.url(), csp: r.headers()['content-security-policy'] ?? null, body }),
+          );
+      });
+      // Org A signs in with its link, connects a company and opens its pages.
+      await pageA.goto(`${stack.consoleUrl}/#token=${tokenA}`);
+      await pageA.waitForSelector('[data-test=connect]');
+      const realmId = await connectThroughConsent(pageA);
+      const row = pageA.locator(`[data-test=connection][data-realm-id="${realmId}"]`);
+      connectionId = String(await row.getAttribute('data-connection-id'));
+      await row.locator('a').click();
+      const run = pageA.locator('[data-test=run]').first();
+      await run.waitFor({ timeout: 60_000 });
+      runId = String(await run.getAttribute('data-run-id'));
+      await run.locator('a', { hasText: 'API calls' }).click();
+      await pageA.waitForSelector('[data-test=calls], [data-test=calls-empty]');
+    },
+    { timeout: 240_000 },
+  );
   after(async () => {
     await browser?.close();
     await stack?.stop();

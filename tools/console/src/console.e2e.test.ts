@@ -23,10 +23,13 @@ const runRow = (page: Page, mode: string, status: string) =>
 describe('the operator console in a real browser', () => {
   let stack: StackUnderTest;
   let browser: Browser;
-  before(async () => {
-    stack = await startStack();
-    browser = await launchBrowser();
-  });
+  before(
+    async () => {
+      stack = await startStack();
+      browser = await launchBrowser();
+    },
+    { timeout: 180_000 },
+  );
   after(async () => {
     await browser?.close();
     await stack?.stop();

@@ -41,7 +41,10 @@ async function main(): Promise<number> {
   const brokers = process.env.KAFKA_BROKERS ?? brokerAddress();
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-  const secrets = await loadStackSecrets(join(root, '.local', 'stack', 'secrets.json'));
+  // QBO_STACK_SECRETS_FILE: another place for them (a test's own stack keeps its own).
+  const secrets = await loadStackSecrets(
+    process.env.QBO_STACK_SECRETS_FILE ?? join(root, '.local', 'stack', 'secrets.json'),
+  );
   const ports = await choosePorts(portOffset, free);
   const logDir = join(root, '.local', 'stack', 'logs');
   await mkdir(logDir, { recursive: true });

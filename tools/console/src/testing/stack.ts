@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { repoRoot, serverUrl, testBrokers, uniqueName } from '@qbo/testkit';
 import pg from 'pg';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -25,6 +26,8 @@ export async function startStack(): Promise<StackUnderTest> {
   const root = repoRoot();
   const database = uniqueName('test_console').replace(/-/g, '_');
   const topicPrefix = `${uniqueName('console')}.`;
+  // Secrets of this stack only: another stack started at the same time keeps its own.
+  const secretsFile = join(await mkdtemp(join(tmpdir(), 'console-stack-')), 'secrets.json');
   const child: ChildProcess = spawn(
     process.execPath,
     [join(root, 'tools', 'stack', 'dist', 'cli.js'), '--free-ports'],
@@ -35,6 +38,7 @@ export async function startStack(): Promise<StackUnderTest> {
         KAFKA_BROKERS: testBrokers().join(','),
         KAFKA_TOPIC_PREFIX: topicPrefix,
         KAFKA_TOPIC_PARTITIONS: '3',
+        QBO_STACK_SECRETS_FILE: secretsFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -59,7 +63,7 @@ export async function startStack(): Promise<StackUnderTest> {
     if (!found) throw new Error(`no address for ${name} in:\n${output}`);
     return found;
   };
-  const secrets = JSON.parse(await readFile(join(root, '.local', 'stack', 'secrets.json'), 'utf8')) as {
+  const secrets = JSON.parse(await readFile(secretsFile, 'utf8')) as {
     orgJwtSecret: string;
   };
   const dbUrl = new URL(serverUrl());
@@ -84,6 +88,7 @@ export async function startStack(): Promise<StackUnderTest> {
       await admin.connect();
       await admin.query(`drop database if exists "${database}" with (force)`);
       await admin.end();
+      await rm(dirname(secretsFile), { recursive: true, force: true });
     },
   };
 }
