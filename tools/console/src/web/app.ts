@@ -50,6 +50,8 @@ interface SyncError {
   lastSeenAt: string;
   lastRunId: string | null;
   open: boolean;
+  /** A record Intuit never showed the Id of, known by its place: a second's records ordered by Id. */
+  place: { from: string | null; position: number | null } | null;
 }
 interface ApiCall {
   id: string;
@@ -161,7 +163,7 @@ const table = (heads: string[], rows: HTMLTableRowElement[], empty: string, test
 function progressCell(run: Run): HTMLElement {
   const p = run.progress;
   const percent = run.status === 'completed' && p.estimate !== null ? 100 : p.percent;
-  const label = `${p.records.toLocaleString('en')}${p.estimate === null ? '' : ` / ${p.estimate.toLocaleString('en')}`} records · ${p.pages} pages`;
+  const label = `${p.records.toLocaleString('en')}${p.estimate === null ? '' : ` / ${p.estimate.toLocaleString('en')}`} records · ${p.pages} ${p.pages === 1 ? 'page' : 'pages'}`;
   return el(
     'td',
     { 'data-test': 'progress' },
@@ -406,7 +408,20 @@ async function connectionView(id: string): Promise<void> {
           el(
             'tr',
             { 'data-test': 'error', 'data-error-id': e.errorId, 'data-entity-id': e.entityId ?? '' },
-            el('td', {}, e.entity ?? e.kind, e.entityId ? el('div', { class: 'mono' }, e.entityId) : null),
+            el(
+              'td',
+              {},
+              e.entity ?? e.kind,
+              e.entityId
+                ? el('div', { class: 'mono' }, `Id ${e.entityId}`)
+                : e.place
+                  ? el(
+                      'div',
+                      { class: 'muted' },
+                      `no Id: record ${e.place.position ?? '?'} changed at ${e.place.from ?? '?'}`,
+                    )
+                  : null,
+            ),
             el('td', {}, e.category),
             el('td', { class: 'mono' }, e.code),
             el('td', { 'data-test': 'remediation' }, e.remediation),
