@@ -561,7 +561,15 @@ async function route(): Promise<void> {
   try {
     if (parts[0] === 'connections' && parts[1]) await connectionView(parts[1]);
     else if (parts[0] === 'runs' && parts[1]) await runView(parts[1]);
-    else await connectionsView();
+    else {
+      await connectionsView();
+      // A company just connected reaches sync-service through its event a moment later: keep the list fresh.
+      poll = window.setInterval(() => {
+        connectionsView().catch((err: unknown) =>
+          notice(err instanceof Error ? err.message : String(err), true),
+        );
+      }, POLL_MS * 2);
+    }
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return;
     const text =
