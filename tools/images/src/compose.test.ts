@@ -11,6 +11,7 @@ const run: ComposeRun = {
     'sync-service': 41003,
     'webhook-ingest': 41004,
     simulator: 41005,
+    console: 41006,
   },
   metricsPorts: {
     'token-service': 42001,

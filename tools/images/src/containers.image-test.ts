@@ -52,6 +52,8 @@ describe('the images, run through compose against the host’s Postgres, Redis a
       'sync-service': await freePort(),
       'webhook-ingest': await freePort(),
       simulator: await freePort(),
+      // Not run in a container (the console has no image yet); the services' config names its address.
+      console: await freePort(),
     };
     const metricsPorts = {
       'token-service': await freePort(),

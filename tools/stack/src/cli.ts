@@ -1,15 +1,25 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { brokerAddress, repoRoot, start as startKafka, stop as stopKafka } from '@qbo/local-kafka';
 import { runDemo } from './demo.js';
 import { type Launched, launch } from './launch.js';
 import { ensureDatabase } from './postgres.js';
 import { loadStackSecrets } from './secrets.js';
-import { choosePorts, entryOf, SERVICES, serviceEnv, simulatorLaunch } from './services.js';
+import {
+  choosePorts,
+  consoleEnv,
+  entryOf,
+  operatorToken,
+  SERVICES,
+  serviceEnv,
+  simulatorLaunch,
+} from './services.js';
 
 // Runs the platform on this machine: a real Kafka broker, the platform database on the local Postgres, every
 // service and the QuickBooks simulator standing in for Intuit, each checked ready. `--demo` then walks through
 // connect → initial sync → webhook → record event → refresh → deactivation; `--once` stops everything again
 // once all are ready (or the demo is done); `--port-offset N` shifts every port; `--free-ports` picks free ones.
+// Each process logs to .local/stack/logs/<name>.log; `--logs` streams them here too (warnings always are).
 
 const args = process.argv.slice(2);
 const once = args.includes('--once');
@@ -17,6 +27,7 @@ const offsetArg = args[args.indexOf('--port-offset') + 1];
 const portOffset = args.includes('--port-offset') ? Number(offsetArg) : 0;
 const free = args.includes('--free-ports');
 const demo = args.includes('--demo');
+const streamLogs = args.includes('--logs');
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const colour = process.stdout.isTTY === true;
 
@@ -30,8 +41,17 @@ async function main(): Promise<number> {
   const brokers = process.env.KAFKA_BROKERS ?? brokerAddress();
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-  const secrets = await loadStackSecrets(join(root, '.local', 'stack', 'secrets.json'));
+  // QBO_STACK_SECRETS_FILE: another place for them (a test's own stack keeps its own).
+  const secrets = await loadStackSecrets(
+    process.env.QBO_STACK_SECRETS_FILE ?? join(root, '.local', 'stack', 'secrets.json'),
+  );
   const ports = await choosePorts(portOffset, free);
+  const logDir = join(root, '.local', 'stack', 'logs');
+  await mkdir(logDir, { recursive: true });
+  const logs = (name: string) => ({ file: join(logDir, `${name}.log`), stream: streamLogs });
+  print(
+    `[stack] service logs in ${logDir}${streamLogs ? ' (streamed here too)' : ' (--logs streams them here)'}`,
+  );
   const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --disable-warning=TimeoutNegativeWarning`.trim();
   const running: Launched[] = [];
   let stopping = false;
@@ -57,6 +77,7 @@ async function main(): Promise<number> {
         },
         print,
         colour,
+        logs('qbo-simulator'),
       ),
     );
     for (const spec of SERVICES) {
@@ -75,9 +96,22 @@ async function main(): Promise<number> {
         },
         print,
         colour,
+        logs(spec.name),
       );
       running.push(service);
     }
+    running.push(
+      launch(
+        'console',
+        {
+          entry: join(root, 'tools', 'console', 'dist', 'main.js'),
+          env: { ...process.env, ...consoleEnv(ports), NODE_OPTIONS: nodeOptions },
+        },
+        print,
+        colour,
+        logs('console'),
+      ),
+    );
     const listening = await Promise.all(running.map((s) => s.started));
     const rows: string[] = [];
     for (const [i, service] of running.entries()) {
@@ -91,6 +125,12 @@ async function main(): Promise<number> {
       if (ready.status !== 'ok') throw new Error(`${service.name} is not ready: ${JSON.stringify(ready)}`);
     }
     print(`\n[stack] all services ready (Kafka at ${brokers})\n${rows.join('\n')}\n`);
+    const consoleUrl = `http://127.0.0.1:${ports.console}`;
+    // The token rides in the fragment, which the browser keeps to itself; the page stores it for the tab only.
+    print(`[stack] console: ${consoleUrl}/`);
+    print(
+      `[stack] sign in as the local operator: ${consoleUrl}/#token=${operatorToken(secrets.orgJwtSecret)}\n`,
+    );
     if (demo) await runDemo({ ports, secrets, databaseUrl, brokers }, print);
   } catch (err) {
     print(`[stack] ${(err as Error).message}`);

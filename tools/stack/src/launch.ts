@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface Launched {
@@ -39,6 +40,14 @@ function render(name: string, raw: string, colour: boolean): string {
   }
 }
 
+/** Where a service's log goes: always its file; the terminal too when streaming, else its warnings only. */
+export interface LogSink {
+  file: string;
+  stream: boolean;
+}
+
+const LOUD = /"level":"(warn|error|fatal)"/;
+
 export function launch(
   name: string,
   {
@@ -49,21 +58,29 @@ export function launch(
   }: { entry: string; preload?: string; args?: string[]; env: NodeJS.ProcessEnv },
   print: Print,
   colour: boolean,
+  logs: LogSink,
 ): Launched {
+  const file = createWriteStream(logs.file, { flags: 'a' });
   const child = spawn(process.execPath, [...(preload ? ['--import', preload] : []), entry, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  // After the pipes are drained, not at exit: the last lines may still be on their way.
+  child.once('close', () => file.end());
   const started = new Promise<number>((resolve, reject) => {
     const onLine = (line: string) => {
-      print(render(name, line, colour));
+      file.write(`${line}\n`);
+      if (logs.stream || LOUD.test(line)) print(render(name, line, colour));
       if (line.includes('"msg":"service started"')) {
         resolve(Number((JSON.parse(line) as { port: number }).port));
       }
     };
     createInterface({ input: child.stdout }).on('line', onLine);
-    createInterface({ input: child.stderr }).on('line', (line) => print(`[${name}] ${line}`));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      file.write(`${line}\n`);
+      print(`[${name}] ${line}`);
+    });
     void exited.then((code) => reject(new Error(`${name} exited (${code}) before it started`)));
   });
   return {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { StackSecrets } from './secrets.js';
@@ -31,7 +32,10 @@ export const entryOf = (root: string, name: string) => ({
   preload: join(root, 'services', name, 'dist', 'telemetry.js'),
 });
 
-export type StackPorts = Record<Deployable | 'simulator', number>;
+/** The operator console (tools/console): it forwards its API calls to sync-service and auth-service. */
+export const CONSOLE_PORT = 8084;
+
+export type StackPorts = Record<Deployable | 'simulator' | 'console', number>;
 
 /** Every port decided before anything starts: services and the simulator name each other in their config. */
 export async function choosePorts(offset: number, free: boolean): Promise<StackPorts> {
@@ -39,6 +43,7 @@ export async function choosePorts(offset: number, free: boolean): Promise<StackP
   const ports = {} as StackPorts;
   for (const spec of SERVICES) ports[spec.name] = await pick(spec.port);
   ports.simulator = await pick(SIMULATOR_PORT);
+  ports.console = await pick(CONSOLE_PORT);
   return ports;
 }
 
@@ -94,7 +99,8 @@ export function serviceEnv(
         STATE_COOKIE_SECRET: secrets.stateCookieSecret,
         // Plain http on this machine only; the cookie is Secure everywhere else.
         STATE_COOKIE_SECURE: 'false',
-        RETURN_TO_ALLOWED_ORIGINS: PLATFORM_ORIGIN,
+        // The platform's frontend and the operator console may each start a connect flow and be returned to.
+        RETURN_TO_ALLOWED_ORIGINS: `${PLATFORM_ORIGIN},${local(ports.console)}`,
         CORS_ALLOWED_ORIGINS: PLATFORM_ORIGIN,
         AUTH_JWT_SECRET: secrets.orgJwtSecret,
         AUTH_JWT_ISSUER: ORG_TOKEN_ISSUER,
@@ -139,4 +145,33 @@ export function simulatorLaunch(ports: StackPorts, secrets: StackSecrets, consen
       QBO_SIM_VERIFIER_TOKEN: secrets.webhookVerifierToken,
     },
   };
+}
+
+/** The console's environment: the two APIs it forwards to, and Jaeger's UI for the trace links. */
+export function consoleEnv(ports: StackPorts): Record<string, string> {
+  return {
+    SYNC_SERVICE_URL: local(ports['sync-service']),
+    AUTH_SERVICE_URL: local(ports['auth-service']),
+    JAEGER_URL: process.env.JAEGER_URL ?? 'http://127.0.0.1:16686',
+    PORT: String(ports.console),
+  };
+}
+
+/**
+ * A local operator's org token (role operator, 12 hours), signed with the stack's org-token key: what the
+ * console's sign-in link carries in its fragment, which the browser never sends to a server.
+ */
+export function operatorToken(secret: string, orgId = 'local-operator'): string {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
+    iss: ORG_TOKEN_ISSUER,
+    aud: ORG_TOKEN_AUDIENCE,
+    sub: 'local-operator',
+    org_id: orgId,
+    role: 'operator',
+    iat: now,
+    exp: now + 12 * 3600,
+  })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }

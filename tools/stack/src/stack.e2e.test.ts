@@ -14,7 +14,7 @@ describe('npm start (the stack command)', () => {
     const topicPrefix = `${uniqueName('stack')}.`;
     const child = spawn(
       process.execPath,
-      [fileURLToPath(new URL('cli.js', import.meta.url)), '--demo', '--once', '--free-ports'],
+      [fileURLToPath(new URL('cli.js', import.meta.url)), '--demo', '--once', '--free-ports', '--logs'],
       {
         env: {
           ...process.env,
