@@ -140,6 +140,11 @@ describe('sync API', () => {
         for (const call of page.body.calls) {
           assert.ok(call.path.includes(a.realmId), 'a call to the run’s realm');
           assert.equal(typeof call.durationMs, 'number');
+          const [row] = await stack.db.query<{ trace_id: string | null }>(
+            'select trace_id from sync.qbo_api_log where id = $1',
+            [call.id],
+          );
+          assert.equal(call.traceId, row?.trace_id, 'the call’s trace id, as logged');
           ids.push(call.id);
         }
         cursor = page.body.nextCursor;

@@ -80,6 +80,7 @@ export function runRoutes(app: Hono, d: RunRoutesDeps): void {
         faultCode: r.fault_code,
         category: r.category,
         intuitTid: r.intuit_tid,
+        traceId: r.trace_id,
         attempt: r.attempt,
         budgetWaitMs: r.budget_wait_ms,
         retryDelayMs: r.retry_delay_ms,

@@ -73,6 +73,7 @@ export interface ApiCallRecord {
   fault_code: string | null;
   category: string | null;
   intuit_tid: string | null;
+  trace_id: string | null;
   attempt: number;
   budget_wait_ms: number;
   retry_delay_ms: number;
@@ -94,8 +95,8 @@ export function listApiCalls(
 ): Promise<ApiCallRecord[]> {
   return query<ApiCallRecord>(
     em,
-    `select id::text, at, operation, method, path, entity_type, status, fault_code, category, intuit_tid, attempt,
-       budget_wait_ms, retry_delay_ms, duration_ms, response_bytes
+    `select id::text, at, operation, method, path, entity_type, status, fault_code, category, intuit_tid, trace_id,
+       attempt, budget_wait_ms, retry_delay_ms, duration_ms, response_bytes
      from qbo_api_log where correlation_id = $1 and realm_id = $2 and ($3::bigint is null or id > $3::bigint)
      order by qbo_api_log.id limit $4`,
     [run.runId, run.realmId, afterId ?? null, limit + 1],

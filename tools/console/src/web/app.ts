@@ -63,6 +63,7 @@ interface ApiCall {
   status: number | null;
   faultCode: string | null;
   intuitTid: string | null;
+  traceId: string | null;
   attempt: number;
   durationMs: number;
 }
@@ -455,19 +456,17 @@ async function connectionView(id: string): Promise<void> {
   }, POLL_MS);
 }
 
-function jaegerLink(tid: string): HTMLElement | string {
+/** The call's trace in Jaeger: by its trace id when the call was traced, else a search by Intuit's tid. */
+function jaegerLink(call: ApiCall): HTMLElement | string {
   if (!config.jaegerUrl) return '';
-  const tags = encodeURIComponent(JSON.stringify({ 'qbo.intuit_tid': tid }));
-  return el(
-    'a',
-    {
-      href: `${config.jaegerUrl}/search?service=sync-service&tags=${tags}`,
-      target: '_blank',
-      rel: 'noopener noreferrer',
-      'data-test': 'trace',
-    },
-    'trace',
-  );
+  const tags = encodeURIComponent(JSON.stringify({ 'qbo.intuit_tid': call.intuitTid }));
+  const href = call.traceId
+    ? `${config.jaegerUrl}/trace/${encodeURIComponent(call.traceId)}`
+    : call.intuitTid
+      ? `${config.jaegerUrl}/search?service=sync-service&tags=${tags}`
+      : undefined;
+  if (!href) return '';
+  return el('a', { href, target: '_blank', rel: 'noopener noreferrer', 'data-test': 'trace' }, 'trace');
 }
 
 async function runView(runId: string): Promise<void> {
@@ -502,7 +501,7 @@ async function runView(runId: string): Promise<void> {
             el('td', { class: 'mono', 'data-test': 'intuit-tid' }, call.intuitTid ?? '—'),
             el('td', { class: 'num' }, String(call.attempt)),
             el('td', { class: 'num' }, `${call.durationMs} ms`),
-            el('td', {}, call.intuitTid ? jaegerLink(call.intuitTid) : ''),
+            el('td', {}, jaegerLink(call)),
           ),
         ),
         'This run made no API call.',
