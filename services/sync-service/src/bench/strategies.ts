@@ -334,6 +334,7 @@ async function edgeCases(opts: StrategiesOptions, print: (line: string) => void)
         before.set(name, now);
       }
       edges.push({ scenario, results });
+      print(formatReport({ records: 0, initial: [], edges: [{ scenario, results }] }));
     }
     return edges;
   } finally {
