@@ -24,6 +24,13 @@ export async function simulatorRecords(
   for (let start = 1; ; start += 1000) {
     const select = `SELECT * FROM ${entity}${where} ORDERBY Id STARTPOSITION ${start} MAXRESULTS 1000`;
     let response = await query({ url: sim.url }, grant, select);
+    if (response.status === 401) {
+      // The access token lapsed (the simulator clock moved past its hour): a new grant.
+      await sim.approveNext(realmId);
+      grant = await connect({ url: sim.url });
+      grants.set(`${sim.url}|${realmId}`, grant);
+      response = await query({ url: sim.url }, grant, select);
+    }
     // These reads share the realm's limits with the sync under test: wait a throttle out.
     for (let i = 0; response.status === 429 && i < 30; i++) {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
