@@ -170,4 +170,16 @@ describe('the operator console under attack', () => {
       );
     },
   );
+
+  attack('a sign-in link from elsewhere does not replace the session of a signed-in operator', async () => {
+    // Any site can link to the console with its own org's token; followed by a signed-in user, it must not
+    // swap their session (they would then connect their company to the link's org).
+    await pageA.goto(`${stack.consoleUrl}/#token=${stack.token(orgB)}`);
+    await pageA.waitForSelector('[data-test=connect]');
+    const held = await pageA.evaluate(() => Object.values(sessionStorage));
+    assert.deepEqual(held, [tokenA], 'still signed in as org A');
+    assert.ok(!pageA.url().includes('token='), 'the link’s token left the address bar');
+    await pageA.goto(`${stack.consoleUrl}/#token=%E0%A4%A`);
+    assert.deepEqual(await pageA.evaluate(() => Object.values(sessionStorage)), [tokenA], 'a malformed link');
+  });
 });

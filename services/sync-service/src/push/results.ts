@@ -104,7 +104,8 @@ export function createPushResults(deps: { outbox: Outbox; events: EventFactory }
       realmId: s.target.realmId,
       data: {
         commandId: p.commandId,
-        connectionId: s.target.connectionId,
+        // The connection the command named: a command for a replaced connection fails under its own.
+        connectionId: p.connectionId,
         entity: p.entity,
         ...(p.entityId ? { entityId: p.entityId } : {}),
         error: {

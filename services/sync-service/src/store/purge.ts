@@ -192,6 +192,8 @@ export async function purgeRowsBatch(
   const errors = await batch('sync_error', 'first_seen_at');
   const notices = await batch('change_notice', 'notified_at');
   const retries = await batch('sync_retry', 'requested_at');
+  // Write-back commands hold the records written and, in their results, QuickBooks' own copies.
+  const pushes = await batch('sync_push', 'received_at');
   const runIds = await query<{ run_id: string }>(
     em,
     `select run_id::text from sync_run where org_id = $1 and realm_id = $2 and started_at < $3::timestamptz
@@ -201,22 +203,28 @@ export async function purgeRowsBatch(
   const ids = runIds.map((r) => r.run_id);
   await execute(em, 'delete from sync_run_entity where run_id = any($1::uuid[])', [ids]);
   const runs = await execute(em, 'delete from sync_run where run_id = any($1::uuid[])', [ids]);
-  // The client logs calls by realm; a call made before the org was known carries no org.
+  // Only the org's own calls: two orgs may hold one realm, and a call logged without an org may be the other's.
   const apiCalls = await execute(
     em,
     `delete from qbo_api_log where id in (select id from qbo_api_log
-       where realm_id = $2 and (org_id = $1 or org_id is null) and at < $3::timestamptz limit $4)`,
+       where realm_id = $2 and org_id = $1 and at < $3::timestamptz limit $4)`,
     args,
   );
-  return { runs, errors, apiCalls, other: notices + retries };
+  return { runs, errors, apiCalls, other: notices + retries + pushes };
 }
+
+/**
+ * A state-topic key of the company (`orgId:realmId:entity:id`, the prefix in `$4`): exactly two parts after the
+ * prefix, since an org id may itself hold ':' and another org's `org:realm:` can begin with this one's prefix.
+ */
+const OWN_STATE_KEY = `starts_with(key, $4) and array_length(string_to_array(substr(key, length($4) + 1), ':'), 1) = 2`;
 
 /** Whether the outbox still holds unsent events of the company (the relay publishes them within moments). */
 export async function hasUnsentEvents(em: Em, p: Purge): Promise<boolean> {
   const rows = await query(
     em,
     `select 1 from outbox where sent_at is null and (
-       (key = $1 and payload->>'realmId' = $2) or (topic = $3 and starts_with(key, $4))) limit 1`,
+       (key = $1 and payload->>'realmId' = $2) or (topic = $3 and ${OWN_STATE_KEY}))) limit 1`,
     [p.orgId, p.realmId, topics.recordsState, `${p.orgId}:${p.realmId}:`],
   );
   return rows.length > 0;
@@ -228,7 +236,7 @@ export async function purgeSentEvents(em: Em, p: Purge): Promise<number> {
     em,
     `delete from outbox where sent_at is not null and (
        (key = $1 and payload->>'realmId' = $2 and type <> 'ConnectionDataPurged')
-       or (topic = $3 and starts_with(key, $4)))`,
+       or (topic = $3 and ${OWN_STATE_KEY}))`,
     [p.orgId, p.realmId, topics.recordsState, `${p.orgId}:${p.realmId}:`],
   );
 }

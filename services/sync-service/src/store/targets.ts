@@ -106,13 +106,17 @@ export async function readTarget(em: Em, orgId: string, realmId: string): Promis
 
 /**
  * Active companies whose schedule or a notification has come due, oldest first, locked so that no other
- * replica's claim picks the same ones in the meantime (`skip locked`). A paused company is never due.
+ * replica's claim picks the same ones in the meantime (`skip locked`). A paused company is never due, nor one
+ * whose data a purge is removing (started, or an erasure's): a company reconnected meanwhile loads afresh once
+ * the purge has announced itself, so no record it loads comes before the purge's event on the change log.
  */
 export async function dueTargets(em: Em, limit: number): Promise<SyncTarget[]> {
   const rows = await query<TargetRow>(
     em,
-    `select ${COLUMNS} from sync_target
+    `select ${COLUMNS} from sync_target t
      where status = 'active' and paused_at is null and least(schedule_at, coalesce(wanted_at, schedule_at)) <= now()
+       and not exists (select 1 from data_purge d where d.org_id = t.org_id and d.realm_id = t.realm_id
+         and (d.status = 'running' or (d.status = 'pending' and d.reason = 'erasure')))
      order by least(schedule_at, coalesce(wanted_at, schedule_at)) limit $1 for update skip locked`,
     [limit],
   );

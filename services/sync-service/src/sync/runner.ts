@@ -256,9 +256,19 @@ export function createRunner(deps: RunnerDeps): Runner {
     const { runId } = session;
     try {
       await orm.em.fork().transactional(async (em) => {
-        const exists = await query(em, 'select 1 from sync_run where run_id = $1', [runId]);
-        const totals = exists.length > 0 ? await finishRun(em, runId, 'failed', failure) : undefined;
-        if (exists.length > 0) await session.flushEntityCalls(em);
+        const rows = await query<{ status: string }>(
+          em,
+          'select status from sync_run where run_id = $1 for update',
+          [runId],
+        );
+        if (rows[0] && rows[0].status !== 'running') {
+          // The org's next holder already closed it (`run_interrupted`, with its SyncFailed): this replica lost
+          // the org meanwhile, and has nothing of the run left to say.
+          log.warn({ runId, err: failure }, 'sync run already closed by the org’s next holder');
+          return;
+        }
+        const totals = rows.length > 0 ? await finishRun(em, runId, 'failed', failure) : undefined;
+        if (rows.length > 0) await session.flushEntityCalls(em);
         await deps.outbox.add(
           em,
           deps.events(SyncFailed, {

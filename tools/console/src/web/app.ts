@@ -538,13 +538,22 @@ function whoAmI(t: string): string {
 
 /**
  * A sign-in link carries the token in the fragment (never sent to a server): take it, then drop it from the
- * address bar and the history.
+ * address bar and the history. Only into a console nobody is signed in to: any site can link here, and a link
+ * that silently replaced a session would have its owner connect their company to the link's org.
  */
 function takeTokenFromLink(): void {
   const fromLink = /^#token=([^&]+)/.exec(location.hash);
   if (!fromLink?.[1]) return;
-  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fromLink[1]));
   history.replaceState(null, '', '/#/connections');
+  if (token()) {
+    notice('Already signed in: sign out first to use a sign-in link.', true);
+    return;
+  }
+  try {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fromLink[1]));
+  } catch {
+    notice('That sign-in link is malformed.', true);
+  }
 }
 
 async function route(): Promise<void> {
