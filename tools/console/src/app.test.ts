@@ -102,6 +102,14 @@ describe('the console server', () => {
       '/api/auth/oauth/callback',
       '/api/auth/connections/../../admin',
       '/api/sync/connections/%2e%2e/metrics',
+      // Encoded separators survive URL parsing and reach the path check itself.
+      '/api/sync/connections/x%2F..%2Fmetrics',
+      '/api/sync/connections/x%2f..%2f..%2freadyz',
+      '/api/sync/connections/x%5c..%5cmetrics',
+      // Routes the page never calls, though sync-service would check the caller itself.
+      '/api/sync/connections/abc/erasure',
+      '/api/sync/orgs/o/erasure',
+      '/api/sync/runs/abc/other',
       '/api/token/tokens',
     ]) {
       const res = await app.request(path, { headers: { authorization: 'Bearer abc' } });
@@ -116,7 +124,14 @@ describe('the console server', () => {
       (await app.request('/assets/app.js')).headers.get('content-type'),
       'text/javascript; charset=utf-8',
     );
-    for (const path of ['/assets/../index.html', '/assets/%2e%2e/%2e%2e/package.json', '/assets/app.js.map'])
+    for (const path of [
+      '/assets/../index.html',
+      '/assets/%2e%2e/%2e%2e/package.json',
+      '/assets/..%2F..%2Fpackage.json',
+      '/assets/..%5c..%5cpackage.json',
+      '/assets/%252e%252e/package.json',
+      '/assets/app.js.map',
+    ])
       assert.equal((await app.request(path)).status, 404, path);
     assert.deepEqual(await (await app.request('/config.json')).json(), { jaegerUrl: 'http://jaeger.test' });
   });

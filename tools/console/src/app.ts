@@ -39,7 +39,10 @@ const TYPES: Record<string, string> = {
 };
 
 /** The API paths the console forwards, per service; anything else is a 404 here. */
-const SYNC_PATHS = /^\/(connections|runs|errors)(\/[A-Za-z0-9-]+)*$/;
+const ID = '[A-Za-z0-9-]+';
+const SYNC_PATHS = new RegExp(
+  `^/(connections(/${ID}(/(pause|resume|sync))?)?|runs(/${ID}(/(api-calls|retry-errors))?)?|errors(/${ID}/retry)?)$`,
+);
 const AUTH_PATHS = /^\/(connections(\/[0-9a-fA-F-]{36})?|connect\/quickbooks)$/;
 
 /** Request headers worth passing on: the caller's credential and what the body is. */
