@@ -113,9 +113,10 @@ export class FeedTable {
    */
   private purge(orgId: string, d: { seq: string; realmId: string }): boolean {
     const prefix = `${orgId}:${d.realmId}:`;
-    for (const [key, row] of this.rows) if (key.startsWith(prefix) && row.seq < d.seq) this.rows.delete(key);
-    for (const [key, seq] of this.deletedAt)
-      if (key.startsWith(prefix) && seq < d.seq) this.deletedAt.delete(key);
+    // Exactly `entity:id` after the prefix: an org id may hold ':', so another org's keys can begin with it.
+    const ours = (key: string) => key.startsWith(prefix) && key.slice(prefix.length).split(':').length === 2;
+    for (const [key, row] of this.rows) if (ours(key) && row.seq < d.seq) this.rows.delete(key);
+    for (const [key, seq] of this.deletedAt) if (ours(key) && seq < d.seq) this.deletedAt.delete(key);
     return true;
   }
 
