@@ -224,7 +224,7 @@ export async function hasUnsentEvents(em: Em, p: Purge): Promise<boolean> {
   const rows = await query(
     em,
     `select 1 from outbox where sent_at is null and (
-       (key = $1 and payload->>'realmId' = $2) or (topic = $3 and ${OWN_STATE_KEY}))) limit 1`,
+       (key = $1 and payload->>'realmId' = $2) or (topic = $3 and ${OWN_STATE_KEY})) limit 1`,
     [p.orgId, p.realmId, topics.recordsState, `${p.orgId}:${p.realmId}:`],
   );
   return rows.length > 0;
