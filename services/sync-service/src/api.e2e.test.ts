@@ -4,7 +4,7 @@ import { waitFor } from '@qbo/testkit';
 import { DEFAULT_SYNC_ENTITIES } from './domain/entities.js';
 import { mirrorDifferences } from './testing/compare.js';
 import { orgToken } from './testing/org-tokens.js';
-import { type Counters, type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
+import { apiCalls, type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
 import { callApi } from './testing/sync-api.js';
 import { newOrg, type SyncStack, startSyncStack } from './testing/sync-stack.js';
 
@@ -13,27 +13,6 @@ let stack: SyncStack;
 let url = '';
 const a = { orgId: newOrg(), realmId: '', connectionId: '', loadRunId: '' };
 const b = { orgId: newOrg(), realmId: '', connectionId: '', loadRunId: '' };
-
-/** The simulator's Accounting API endpoints (its OAuth endpoints are not calls the sync makes). */
-const API_ENDPOINTS = ['query', 'cdc', 'batch', 'companyinfo', 'pdf', 'read', 'write'];
-const apiCalls = (c: Counters, realmId: string, only?: string) =>
-  Object.entries(c[realmId] ?? {})
-    .filter(([endpoint]) => (only ? endpoint === only : API_ENDPOINTS.includes(endpoint)))
-    .reduce((n, [, e]) => n + e.calls, 0);
-
-/** Waits until the company has no run in flight and no sync asked for. */
-const idle = (realmId: string) =>
-  waitFor(
-    async () =>
-      (
-        await stack.db.query(
-          `select 1 from sync.sync_target t where realm_id = $1 and wanted_at is null
-             and not exists (select 1 from sync.sync_run r where r.realm_id = t.realm_id and r.status = 'running')`,
-          [realmId],
-        )
-      ).length > 0,
-    { timeoutMs: 60_000, intervalMs: 100, what: `${realmId} idle` },
-  );
 
 before(async () => {
   // Small pages under Intuit's rate limits: a load takes seconds, long enough to pause one midway.
@@ -49,7 +28,7 @@ before(async () => {
     org.loadRunId = (await stack.waitForRun(org.realmId, { mode: 'initial', status: 'completed' })).run_id;
     // The load is followed at once by a delta from the instant it read up to.
     await stack.waitForRun(org.realmId, { mode: 'cdc', status: 'completed' });
-    await idle(org.realmId);
+    await stack.idle(org.realmId);
   }
 });
 
@@ -233,7 +212,7 @@ describe('sync API', () => {
     let at = await ask({ mode: 'incremental' });
     const delta = await stack.waitForRun(a.realmId, { mode: 'cdc', status: 'completed', after: at });
     assert.equal((await viewOf(delta.run_id)).trigger, 'command');
-    await idle(a.realmId);
+    await stack.idle(a.realmId);
 
     at = await ask({ mode: 'reconciliation', entity: 'Customer' });
     const reconciliation = await stack.waitForRun(a.realmId, {
@@ -242,7 +221,7 @@ describe('sync API', () => {
       after: at,
     });
     assert.deepEqual((await viewOf(reconciliation.run_id)).entities, ['Customer']);
-    await idle(a.realmId);
+    await stack.idle(a.realmId);
 
     at = await ask({ mode: 'full' });
     const load = await stack.waitForRun(a.realmId, { mode: 'initial', status: 'completed', after: at });
@@ -250,12 +229,12 @@ describe('sync API', () => {
     assert.equal(view.trigger, 'command');
     assert.equal(view.generation, 2, 'a new generation of the company');
     await stack.waitForRun(a.realmId, { mode: 'cdc', status: 'completed', after: load.finished_at as Date });
-    await idle(a.realmId);
+    await stack.idle(a.realmId);
   });
 
   it('makes no call for a paused company while a webhook arrives, and catches up with one CDC call on resume', async () => {
     const token = await orgToken(a.orgId);
-    await idle(a.realmId);
+    await stack.idle(a.realmId);
     const paused = await callApi(url, 'POST', `/connections/${a.connectionId}/pause`, { token });
     assert.equal(paused.status, 200);
     assert.equal(paused.body.paused, true);
@@ -308,7 +287,7 @@ describe('sync API', () => {
     assert.equal(run.mode, 'cdc');
     const view = (await callApi(url, 'GET', `/runs/${run.run_id}`, { token })).body;
     assert.equal(view.trigger, 'resume');
-    await idle(a.realmId);
+    await stack.idle(a.realmId);
     const after = await sim.counters();
     assert.equal(apiCalls(after, a.realmId, 'cdc') - apiCalls(quiet, a.realmId, 'cdc'), 1, 'one CDC call');
     assert.equal(apiCalls(after, a.realmId) - apiCalls(quiet, a.realmId), 1, 'and nothing else');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AnyEnvelope, PauseSync, RequestSync, ResumeSync, SetSyncInterval } from '@qbo/events';
-import { attack, waitFor } from '@qbo/testkit';
+import { attack } from '@qbo/testkit';
 import type { SimulatorUnderTest } from './testing/simulator-control.js';
 import { startSimulator } from './testing/simulator-control.js';
 import { newOrg, type SyncStack, startSyncStack, topics } from './testing/sync-stack.js';
@@ -33,18 +33,6 @@ const runsOf = async (realmId: string) =>
       realmId,
     ])
   )[0]?.n;
-const idle = (realmId: string) =>
-  waitFor(
-    async () =>
-      (
-        await stack.db.query(
-          `select 1 from sync.sync_target t where realm_id = $1 and wanted_at is null
-             and not exists (select 1 from sync.sync_run r where r.realm_id = t.realm_id and r.status = 'running')`,
-          [realmId],
-        )
-      ).length > 0,
-    { timeoutMs: 60_000, intervalMs: 100, what: `${realmId} idle` },
-  );
 
 before(async () => {
   sim = await startSimulator(['--seed', '41', '--companies', '2', '--records', '150']);
@@ -58,7 +46,7 @@ before(async () => {
     org.connectionId = await stack.connect(org.realmId, org.orgId);
     await stack.waitForRun(org.realmId, { mode: 'initial', status: 'completed' });
     await stack.waitForRun(org.realmId, { mode: 'cdc', status: 'completed' });
-    await idle(org.realmId);
+    await stack.idle(org.realmId);
   }
 });
 

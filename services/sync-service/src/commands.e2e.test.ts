@@ -3,9 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PauseSync, RequestSync, ResumeSync, SetSyncInterval } from '@qbo/events';
-import { waitFor } from '@qbo/testkit';
 import { DEFAULT_SYNC_ENTITIES } from './domain/entities.js';
-import { type Counters, type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
+import { apiCalls, type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
 import { newOrg, type SyncStack, startSyncStack } from './testing/sync-stack.js';
 
 /**
@@ -18,25 +17,6 @@ const a = { orgId: newOrg(), realmId: '', connectionId: '' };
 
 const FLOOR_MS = 1_000;
 const DEFAULT_INTERVAL_MS = 3_600_000;
-const API_ENDPOINTS = ['query', 'cdc', 'batch', 'companyinfo', 'pdf', 'read', 'write'];
-const apiCalls = (c: Counters, realmId: string, only?: string) =>
-  Object.entries(c[realmId] ?? {})
-    .filter(([endpoint]) => (only ? endpoint === only : API_ENDPOINTS.includes(endpoint)))
-    .reduce((n, [, e]) => n + e.calls, 0);
-
-/** Waits until the company has no run in flight and no sync asked for. */
-const idle = (realmId: string) =>
-  waitFor(
-    async () =>
-      (
-        await stack.db.query(
-          `select 1 from sync.sync_target t where realm_id = $1 and wanted_at is null
-             and not exists (select 1 from sync.sync_run r where r.realm_id = t.realm_id and r.status = 'running')`,
-          [realmId],
-        )
-      ).length > 0,
-    { timeoutMs: 60_000, intervalMs: 100, what: `${realmId} idle` },
-  );
 
 const answerData = async (commandId: string) =>
   (await stack.answerTo(commandId)).data as Record<string, unknown> & { outcome: string };
@@ -73,7 +53,7 @@ before(async () => {
   a.connectionId = await stack.connect(a.realmId, a.orgId);
   await stack.waitForRun(a.realmId, { mode: 'initial', status: 'completed' });
   await stack.waitForRun(a.realmId, { mode: 'cdc', status: 'completed' });
-  await idle(a.realmId);
+  await stack.idle(a.realmId);
 });
 
 after(async () => {
@@ -154,7 +134,7 @@ describe('sync control commands', () => {
       [run.run_id],
     );
     assert.equal(trigger?.trigger, 'resume');
-    await idle(a.realmId);
+    await stack.idle(a.realmId);
     const after = await sim.counters();
     assert.equal(apiCalls(after, a.realmId, 'cdc') - apiCalls(quiet, a.realmId, 'cdc'), 1, 'one CDC call');
     assert.equal(apiCalls(after, a.realmId) - apiCalls(quiet, a.realmId), 1, 'and nothing else');
@@ -176,7 +156,7 @@ describe('sync control commands', () => {
     timeout: 180_000,
   }, async () => {
     const ask = async (mode: 'incremental' | 'full' | 'reconciliation', entities?: string[]) => {
-      await idle(a.realmId);
+      await stack.idle(a.realmId);
       const at = new Date();
       const answer = await answerData(
         await stack.command(RequestSync, a.orgId, {
@@ -215,13 +195,13 @@ describe('sync control commands', () => {
     assert.deepEqual([...(full?.entities ?? [])].sort(), [...DEFAULT_SYNC_ENTITIES].sort());
     assert.ok((full?.generation ?? 0) > (resync?.generation ?? 0), 'a new generation of the company');
     await stack.waitForRun(a.realmId, { mode: 'cdc', status: 'completed', after: run.finished_at as Date });
-    await idle(a.realmId);
+    await stack.idle(a.realmId);
   });
 
   it('answers a RequestSync it cannot serve with its reason, recording nothing', {
     timeout: 60_000,
   }, async () => {
-    await idle(a.realmId);
+    await stack.idle(a.realmId);
     const since = new Date();
     const quiet = await sim.counters();
     const unknown = await answerData(
@@ -257,7 +237,7 @@ describe('sync control commands', () => {
   it('SetSyncInterval holds the API’s floor, sets a company’s interval, and returns it to the default', {
     timeout: 60_000,
   }, async () => {
-    await idle(a.realmId);
+    await stack.idle(a.realmId);
     const low = await answerData(
       await stack.command(SetSyncInterval, a.orgId, {
         connectionId: a.connectionId,

@@ -12,7 +12,7 @@ import {
 } from '@qbo/events';
 import { waitFor } from '@qbo/testkit';
 import { orgToken } from './testing/org-tokens.js';
-import { type Counters, type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
+import { apiCalls, type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
 import { callApi } from './testing/sync-api.js';
 import { newOrg, type SyncStack, startSyncStack, topics } from './testing/sync-stack.js';
 
@@ -32,31 +32,12 @@ interface Company {
   connectionId: string;
 }
 
-const API_ENDPOINTS = ['query', 'cdc', 'batch', 'companyinfo', 'pdf', 'read', 'write'];
-const calls = (c: Counters, realmId: string, only?: string) =>
-  Object.entries(c[realmId] ?? {})
-    .filter(([endpoint]) => (only ? endpoint === only : API_ENDPOINTS.includes(endpoint)))
-    .reduce((n, [, e]) => n + e.calls, 0);
-
-const idle = (realmId: string) =>
-  waitFor(
-    async () =>
-      (
-        await stack.db.query(
-          `select 1 from sync.sync_target t where realm_id = $1 and wanted_at is null
-             and not exists (select 1 from sync.sync_run r where r.realm_id = t.realm_id and r.status = 'running')`,
-          [realmId],
-        )
-      ).length > 0,
-    { timeoutMs: 60_000, intervalMs: 100, what: `${realmId} idle` },
-  );
-
 /** Connects a company and waits for its load and the delta after it. */
 async function connected(realmId: string, orgId = newOrg()): Promise<Company> {
   const connectionId = await stack.connect(realmId, orgId);
   await stack.waitForRun(realmId, { mode: 'initial', status: 'completed' });
   await stack.waitForRun(realmId, { mode: 'cdc', status: 'completed' });
-  await idle(realmId);
+  await stack.idle(realmId);
   return { orgId, realmId, connectionId };
 }
 
@@ -146,10 +127,10 @@ describe('the data lifecycle', () => {
     const again = { ...c, connectionId: await stack.connect(c.realmId, c.orgId) };
     const run = await stack.waitForRun(c.realmId, { status: 'completed', after: reconnectedAt }, 30_000);
     assert.equal(run.mode, 'cdc', 'a delta from the checkpoint, not a load');
-    await idle(c.realmId);
+    await stack.idle(c.realmId);
     const counters = await sim.counters();
-    assert.equal(calls(counters, c.realmId, 'cdc') - calls(quiet, c.realmId, 'cdc'), 1, 'one CDC call');
-    assert.equal(calls(counters, c.realmId) - calls(quiet, c.realmId), 1, 'and no other call');
+    assert.equal(apiCalls(counters, c.realmId, 'cdc') - apiCalls(quiet, c.realmId, 'cdc'), 1, 'one CDC call');
+    assert.equal(apiCalls(counters, c.realmId) - apiCalls(quiet, c.realmId), 1, 'and no other call');
     const loads = await stack.db.query(
       `select 1 from sync.sync_run where realm_id = $1 and mode = 'initial' and started_at > $2`,
       [c.realmId, reconnectedAt],
@@ -191,7 +172,7 @@ describe('the data lifecycle', () => {
     const asked = new Date();
     await stack.requestSync(c.orgId, c.connectionId, 'incremental');
     await stack.waitForRun(c.realmId, { mode: 'cdc', status: 'completed', after: asked });
-    await idle(c.realmId);
+    await stack.idle(c.realmId);
     await stack.drained();
     const samples = [`${marker}-0`, `${marker}-1`, `${marker}-2`];
     const rowsBefore = await everyRow();

@@ -99,3 +99,12 @@ export async function startSimulator(args: readonly string[]): Promise<Simulator
 /** Calls to one endpoint across realms (a refresh with a token the simulator no longer knows has no realm). */
 export const callsTo = (counters: Counters, endpoint: string): number =>
   Object.values(counters).reduce((sum, endpoints) => sum + (endpoints[endpoint]?.calls ?? 0), 0);
+
+/** The simulator's Accounting API endpoints (its OAuth endpoints are not calls the sync makes). */
+const API_ENDPOINTS = ['query', 'cdc', 'batch', 'companyinfo', 'pdf', 'read', 'write'];
+
+/** A realm's calls to the Accounting API, or to one endpoint of it. */
+export const apiCalls = (counters: Counters, realmId: string, only?: string): number =>
+  Object.entries(counters[realmId] ?? {})
+    .filter(([endpoint]) => (only ? endpoint === only : API_ENDPOINTS.includes(endpoint)))
+    .reduce((n, [, e]) => n + e.calls, 0);

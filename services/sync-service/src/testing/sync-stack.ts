@@ -87,6 +87,8 @@ export interface SyncStack {
   waitForInbox(since: Date, timeoutMs?: number): Promise<void>;
   /** Waits until the relay has published every outbox row written so far. */
   drained(timeoutMs?: number): Promise<void>;
+  /** Waits until the company has no run in flight and no sync asked for. */
+  idle(realmId: string): Promise<void>;
   /** Every message on a topic of this stack, decoded, from the beginning to its current end. */
   readAll(
     topic: string,
@@ -294,6 +296,19 @@ export async function startSyncStack(
           return rows.length > 0;
         },
         { timeoutMs, intervalMs: 50, what: 'the event processed' },
+      );
+    },
+    async idle(realmId) {
+      await waitFor(
+        async () =>
+          (
+            await db.query(
+              `select 1 from sync.sync_target t where realm_id = $1 and wanted_at is null
+                 and not exists (select 1 from sync.sync_run r where r.realm_id = t.realm_id and r.status = 'running')`,
+              [realmId],
+            )
+          ).length > 0,
+        { timeoutMs: 60_000, intervalMs: 100, what: `${realmId} idle` },
       );
     },
     async drained(timeoutMs = 60_000) {
