@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { aBookkeepingCompany, create, faultOf, T0 } from '../testing/builders.js';
 import { changeDataCapture } from './cdc.js';
 import { ENTITY_DEFS } from './entities/registry.js';
+import { executeQuery, queryResponseJson } from './query/execute.js';
 import { type MergePolicy, mergeRecords } from './writes.js';
 
 /** Two vendors, a bill naming the second and a purchase naming it through EntityRef. */
@@ -29,6 +30,14 @@ const cdcJson = (company: ReturnType<typeof aBookkeepingCompany>['company'], ent
     QueryResponse: Record<string, Record<string, unknown>[]>[];
   }[];
 
+/** The Ids a query answers for an entity. */
+const queried = (company: ReturnType<typeof aBookkeepingCompany>['company'], entity: string, text: string) =>
+  (
+    (JSON.parse(queryResponseJson(executeQuery(company, text))) as Record<string, { Id: string }[]>)[
+      entity
+    ] ?? []
+  ).map((r) => r.Id);
+
 /** Merges the second vendor into the first at T0 + 5. */
 const mergeVendors = (m: ReturnType<typeof twoVendors>, policy?: MergePolicy) =>
   mergeRecords(m.company, ENTITY_DEFS.Vendor, String(m.loser.Id), String(m.vendor.Id), T0 + 5, policy);
@@ -52,6 +61,20 @@ describe('merges', () => {
     );
     const [vendors] = cdcJson(m.company, 'Vendor')[0]?.QueryResponse ?? [];
     assert.equal(vendors?.Vendor?.find((v) => v.Id === m.loser.Id)?.status, 'Deleted');
+    const [bills] = cdcJson(m.company, 'Bill')[0]?.QueryResponse ?? [];
+    assert.equal(bills?.Bill?.find((b) => b.Id === m.bill.Id)?.SyncToken, '1', 'the re-pointed bill in CDC');
+    // Queries: the merged-away vendor is gone even when inactive ones are asked for; the bill names the survivor.
+    assert.deepEqual(
+      queried(
+        m.company,
+        'Vendor',
+        `select * from Vendor where Id = '${m.loser.Id}' and Active in (true, false)`,
+      ),
+      [],
+    );
+    assert.deepEqual(queried(m.company, 'Bill', `select * from Bill where VendorRef = '${m.vendor.Id}'`), [
+      m.bill.Id,
+    ]);
   });
 
   test('under mergeRelink silent, re-pointed records keep their version and send no event', () => {
@@ -79,6 +102,9 @@ describe('merges', () => {
     assert.equal(loser?.data.DisplayName, 'Paper Company (deleted)');
     const [vendors] = cdcJson(m.company, 'Vendor')[0]?.QueryResponse ?? [];
     assert.equal(vendors?.Vendor?.find((v) => v.Id === m.loser.Id)?.Active, false);
+    const loserQuery = `select * from Vendor where Id = '${m.loser.Id}'`;
+    assert.deepEqual(queried(m.company, 'Vendor', loserQuery), [], 'hidden from a plain query, as inactive');
+    assert.deepEqual(queried(m.company, 'Vendor', `${loserQuery} and Active = false`), [m.loser.Id]);
   });
 
   test('merges only name lists', () => {
