@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@qbo/testkit';
 import { DEFAULT_SYNC_ENTITIES } from './domain/entities.js';
 import { mirrorDifferences } from './testing/compare.js';
+import { ORG_JWT } from './testing/org-tokens.js';
 import { findSecrets, httpText, processText, tableText, topicText } from './testing/secret-scan.js';
 import {
   type Counters,
@@ -110,8 +111,9 @@ describe('sync-service and the grant', () => {
   it('keeps every token and the service credential out of tables, topics, logs and HTTP answers', async () => {
     await stack.drained();
     const current = await stack.tokens.client().getAccessToken(connectionA);
-    const secrets = [...stack.secrets, current.accessToken];
-    assert.ok(secrets.length >= 6, 'the credential and both grants’ tokens are scanned for');
+    // The org-token signing key too: the replicas hold it to verify the sync API's callers.
+    const secrets = [...stack.secrets, ORG_JWT.secret, current.accessToken];
+    assert.ok(secrets.length >= 7, 'the credential, the signing key and both grants’ tokens are scanned for');
     const scan = async () => [
       ...(await tableText(stack)),
       ...(await topicText(stack)),

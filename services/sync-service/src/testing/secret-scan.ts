@@ -1,3 +1,5 @@
+import { orgToken } from './org-tokens.js';
+import { listEndpoints } from './sync-api.js';
 import type { SyncStack } from './sync-stack.js';
 import { topics } from './sync-stack.js';
 
@@ -39,15 +41,30 @@ export async function topicText(stack: SyncStack): Promise<Haystack[]> {
   return out;
 }
 
-/** What the running replicas answer over HTTP, headers included, on their routes and an unknown one. */
+/**
+ * What the running replicas answer over HTTP, headers included: the probes, the metrics, an unknown route, and
+ * the sync API as an operator reads it (every list, and each run with its calls to Intuit).
+ */
 export async function httpText(stack: SyncStack): Promise<Haystack[]> {
   const out: Haystack[] = [];
+  const operator = await orgToken('platform-ops', { operator: true });
+  const runs = await stack.db.query<{ run_id: string }>('select run_id::text from sync.sync_run');
+  const apiPaths = [
+    ...listEndpoints.map(([, path]) => path),
+    ...runs.flatMap((r) => [`/runs/${r.run_id}`, `/runs/${r.run_id}/api-calls`]),
+  ];
   for (const replica of stack.replicas) {
     if (replica.child.exitCode !== null || replica.child.signalCode !== null) continue;
-    for (const path of ['/healthz', '/readyz', '/metrics', '/no-such-route']) {
-      const res = await fetch(`${replica.url}${path}`);
+    const read = async (path: string, authorization?: string) => {
+      const res = await fetch(`${replica.url}${path}`, authorization ? { headers: { authorization } } : {});
       const headers = JSON.stringify([...res.headers]);
       out.push({ where: `GET ${path} (${res.status})`, text: `${headers}\n${await res.text()}` });
+      return res.status;
+    };
+    for (const path of ['/healthz', '/readyz', '/metrics', '/no-such-route']) await read(path);
+    for (const path of apiPaths) {
+      const status = await read(path, `Bearer ${operator}`);
+      if (status !== 200) throw new Error(`GET ${path} answered ${status}: the scan needs the answer`);
     }
   }
   return out;
