@@ -34,13 +34,14 @@ export async function feedProblems(stack: SyncStack, orgId: string, log: AnyEnve
   for (let s = 1n; s <= last; s++) if (!bySeq.has(s)) problems.push(`seq ${s} missing from the log`);
   if (bySeq.size !== Number(last)) problems.push(`${bySeq.size} seqs on the log, ${last} allocated`);
 
+  // A record is known by its company too: two companies of one org share entity ids.
   const newest = new Map<string, AnyEnvelope>();
   for (const [, e] of [...bySeq].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const d = e.data as Data;
-    if (d.entity !== undefined) newest.set(`${d.entity}/${d.entityId}`, e);
+    if (d.entity !== undefined) newest.set(`${e.realmId}/${d.entity}/${d.entityId}`, e);
   }
   const mirror = await stack.db.query<{ key: string; content_hash: string; deleted: boolean }>(
-    `select entity || '/' || entity_id as key, content_hash, deleted_at is not null as deleted
+    `select realm_id || '/' || entity || '/' || entity_id as key, content_hash, deleted_at is not null as deleted
      from sync.mirror_record where org_id = $1`,
     [orgId],
   );
