@@ -293,12 +293,21 @@ describe('operating the sync: errors as data, audit, retries, alerts', () => {
     );
     assert.ok(runError.attempts >= 2, 'a repeat counts on the same row');
     assert.ok(runError.remediation.length > 20);
-    const [call] = await stack.db.query<{ status: number; correlation_id: string }>(
-      'select status, correlation_id from sync.qbo_api_log where call_id = $1::uuid order by attempt desc limit 1',
+    const [call] = await stack.db.query<{ status: number; correlation_id: string; attempt: number }>(
+      'select status, correlation_id, attempt from sync.qbo_api_log where call_id = $1::uuid order by attempt desc limit 1',
       [runError.api_call_id],
     );
     assert.equal(call?.status, 503, 'linked to the failing call');
     assert.ok(failed.some((f) => f.run_id === call?.correlation_id));
+    assert.ok((call?.attempt ?? 0) > 1, 'the client retried the call before the run failed');
+    const syncFailed = (await runEvents('SyncFailed')).filter((e) =>
+      failed.some((f) => f.run_id === (e.data as { syncRunId: string }).syncRunId),
+    );
+    assert.ok(syncFailed.length >= 2, 'a SyncFailed per failed run');
+    for (const e of syncFailed) {
+      const d = e.data as { willRetry: boolean; error: { category: string } };
+      assert.deepEqual([d.willRetry, d.error.category], [true, 'server'], 'failed, to be retried by itself');
+    }
 
     await sim.clearFaults();
     const recovered = await stack.waitForRun(
