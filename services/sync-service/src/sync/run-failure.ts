@@ -1,22 +1,18 @@
-import type { Outbox } from '@qbo/event-bus';
-import { ConnectionSyncFailing, type EventFactory, SyncFailed } from '@qbo/events';
-import { type Logger, type MikroORM, query } from '@qbo/service-kit';
+import { ConnectionSyncFailing, SyncFailed } from '@qbo/events';
+import { query } from '@qbo/service-kit';
 import { callIdOf, type FailureSummary, recordFailure as knownFailure } from '../domain/failure.js';
 import { type Lease, renewLease } from '../store/lease.js';
 import { closeAbandonedRuns, finishRun, type RunMode } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
 import { recordRunError } from '../store/sync-errors.js';
 import { recordFailure, type SyncTarget, scheduleNext } from '../store/targets.js';
+import type { ClaimDeps } from './ports.js';
 import type { SyncSession } from './session.js';
 
 /** The code of a run whose replica died before it ended (`domain/failure.ts`). */
 const INTERRUPTED = 'run_interrupted';
 
-export interface RunFailureDeps {
-  orm: MikroORM;
-  outbox: Outbox;
-  events: EventFactory;
-  log: Logger;
+export interface RunFailureDeps extends Pick<ClaimDeps, 'orm' | 'outbox' | 'events' | 'log'> {
   options: { leaseTtlMs: number; failureAlertAfter: number };
 }
 

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Outbox } from '@qbo/event-bus';
-import { type EventFactory, SyncCompleted, SyncStarted } from '@qbo/events';
-import type { QboClient } from '@qbo/qbo-client';
-import { execute, type Logger, type MikroORM } from '@qbo/service-kit';
+import { SyncCompleted, SyncStarted } from '@qbo/events';
+import { execute } from '@qbo/service-kit';
 import { declsFor } from '../domain/entities.js';
 import { retryPlan, summarise } from '../domain/failure.js';
 import { createSyncMetrics, type SyncMetrics } from '../metrics.js';
 import { createPushes } from '../push/executor.js';
-import type { FeedWriter } from '../store/feed.js';
 import type { Lease } from '../store/lease.js';
 import type { PageCounts } from '../store/mirror.js';
 import { finishRun, insertRun, type RunMode, type RunTrigger, setMode } from '../store/runs.js';
@@ -16,6 +13,7 @@ import { closeRunErrors, runErrorCount } from '../store/sync-errors.js';
 import { readTarget, restoreSchedule, type SyncTarget, scheduleNext } from '../store/targets.js';
 import { runDelta } from './delta.js';
 import { completeLoad, runLoad } from './load.js';
+import type { ClaimDeps } from './ports.js';
 import { reconcileEntity } from './reconcile.js';
 import { createRetries } from './retry.js';
 import { createRunFailures } from './run-failure.js';
@@ -36,13 +34,7 @@ export interface RunnerOptions {
   retryRecordIntervalMs: number;
 }
 
-export interface RunnerDeps {
-  orm: MikroORM;
-  qbo: QboClient;
-  feed: FeedWriter;
-  outbox: Outbox;
-  events: EventFactory;
-  log: Logger;
+export interface RunnerDeps extends ClaimDeps {
   options: RunnerOptions;
   metrics?: SyncMetrics;
   random?: () => number;
