@@ -1,16 +1,12 @@
-import type { Outbox } from '@qbo/event-bus';
-import type { EventFactory } from '@qbo/events';
-import type { Logger } from '@qbo/service-kit';
 import type { RevokeResponse } from '@qbo/token-api';
 import { decide } from '../domain/refresh-health.js';
-import type { RevokeOutcome, TokenEndpoint } from '../intuit/token-endpoint.js';
-import type { TokenMetrics } from '../metrics.js';
+import type { RevokeOutcome } from '../intuit/token-endpoint.js';
 import type { CredentialRow, Em } from '../store/credentials.js';
 import * as store from '../store/credentials.js';
 import { ms } from '../store/time.js';
 import { disconnected } from './errors.js';
 import { healthEvents } from './health-events.js';
-import type { Opened } from './open-credential.js';
+import type { RefreshFlightOptions } from './refresh-flight.js';
 
 /** What a `ConnectionDisconnected` claims, to be checked against the stored connection before it shreds. */
 export interface DisconnectClaim {
@@ -24,17 +20,13 @@ export interface DisconnectClaim {
 
 export type ShredResult = 'shredded' | 'revoke_pending' | 'ignored' | 'refused';
 
-export interface RevocationOptions {
-  fork: () => Em;
-  open: (row: CredentialRow) => Opened;
+export interface RevocationOptions
+  extends Pick<
+    RefreshFlightOptions,
+    'fork' | 'open' | 'intuit' | 'outbox' | 'events' | 'log' | 'metrics' | 'now'
+  > {
   /** The connection's row; throws `connection_not_found` when there is none. */
   readRow: (connectionId: string) => Promise<CredentialRow>;
-  intuit: TokenEndpoint;
-  outbox: Outbox;
-  events: EventFactory;
-  log: Logger;
-  metrics: TokenMetrics;
-  now: () => number;
   /** Retries of a shred's failed revoke at Intuit: capped doubling backoff, then give up and report. */
   shredRevoke: { initialMs: number; maxMs: number; maxAttempts: number };
 }
