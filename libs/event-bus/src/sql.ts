@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CompiledQuery, type QueryResult, type Transaction } from 'kysely';
+import { execute } from '@qbo/service-kit';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -10,17 +10,16 @@ export function table(schema: string, name: 'outbox' | 'inbox'): string {
 }
 
 /**
- * Runs a statement with bind parameters ($1, $2, …) on the connection of the caller's transaction.
- * `em.execute` would inline the values into the SQL text; a batch of events is better sent as parameters.
+ * The kit's `execute` (bound parameters, $1, $2, …), refused outside a transaction: an outbox or inbox row
+ * written on its own would not commit with the state it belongs to. How many rows it changed.
  */
-export async function executeInTransaction<R>(
+export async function executeInTransaction(
   em: EntityManager,
   what: string,
   sql: string,
   params: readonly unknown[],
-): Promise<QueryResult<R>> {
-  const trx = em.getTransactionContext<Transaction<unknown>>();
-  if (!trx)
+): Promise<number> {
+  if (!em.getTransactionContext())
     throw new Error(`${what} must run inside the transaction that changes the state (em.transactional)`);
-  return trx.executeQuery<R>(CompiledQuery.raw(sql, [...params]));
+  return execute(em, sql, params);
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventProducer } from '@qbo/event-bus';
-import { createTestProducer, readToEnd } from '@qbo/event-bus/testing';
+import { createTestProducer } from '@qbo/event-bus/testing';
 import {
   type AnyEnvelope,
   ConnectionDisconnected,
@@ -12,6 +12,7 @@ import {
 } from '@qbo/events';
 import { waitFor } from '@qbo/testkit';
 import { orgToken } from './testing/org-tokens.js';
+import { compactedWithout, everyRow, purgeOf } from './testing/purge-checks.js';
 import { apiCalls, type SimulatorUnderTest, startSimulator } from './testing/simulator-control.js';
 import { callApi } from './testing/sync-api.js';
 import { newOrg, type SyncStack, startSyncStack, topics } from './testing/sync-stack.js';
@@ -60,27 +61,6 @@ async function disconnect(c: Company): Promise<void> {
   await stack.waitForInbox(sent);
 }
 
-const purgeOf = async (realmId: string) =>
-  (
-    await stack.db.query<{ purge_id: string; status: string; counts: Record<string, number> }>(
-      'select purge_id::text, status, counts from sync.data_purge where realm_id = $1 order by due_at desc limit 1',
-      [realmId],
-    )
-  )[0];
-
-/** Every row of every table of the service's schema, as text, with its table. */
-async function everyRow(): Promise<{ table: string; row: string }[]> {
-  const tables = await stack.db.query<{ table_name: string }>(
-    `select table_name from information_schema.tables where table_schema = 'sync' and table_type = 'BASE TABLE'`,
-  );
-  const out: { table: string; row: string }[] = [];
-  for (const { table_name } of tables) {
-    const rows = await stack.db.query<{ row: string }>(`select t::text as row from sync."${table_name}" t`);
-    for (const r of rows) out.push({ table: table_name, row: r.row });
-  }
-  return out;
-}
-
 const valueText = (m: { value: unknown }) => (m.value === null ? '' : JSON.stringify(m.value));
 
 before(async () => {
@@ -120,7 +100,7 @@ describe('the data lifecycle', () => {
       c.realmId,
     ]);
     await disconnect(c);
-    assert.equal((await purgeOf(c.realmId))?.status, 'pending', 'a purge waits for the grace period');
+    assert.equal((await purgeOf(stack, c.realmId))?.status, 'pending', 'a purge waits for the grace period');
     const quiet = await sim.counters();
 
     const reconnectedAt = new Date();
@@ -138,7 +118,7 @@ describe('the data lifecycle', () => {
     assert.equal(loads.length, 0, 'no reload');
 
     // Past the grace period the purge finds the company reconnected and leaves it alone.
-    await waitFor(async () => (await purgeOf(c.realmId))?.status === 'cancelled', {
+    await waitFor(async () => (await purgeOf(stack, c.realmId))?.status === 'cancelled', {
       timeoutMs: GRACE_MS + 30_000,
       intervalMs: 200,
       what: 'the purge cancelled',
@@ -175,7 +155,7 @@ describe('the data lifecycle', () => {
     await stack.idle(c.realmId);
     await stack.drained();
     const samples = [`${marker}-0`, `${marker}-1`, `${marker}-2`];
-    const rowsBefore = await everyRow();
+    const rowsBefore = await everyRow(stack);
     for (const s of samples)
       assert.ok(
         rowsBefore.some((r) => r.row.includes(s)),
@@ -191,18 +171,18 @@ describe('the data lifecycle', () => {
     ]);
 
     await disconnect(c);
-    await waitFor(async () => (await purgeOf(c.realmId))?.status === 'completed', {
+    await waitFor(async () => (await purgeOf(stack, c.realmId))?.status === 'completed', {
       timeoutMs: GRACE_MS + 60_000,
       intervalMs: 200,
       what: 'the purge completed',
     });
     await stack.drained();
-    const purge = await purgeOf(c.realmId);
+    const purge = await purgeOf(stack, c.realmId);
     assert.equal(purge?.counts.records, mirrorRows.length);
     assert.equal(purge?.counts.tombstones, live.length);
 
     // Postgres: no table holds anything of the company but the purge's own audit row and its announcement.
-    for (const { table, row } of await everyRow()) {
+    for (const { table, row } of await everyRow(stack)) {
       for (const s of samples) assert.ok(!row.includes(s), `${s} left in ${table}`);
       if (row.includes(c.realmId) || row.includes(c.connectionId)) {
         const announcement = table === 'outbox' && row.includes('ConnectionDataPurged');
@@ -247,24 +227,7 @@ describe('the data lifecycle', () => {
     // …and once the broker has compacted it (a message after segment.ms rolls the tombstones' segment), no value
     // of the company is left on it at all.
     await sleep(300);
-    const kafkaProducer = stack.bus.kafka.producer();
-    await kafkaProducer.connect();
-    await kafkaProducer.send({
-      topic: stack.bus.names.physical(topics.recordsState),
-      messages: [{ key: 'compaction-probe', value: null }],
-    });
-    await kafkaProducer.disconnect();
-    const topic = stack.bus.names.physical(topics.recordsState);
-    const compacted = await waitFor(
-      async () => {
-        const all = await readToEnd(stack.bus.kafka, topic);
-        const values = all.filter(
-          (m) => m.message.key?.toString().startsWith(prefix) && m.message.value !== null,
-        );
-        return values.length === 0 && all;
-      },
-      { timeoutMs: 100_000, intervalMs: 2_000, what: 'the broker compacting the state topic' },
-    );
+    const compacted = await compactedWithout(stack, topics.recordsState, prefix);
     for (const m of compacted) {
       const text = m.message.value?.toString() ?? '';
       for (const s of samples) assert.ok(!text.includes(s), `${s} left on the state topic`);

@@ -11,6 +11,7 @@ import {
   key,
   publishDisconnect,
   recordingMetrics,
+  refreshStatusAtIntuit,
   serviceEnv,
   startInProcess,
   tokenCalls,
@@ -199,15 +200,7 @@ describe('token-service internal API (simulator as Intuit, real Postgres and Kaf
     assert.deepEqual(answer, { connectionId: c.connectionId, revokedAtIntuit: true });
     assert.equal(metrics.counts.get('revoke:ok'), 1);
     // The grant is dead at Intuit: a direct refresh with its token now fails there.
-    const res = await fetch(`${env.sim.url}/oauth2/v1/tokens/bearer`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from('sim-client-id:sim-client-secret').toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.refreshToken }),
-    });
-    assert.equal(res.status, 400);
+    assert.equal(await refreshStatusAtIntuit(env.sim, c.refreshToken), 400);
     const status = await a.client.status(c.connectionId);
     assert.equal(status.status, 'disconnected', 'status shows the revocation before any event arrives');
     assert.equal(status.nextRefreshAt, null);

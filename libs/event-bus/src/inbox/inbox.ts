@@ -24,13 +24,13 @@ export function createInbox({ schema, group }: InboxOptions): Inbox {
   const inbox = table(schema, 'inbox');
   return {
     async claim(em, eventId) {
-      const result = await executeInTransaction(
+      const inserted = await executeInTransaction(
         em,
         'inbox.claim',
         `insert into ${inbox} (consumer_group, event_id) values ($1, $2) on conflict do nothing`,
         [group, eventId],
       );
-      return result.numAffectedRows === 1n;
+      return inserted === 1;
     },
     async prune(em, olderThan) {
       return execute(em, `delete from ${inbox} where consumer_group = $1 and processed_at < $2`, [

@@ -1,27 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { Outbox } from '@qbo/event-bus';
-import type { EventFactory } from '@qbo/events';
-import { type BatchItem, isQboError, type QboClient, type QboObject } from '@qbo/qbo-client';
-import type { Logger, MikroORM } from '@qbo/service-kit';
+import { type BatchItem, isQboError, type QboObject } from '@qbo/qbo-client';
 import { entityDecls } from '../domain/entities.js';
 import { summarise } from '../domain/failure.js';
 import { createSyncMetrics, type SyncMetrics } from '../metrics.js';
-import type { FeedWriter } from '../store/feed.js';
 import type { Lease } from '../store/lease.js';
 import { type PendingPush, pendingPushes, planCall, replanPush } from '../store/push-commands.js';
 import { type SyncTarget, wantSync } from '../store/targets.js';
+import type { ClaimDeps } from '../sync/ports.js';
 import { openSession, type SyncSession } from '../sync/session.js';
 import { type CallFailure, failureAction } from './outcome.js';
 import { type PushCall, planCalls, planPush, requestIdOf } from './plan.js';
 import { createPushResults } from './results.js';
 
-export interface PushDeps {
-  orm: MikroORM;
-  qbo: QboClient;
-  feed: FeedWriter;
-  outbox: Outbox;
-  events: EventFactory;
-  log: Logger;
+export interface PushDeps extends ClaimDeps {
   leaseTtlMs: number;
   /** How soon commands left pending (no answer from Intuit, or Intuit busy) are tried again. */
   retryDelayMs: number;

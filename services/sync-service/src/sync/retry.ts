@@ -1,27 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Outbox } from '@qbo/event-bus';
-import { type EventFactory, RunErrorsRetried, SyncErrorRetried } from '@qbo/events';
-import { isQboError, type QboClient, type QboObject } from '@qbo/qbo-client';
-import { execute, type Logger, type MikroORM, query } from '@qbo/service-kit';
+import { RunErrorsRetried, SyncErrorRetried } from '@qbo/events';
+import { isQboError, type QboObject } from '@qbo/qbo-client';
+import { execute, query } from '@qbo/service-kit';
 import { declsFor, type EntityDecl } from '../domain/entities.js';
 import { callIdOf, type FailureSummary, recordFailure, summarise } from '../domain/failure.js';
 import { lastUpdatedOf } from '../domain/qbo-time.js';
 import type { SyncMetrics } from '../metrics.js';
-import type { FeedWriter } from '../store/feed.js';
 import type { Lease } from '../store/lease.js';
 import { applyRecords, mirrorStates } from '../store/mirror.js';
 import type { Em } from '../store/sql.js';
 import type { SyncTarget } from '../store/targets.js';
+import type { ClaimDeps } from './ports.js';
 import { where } from './query-window.js';
 import { openSession, type SyncSession } from './session.js';
 
-export interface RetryDeps {
-  orm: MikroORM;
-  qbo: QboClient;
-  feed: FeedWriter;
-  outbox: Outbox;
-  events: EventFactory;
-  log: Logger;
+export interface RetryDeps extends ClaimDeps {
   leaseTtlMs: number;
   /** A record retried less than this ago is answered from its row, without a call. */
   retryIntervalMs: number;

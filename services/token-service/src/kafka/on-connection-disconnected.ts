@@ -4,7 +4,7 @@ import type { TokenManager } from '../refresh/token-manager.js';
 
 /**
  * An org's disconnect shreds its credentials, once per event (inbox, same transaction), when the event agrees
- * with the stored connection's org and realm (see `TokenManager.shred`).
+ * with the stored connection's org and realm (see `shred` in `refresh/revocation.ts`).
  */
 export const disconnectHandlers =
   ({ orm, tokens, log }: { orm: MikroORM; tokens: TokenManager; log: Logger }) =>

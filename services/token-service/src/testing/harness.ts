@@ -170,6 +170,23 @@ export async function connectAndStore(
   return { connectionId, orgId, ...tokens };
 }
 
+/**
+ * The HTTP status of a refresh sent straight to the simulator's token endpoint with the app's credentials,
+ * bypassing token-service: 400 once Intuit no longer honours the refresh token.
+ */
+export async function refreshStatusAtIntuit(sim: Simulator, refreshToken: string): Promise<number> {
+  const res = await fetch(`${sim.url}/oauth2/v1/tokens/bearer`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from('sim-client-id:sim-client-secret').toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
 /** Calls to the simulator's token endpoint, across realms (a rotated-out token has none). */
 export function tokenCalls(sim: Simulator): number {
   return Object.values(sim.control.counters()).reduce(
