@@ -178,7 +178,7 @@ export async function runScale({
            and r.started_at >= $1 and r.started_at < $2)`,
       [t0, t1],
     );
-    const durations = runs.map((r) => Number(r.ms)).filter((ms) => Number.isFinite(ms));
+    const durations = runs.flatMap((r) => (r.ms === null ? [] : [Number(r.ms)]));
     const cpuMs = (s: number | undefined) => (s ?? Number.NaN) * 1000;
     return {
       connections,
