@@ -82,7 +82,6 @@ export async function runScale({
       SYNC_LEASE_TTL_MS: '30000',
       SYNC_CURSOR_MARGIN_MS: '60000',
       SYNC_RETRY_BASE_MS: '5000',
-      LOG_LEVEL: 'warn',
     });
     const realms = sim.realmIds.slice(0, connections);
     const idleCount = countProcesses({ 'sync-service': replica.child.pid });

@@ -32,8 +32,7 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 const REALM = '9341453050412345';
 
 let n = 0;
-const started = Date.parse('2026-01-01T00:00:00Z');
-/** A legacy delivery of one change, different every time (no dedupe), signed like Intuit's. */
+/** A legacy delivery of one change, different every time (its own entity id: no dedupe), signed like Intuit's. */
 const nextBody: NextBody = () => {
   n++;
   const body = JSON.stringify({
@@ -46,7 +45,8 @@ const nextBody: NextBody = () => {
               name: 'Customer',
               id: String(n),
               operation: 'Update',
-              lastUpdated: new Date(started + n).toISOString(),
+              // Now: the service keeps (does not publish) a change older than its age limit.
+              lastUpdated: new Date().toISOString(),
             },
           ],
         },
