@@ -282,7 +282,7 @@ function fleet(r: ScaleReport, cpuPerRun: number): string[] {
   return [PRODUCTION_INTERVAL_MS, r.intervalMs].map((ms) => {
     const n = needed(ms);
     return (
-      `10,000 connections at a ${ms / 60_000} min interval: ${n.runsPerS.toFixed(1)} runs/s, ` +
+      `10,000 connections at a ${ms >= 60_000 ? `${ms / 60_000} min` : `${ms / 1000} s`} interval: ${n.runsPerS.toFixed(1)} runs/s, ` +
       `${n.runCores.toFixed(3)} cores of run CPU (${cpuPerRun.toFixed(2)} ms each) → ${n.byCpu} replica(s) at ` +
       `${PLANNED_CORE_SHARE * 100} % of a core each; ${n.inFlight.toFixed(1)} runs in flight on average ` +
       `(${r.meanRunMs.toFixed(0)} ms each) → ${n.bySlots} replica(s) at half of ${MAX_CONCURRENT} slots; ` +
