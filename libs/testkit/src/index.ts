@@ -1,4 +1,5 @@
 export { ATTACK_PREFIX, attack } from './attack.js';
+export { type CpuUse, cpuSecondsSince, startCpuCount } from './cpu.js';
 export { createTestDatabase, serverUrl, type TestDatabase } from './database.js';
 export { testBrokers, uniqueName } from './kafka.js';
 export { type ExportedSpan, type OtlpSink, spanFindings, startOtlpSink } from './otlp-sink.js';

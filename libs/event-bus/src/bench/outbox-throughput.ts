@@ -1,19 +1,27 @@
 // Throughput of the whole path — outbox rows committed in transactions → relay → Kafka → typed consumer —
-// next to a bare kafkajs produce/consume loop with the same durability settings, in one run on one broker.
+// next to a bare kafkajs produce/consume loop with the same durability settings, and next to the dual write the
+// outbox replaces (commit the rows, then publish them; the same typed consumer), in one run on one broker.
 // Each side produces from a child process (as a producing service would) and consumes in this one.
 //   node libs/event-bus/dist/bench/outbox-throughput.js [events=100000] [rounds=3]
 // Needs the local broker (KAFKA_BROKERS) and Postgres (DATABASE_URL), as the integration tests do.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type AnyEnvelope, topics } from '@qbo/events';
-import { createTestDatabase, testBrokers, uniqueName, waitFor } from '@qbo/testkit';
+import {
+  type CpuUse,
+  createTestDatabase,
+  startCpuCount,
+  testBrokers,
+  uniqueName,
+  waitFor,
+} from '@qbo/testkit';
 import { createEventConsumer } from '../consumer/consumer.js';
 import type { EventHandler } from '../consumer/handlers.js';
 import { createInbox, exactlyOnce } from '../inbox/inbox.js';
 import { createJsonSerde } from '../serde/json-serde.js';
 import { createTestBus, type TestBus } from '../testing/bus.js';
 import { openTestStore, testSchema } from '../testing/store.js';
-import { type CpuUse, startCpuCount } from './cpu.js';
+
 import type { ProducerReport } from './sample.js';
 
 const total = Number(process.argv[2] ?? 100_000);
@@ -120,7 +128,7 @@ async function bare(bus: TestBus) {
   return run;
 }
 
-async function outbox(count: number, withInbox: boolean, role: 'outbox' | 'drain' = 'outbox') {
+async function outbox(count: number, withInbox: boolean, role: 'outbox' | 'drain' | 'dual' = 'outbox') {
   // Topics of its own: each run reads only its own events.
   const bus = await createTestBus({ topics: [topics.commands] });
   const db = await createTestDatabase('bench');
@@ -162,30 +170,40 @@ print(
 // Interleaved rounds and the median ratio: on a shared two-core machine one quiet or busy second moves a
 // single run's ratio by a tenth either way.
 const ratios: number[] = [];
+const dualRatios: number[] = [];
 const ceilings: number[] = [];
+const dualCeilings: number[] = [];
 for (let round = 1; round <= rounds; round++) {
   const b = await bare(await createTestBus({ topics: [] }));
+  const w = await outbox(total, false, 'dual');
   const o = await outbox(total, false);
   ratios.push(b.ms / o.ms);
+  dualRatios.push(w.ms / o.ms);
   print(
     `round ${round}: bare kafkajs produce → consume ${rate(total, b.ms)}; ` +
+      `dual write (commit, then publish) → typed consumer ${rate(total, w.ms)}; ` +
       `outbox → relay → Kafka → typed consumer ${rate(total, o.ms)} ` +
-      `(writes committed by ${Math.round(o.writtenMs)} ms); ratio ${(b.ms / o.ms).toFixed(2)}`,
+      `(writes committed by ${Math.round(o.writtenMs)} ms); ratio to bare ${(b.ms / o.ms).toFixed(2)}, ` +
+      `to dual write ${(w.ms / o.ms).toFixed(2)}`,
   );
   const cb = cpuPerEvent('bare', b, total);
+  const cw = cpuPerEvent('dual write', w, total);
   const co = cpuPerEvent('outbox', o, total);
-  const line = cpuLine([cb, co]);
+  const line = cpuLine([cb, cw, co]);
   if (line) print(line);
   // Throughput is cores × busy share ÷ CPU per event, so were the outbox run to keep every core busy, its
-  // ratio could reach bare CPU per event ÷ outbox CPU per event ÷ bare's busy share, and no more.
+  // ratio could reach the baseline's CPU per event ÷ outbox CPU per event ÷ the baseline's busy share.
   if (cb && co) ceilings.push(cb.us / co.us / cb.busy);
+  if (cw && co) dualCeilings.push(cw.us / co.us / cw.busy);
 }
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
 print(`median ratio to bare: ${median(ratios).toFixed(2)} (target ≥ 0.50)`);
+print(`median ratio to the dual write: ${median(dualRatios).toFixed(2)} (target ≥ 0.70)`);
 if (ceilings.length > 0) {
   print(
     `CPU-bound ceiling: with every core busy the outbox could reach ${median(ceilings).toFixed(2)} of bare ` +
-      '(bare CPU per event ÷ outbox CPU per event ÷ the share of the cores bare kept busy, median of rounds)',
+      `and ${median(dualCeilings).toFixed(2)} of the dual write (the baseline's CPU per event ÷ outbox CPU per ` +
+      'event ÷ the share of the cores the baseline kept busy, median of rounds)',
   );
 }
 const b = await bare(await createTestBus({ topics: [] }));

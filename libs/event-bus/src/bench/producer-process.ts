@@ -2,15 +2,20 @@
 //   bare:   a kafkajs producer sending the events in batches of 1,000 (acks=all, idempotent)
 //   outbox: four writers committing the events to the outbox in transactions of 1,000, and the relay
 //   drain:  the same writes first, then the relay alone
+//   dual:   the dual write the outbox replaces: four writers each committing the events as rows of a plain
+//           table in transactions of 1,000, then publishing them with the bus's producer (acks=all); unsafe,
+//           since a crash between the commit and the ack loses the events, but it does no relay work
 
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createKafka, createLogger, openDatabase } from '@qbo/service-kit';
+import { cpuSecondsSince } from '@qbo/testkit';
 import { eventBusMigrations } from '../migrations.js';
 import { createOutbox } from '../outbox/outbox.js';
 import { createOutboxRelay } from '../outbox/relay.js';
+import { createEventProducer } from '../producer.js';
 import { createJsonSerde } from '../serde/json-serde.js';
+import { executeInTransaction } from '../sql.js';
 import { createTopicNames } from '../topic-names.js';
-import { cpuSecondsSince } from './cpu.js';
 import { BATCH, type ProducerReport, smallEvents } from './sample.js';
 
 const [role, countArg] = process.argv.slice(2);
@@ -50,6 +55,7 @@ if (role === 'bare') {
   await reportCpu();
 } else {
   const schema = String(env.OUTBOX_SCHEMA);
+  const names = createTopicNames(env.KAFKA_TOPIC_PREFIX);
   const orm: MikroORM = await openDatabase({
     url: String(env.DATABASE_URL),
     schema,
@@ -64,17 +70,37 @@ if (role === 'bare') {
     kafka,
     serde: createJsonSerde(),
     log,
-    names: createTopicNames(env.KAFKA_TOPIC_PREFIX),
+    names,
     batchSize: BATCH,
     idlePollMs: 10,
   });
+  const producer =
+    role === 'dual' ? createEventProducer({ kafka, serde: createJsonSerde(), names, log }) : undefined;
+  // The dual write's state: the same rows, as one JSON parameter, as the outbox writes them.
+  const state = `${schema}.bench_state`;
+  if (producer) {
+    await producer.connect();
+    await orm.em.execute(
+      `create table if not exists ${state} (id uuid primary key, org_id text, payload json)`,
+    );
+  }
+  const insertState = `insert into ${state} (id, org_id, payload)
+    select id, org_id, payload from json_to_recordset($1::json) as r(id uuid, org_id text, payload json)`;
   let cursor = 0;
   // Four writers, as concurrent requests of a service would be.
   const writer = async () => {
     while (cursor < sample.length) {
       const slice = sample.slice(cursor, cursor + BATCH);
       cursor += BATCH;
-      await orm.em.fork().transactional((em) => outbox.add(em, slice));
+      if (!producer) {
+        await orm.em.fork().transactional((em) => outbox.add(em, slice));
+        continue;
+      }
+      const rows = JSON.stringify(slice.map((e) => ({ id: e.id, org_id: e.orgId, payload: e })));
+      await orm.em
+        .fork()
+        .transactional((em) => executeInTransaction(em, 'the state write', insertState, [rows]));
+      await producer.publish(slice);
     }
   };
   const writeAll = async () => {
@@ -88,6 +114,9 @@ if (role === 'bare') {
     started();
     relay.start();
     report({ kind: 'written', ms });
+  } else if (producer) {
+    started();
+    report({ kind: 'written', ms: await writeAll() });
   } else {
     relay.start();
     started();
@@ -100,7 +129,8 @@ if (role === 'bare') {
       else resolve();
     }),
   );
-  await relay.stop();
+  if (producer) await producer.disconnect();
+  else await relay.stop();
   await orm.close();
 }
 process.exit(0);

@@ -1,5 +1,5 @@
-// Where a benchmark run's CPU went, from Linux's /proc: the whole machine, Postgres, the Kafka broker and this
-// process. On a machine where the broker, Postgres, the producer and the consumer share a few cores, a run is
+// Where a benchmark run's CPU went, from Linux's /proc: the whole machine, Postgres, the Kafka broker, this
+// process and any other processes the benchmark names (a service under load, a producing child). On a machine where the broker, Postgres, the producer and the consumer share a few cores, a run is
 // CPU-bound and its throughput follows the CPU each event costs; these figures show it.
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -15,6 +15,8 @@ export interface CpuUse {
   broker: number;
   /** This process. */
   self: number;
+  /** Each named process; NaN for one whose /proc entry could not be read at both ends. */
+  named: Record<string, number>;
 }
 
 const read = (path: string): string | undefined => {
@@ -56,11 +58,23 @@ function processTicks(): Map<string, { group: 'postgres' | 'broker'; ticks: numb
   return found;
 }
 
-/** Starts counting; the returned function stops and tells what was spent. Undefined off Linux. */
-export function startCpuCount(): (() => CpuUse) | undefined {
+/** User and system ticks a process has used so far; undefined when its /proc entry cannot be read. */
+function ticksOf(pid: number | undefined): number | undefined {
+  const stat = pid === undefined ? undefined : read(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Starts counting, the processes in `pids` too (by the names given); the returned function stops and tells
+ * what was spent. Undefined off Linux.
+ */
+export function startCpuCount(pids: Record<string, number | undefined> = {}): (() => CpuUse) | undefined {
   const machine0 = machineTicks();
   if (!machine0) return undefined;
   const processes0 = processTicks();
+  const named0 = Object.entries(pids).map(([name, pid]) => [name, pid, ticksOf(pid)] as const);
   const self0 = process.cpuUsage();
   return () => {
     const machine1 = machineTicks() ?? machine0;
@@ -69,12 +83,19 @@ export function startCpuCount(): (() => CpuUse) | undefined {
     for (const [pid, now] of processTicks())
       groups[now.group] += now.ticks - (processes0.get(pid)?.ticks ?? 0);
     const self = process.cpuUsage(self0);
+    const named = Object.fromEntries(
+      named0.map(([name, pid, then]) => {
+        const now = ticksOf(pid);
+        return [name, now === undefined || then === undefined ? Number.NaN : (now - then) / TICKS_PER_SECOND];
+      }),
+    );
     return {
       machine: (machine1.busy - machine0.busy) / TICKS_PER_SECOND,
       idle: (machine1.idle - machine0.idle) / TICKS_PER_SECOND,
       postgres: groups.postgres / TICKS_PER_SECOND,
       broker: groups.broker / TICKS_PER_SECOND,
       self: (self.user + self.system) / 1e6,
+      named,
     };
   };
 }
