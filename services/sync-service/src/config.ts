@@ -34,7 +34,7 @@ export const configSchema = z
       ),
     /** Rows per query page (Intuit's maximum is 1,000). */
     SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
-    /** A delta per company at least this often, jittered by ±10 %; webhooks bring it forward. */
+    /** A delta per company at least this often, jittered by ±10 % (a run held up by a backlog spreads its next start over the interval); webhooks bring it forward. */
     SYNC_INTERVAL_MS: env.positiveInt(15 * MINUTE_MS),
     /** A reconciliation for deletes CDC can no longer show, this often per company. */
     SYNC_RECONCILE_INTERVAL_MS: env.positiveInt(DAY_MS),

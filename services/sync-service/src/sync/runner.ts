@@ -13,6 +13,7 @@ import { closeRunErrors, runErrorCount } from '../store/sync-errors.js';
 import { readTarget, restoreSchedule, type SyncTarget, scheduleNext } from '../store/targets.js';
 import { runDelta } from './delta.js';
 import { completeLoad, runLoad } from './load.js';
+import { nextRunDelay } from './next-run.js';
 import type { ClaimDeps } from './ports.js';
 import { reconcileEntity } from './reconcile.js';
 import { createRetries } from './retry.js';
@@ -53,7 +54,6 @@ export function createRunner(deps: RunnerDeps): Runner {
   const { orm, options, log } = deps;
   const metrics = deps.metrics ?? createSyncMetrics();
   const random = deps.random ?? Math.random;
-  const jittered = (ms: number) => Math.round(ms * (0.9 + 0.2 * random()));
   const retries = createRetries({
     ...deps,
     leaseTtlMs: options.leaseTtlMs,
@@ -157,7 +157,18 @@ export function createRunner(deps: RunnerDeps): Runner {
           }),
         );
         if (mode !== 'reconciliation') {
-          await scheduleNext(em, target, jittered(target.intervalMs ?? options.intervalMs), true);
+          await scheduleNext(
+            em,
+            target,
+            nextRunDelay({
+              intervalMs: target.intervalMs ?? options.intervalMs,
+              scheduleAt: target.scheduleAt,
+              scheduleDue: target.scheduleDue,
+              startedAt: startedAt.getTime(),
+              random,
+            }),
+            true,
+          );
         }
         log.info({ runId, mode, ...totals }, 'sync run completed');
         return { records: totals.upserted + totals.deleted + totals.unchanged, calls: apiCalls };
