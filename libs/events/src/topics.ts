@@ -125,7 +125,7 @@ export const topicSpecs: readonly TopicSpec[] = [
   {
     name: topics.commands,
     description:
-      'Commands to sync-service: push a record, run a sync, retry failures, pause or resume, set the interval. Written by any platform service.',
+      'Commands to sync-service: push a record, run a sync, retry failures, pause or resume, set the interval. No platform service writes it; a sender outside them (an operator, an API) gets a grant of its own.',
     key: 'orgId',
     retention: 'standard',
     dlq: true,
