@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import {
   provisionTopics,
 } from '@qbo/event-bus';
 import { testLogger } from '@qbo/event-bus/testing';
-import { ConnectionEstablished, createEventFactory, topics } from '@qbo/events';
+import { ConnectionEstablished, createEventFactory, type TopicName, topics } from '@qbo/events';
 import { type SecureBroker, startSecure } from '@qbo/local-kafka';
 import {
   attack,
@@ -26,7 +28,16 @@ import {
 } from '@qbo/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadStackSecrets, type StackSecrets } from './secrets.js';
-import { choosePorts, type Deployable, entryOf, SERVICES, type StackPorts, serviceEnv } from './services.js';
+import {
+  choosePorts,
+  type Deployable,
+  entryOf,
+  QBO_CLIENT_ID,
+  SERVICES,
+  type StackPorts,
+  serviceEnv,
+  simulatorLaunch,
+} from './services.js';
 
 // Its own ports (below Linux's ephemeral range) and folder: the suite's plain broker is left alone.
 const BROKER = { port: 29692, controllerPort: 29693 };
@@ -216,6 +227,117 @@ describe('the platform on a SASL_SSL broker with per-service SCRAM users and top
       async () => (await db.query('select 1 from sync.inbox where event_id = $1', [event.id])).length === 1,
       { timeoutMs: 30_000, what: 'sync-service handled the notification' },
     );
+  });
+
+  it('has every service publish on its own topics as its own user', async () => {
+    // Intuit, for token-service's revoke: the stack's simulator, its app and its redirect URI.
+    const sim = simulatorLaunch(ports, secrets, 'auto');
+    const simulator = spawn(
+      process.execPath,
+      [join(root, 'tools', 'qbo-simulator', 'dist', 'cli.js'), ...sim.args],
+      { env: { ...process.env, ...sim.env, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
+    );
+    const simUrl = `http://127.0.0.1:${ports.simulator}`;
+    try {
+      await waitFor(
+        () =>
+          fetch(simUrl).then(
+            () => true,
+            () => false,
+          ),
+        {
+          timeoutMs: 30_000,
+          what: 'the simulator answers',
+        },
+      );
+      const published = async (topic: TopicName, source: string, type?: string) => {
+        const messages = await readToEnd(names.physical(topic), { kafka: admin });
+        return messages.some(({ message }) => {
+          const e = JSON.parse(String(message.value)) as { type: string; source: string };
+          return e.source === source && (type === undefined || e.type === type);
+        });
+      };
+
+      // auth-service: a forged callback is refused and audited on its own topic.
+      const auth = running.get('auth-service') as ServiceProcess;
+      const refused = await fetch(`${auth.url}/oauth/callback?code=c&state=forged&realmId=1`, {
+        redirect: 'manual',
+      });
+      assert.notEqual(refused.status, 200);
+      await waitFor(() => published(topics.connectionsAudit, 'auth-service'), {
+        timeoutMs: 30_000,
+        what: 'auth-service published its audit event',
+      });
+
+      // token-service: a grant stored and revoked through its API as auth-service is announced.
+      const consent = await fetch(
+        `${simUrl}/connect/oauth2?${new URLSearchParams({
+          client_id: QBO_CLIENT_ID,
+          response_type: 'code',
+          scope: 'com.intuit.quickbooks.accounting openid',
+          redirect_uri: `http://127.0.0.1:${ports['auth-service']}/oauth/callback`,
+          state: 's',
+        })}`,
+        { redirect: 'manual' },
+      );
+      const callback = new URL(consent.headers.get('location') ?? '');
+      const exchange = await fetch(`${simUrl}/oauth2/v1/tokens/bearer`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${QBO_CLIENT_ID}:${secrets.qboClientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: callback.searchParams.get('code') ?? '',
+          redirect_uri: `http://127.0.0.1:${ports['auth-service']}/oauth/callback`,
+        }),
+      });
+      assert.equal(exchange.status, 200, await exchange.clone().text());
+      const grant = (await exchange.json()) as { access_token: string; refresh_token: string };
+      const tokens = (running.get('token-service') as ServiceProcess).url;
+      const asAuth = {
+        authorization: `Bearer ${secrets.authServiceCredential}`,
+        'content-type': 'application/json',
+      };
+      const connectionId = crypto.randomUUID();
+      const now = Date.now();
+      const stored = await fetch(`${tokens}/internal/connections/${connectionId}/credentials`, {
+        method: 'PUT',
+        headers: asAuth,
+        body: JSON.stringify({
+          orgId: 'org-secured-2',
+          realmId: callback.searchParams.get('realmId'),
+          environment: 'sandbox',
+          accessToken: grant.access_token,
+          refreshToken: grant.refresh_token,
+          accessTokenExpiresAt: new Date(now + 3_600_000).toISOString(),
+          refreshTokenExpiresAt: new Date(now + 8_726_400_000).toISOString(),
+          scopes: ['com.intuit.quickbooks.accounting'],
+        }),
+      });
+      assert.ok(stored.ok, await stored.text());
+      const revoked = await fetch(`${tokens}/internal/connections/${connectionId}/revoke`, {
+        method: 'POST',
+        headers: asAuth,
+        body: '{}',
+      });
+      assert.deepEqual(await revoked.json(), { connectionId, revokedAtIntuit: true });
+      await waitFor(() => published(topics.tokens, 'token-service', 'ConnectionDeactivated'), {
+        timeoutMs: 30_000,
+        what: 'token-service published the revoked grant',
+      });
+
+      // sync-service: the connection of the earlier webhook case had no grant; its run is on the runs topic.
+      await waitFor(() => published(topics.syncRuns, 'sync-service', 'SyncStarted'), {
+        timeoutMs: 30_000,
+        what: 'sync-service published a run',
+      });
+    } finally {
+      simulator.kill('SIGTERM');
+      await once(simulator, 'exit').catch(() => undefined);
+    }
   });
 
   attack("another service's credential cannot produce to a topic it does not own", async () => {
