@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { serverUrl, testBrokers, uniqueName, waitFor } from '@qbo/testkit';
+import { repoRoot, serverUrl, testBrokers, uniqueName, waitFor } from '@qbo/testkit';
 import pg from 'pg';
 import { checkStory } from './story-check.js';
 
@@ -59,6 +61,8 @@ describe('npm start (the stack command)', () => {
       for (const name of ['auth-service', 'token-service', 'sync-service', 'webhook-ingest'])
         assert.match(output, new RegExp(`\\[${name}\\] .*shutdown complete.*"exitCode":0`));
     } finally {
+      // What the stack printed, for reading after a failure: .local/stack/stack-e2e.log.
+      await writeFile(join(repoRoot(), '.local', 'stack', 'stack-e2e.log'), output).catch(() => undefined);
       if (child.exitCode === null) child.kill('SIGKILL');
       const admin = new pg.Client({ connectionString: serverUrl() });
       await admin.connect();
