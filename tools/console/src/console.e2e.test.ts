@@ -325,6 +325,9 @@ describe('the operator console in a real browser', () => {
       [connectionId],
     );
     assert.equal(degraded?.status, 'degraded', 'the status shown is auth-service’s');
+    // Degraded needs nothing of the org: no reconnect is offered, and the row says token-service retries.
+    assert.equal(await row.locator('[data-test=reconnect]').count(), 0, 'no reconnect for a degraded grant');
+    assert.match((await row.locator('[data-test=hint]').textContent()) ?? '', /retries on its own/);
     await screenshot(page, '10-degraded');
     await sim(stack.simUrl, 'DELETE', '/faults');
     await page.waitForSelector(`[data-test=connection][data-realm-id="${realmId}"] .status-active`, {

@@ -7,10 +7,12 @@ import {
   connect,
   el,
   main,
+  needsReconnect,
   notice,
   POLL_MS,
   progressCell,
   type Run,
+  STATUS_HINT,
   type SyncConnection,
   type SyncError,
   session,
@@ -22,7 +24,6 @@ import {
 export async function connectionView(id: string): Promise<void> {
   const c = await api<SyncConnection>(`sync/connections/${id}`);
   const granted = await api<AuthConnection>(`auth/connections/${id}`).catch(() => undefined);
-  const status = c.paused ? 'paused' : (granted?.status ?? c.status);
   const entity = el(
     'select',
     { 'data-test': 'entity', 'aria-label': 'Entity' },
@@ -64,40 +65,54 @@ export async function connectionView(id: string): Promise<void> {
           'disconnect',
         )
       : null,
-    granted && granted.status !== 'active' ? button('Reconnect', connect, '', 'reconnect') : null,
+    needsReconnect(granted?.status) ? button('Reconnect', connect, '', 'reconnect') : null,
   );
   const runsBox = el('div', { 'data-test': 'runs-box' });
   const errorsBox = el('div', { 'data-test': 'errors-box' });
+  // The facts are read again with every poll: the status and freshness move while the page is open.
+  const facts = el('dl', { class: 'facts' });
+  const showFacts = (now: SyncConnection, grant: AuthConnection | undefined) => {
+    const shown = now.paused ? 'paused' : (grant?.status ?? now.status);
+    facts.replaceChildren(
+      el('dt', {}, 'Org'),
+      el('dd', {}, now.orgId),
+      el('dt', {}, 'Status'),
+      el(
+        'dd',
+        {},
+        statusTag(shown),
+        grant?.deactivationReason ? ` ${grant.deactivationReason}` : '',
+        STATUS_HINT[shown] ? ` ${STATUS_HINT[shown]}` : '',
+      ),
+      el('dt', {}, 'Last synced'),
+      el('dd', { 'data-test': 'freshness' }, ago(now.lastSyncedAt)),
+      el('dt', {}, 'Next sync'),
+      el('dd', {}, now.nextSyncAt ?? '—'),
+      el('dt', {}, 'Entities'),
+      el('dd', {}, now.entities.join(', ')),
+    );
+  };
+  showFacts(c, granted);
   main().replaceChildren(
     el(
       'section',
       {},
       el('p', {}, el('a', { href: '#/connections' }, '← Connections')),
       el('h1', {}, `Realm ${c.realmId}`),
-      el(
-        'dl',
-        { class: 'facts' },
-        el('dt', {}, 'Org'),
-        el('dd', {}, c.orgId),
-        el('dt', {}, 'Status'),
-        el('dd', {}, statusTag(status), granted?.deactivationReason ? ` ${granted.deactivationReason}` : ''),
-        el('dt', {}, 'Last synced'),
-        el('dd', { 'data-test': 'freshness' }, ago(c.lastSyncedAt)),
-        el('dt', {}, 'Next sync'),
-        el('dd', {}, c.nextSyncAt ?? '—'),
-        el('dt', {}, 'Entities'),
-        el('dd', {}, c.entities.join(', ')),
-      ),
+      facts,
       controls,
     ),
     el('section', {}, el('h2', {}, 'Runs'), runsBox),
     el('section', {}, el('h2', {}, 'Open errors'), errorsBox),
   );
   const refresh = async () => {
-    const [runs, errors] = await Promise.all([
+    const [runs, errors, now, grant] = await Promise.all([
       api<{ runs: Run[] }>(`sync/runs?connectionId=${id}&limit=10`),
       api<{ errors: SyncError[] }>(`sync/errors?connectionId=${id}&state=open&limit=100`),
+      api<SyncConnection>(`sync/connections/${id}`),
+      api<AuthConnection>(`auth/connections/${id}`).catch(() => undefined),
     ]);
+    showFacts(now, grant);
     runsBox.replaceChildren(
       table(
         ['Started', 'Mode', 'Trigger', 'Status', 'Progress', 'API calls', 'Duration', ''],

@@ -8,7 +8,9 @@ import {
   connect,
   el,
   main,
+  needsReconnect,
   type Run,
+  STATUS_HINT,
   type SyncConnection,
   type SyncError,
   statusTag,
@@ -43,6 +45,9 @@ export async function connectionsView(): Promise<void> {
           {},
           statusTag(status),
           reason ? el('div', { class: 'muted', 'data-test': 'reason' }, reason) : null,
+          STATUS_HINT[status]
+            ? el('div', { class: 'muted', 'data-test': 'hint' }, STATUS_HINT[status])
+            : null,
         ),
         el('td', { 'data-test': 'freshness' }, ago(c.lastSyncedAt)),
         el(
@@ -56,13 +61,7 @@ export async function connectionsView(): Promise<void> {
           last ? `${last.mode} · ${last.status}` : 'none',
           last ? el('div', { class: 'muted' }, ago(last.startedAt)) : null,
         ),
-        el(
-          'td',
-          {},
-          status === 'active' || status === 'paused' || granted === undefined
-            ? null
-            : button('Reconnect', connect, '', 'reconnect'),
-        ),
+        el('td', {}, needsReconnect(granted?.status) ? button('Reconnect', connect, '', 'reconnect') : null),
       );
     }),
   );

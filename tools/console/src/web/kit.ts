@@ -151,6 +151,15 @@ export function notice(text: string, error = false): void {
   n.hidden = text === '';
 }
 
+/** Only a dead grant needs the org to reconnect; a degraded one is retried by token-service on its own. */
+export const needsReconnect = (status: string | undefined) =>
+  status === 'deactivated' || status === 'disconnected';
+
+/** What a status asks of the operator, when it asks anything. */
+export const STATUS_HINT: Record<string, string> = {
+  degraded: 'Intuit is failing transiently; token-service retries on its own.',
+};
+
 export const statusTag = (status: string) =>
   el('span', { class: `status status-${status}`, 'data-test': 'status' }, status);
 
