@@ -3,6 +3,8 @@
 #   docker build --target runtime   --build-arg SERVICE=token-service -t qbo/token-service .
 #   docker build --target simulator --build-arg SERVICE=qbo-simulator \
 #     --build-arg WORKSPACE=tools/qbo-simulator -t qbo/qbo-simulator .
+#   docker build --target console --build-arg SERVICE=console \
+#     --build-arg WORKSPACE=tools/console -t qbo/console .
 # SERVICE names the deployable and WORKSPACE its folder (services/<SERVICE> unless given). SERVICE is declared
 # before the first FROM so that it can pick the stage listing that deployable's workspace libraries.
 ARG SERVICE
@@ -51,6 +53,9 @@ FROM build AS libs-webhook-ingest
 ENV LIBS="event-bus events service-kit"
 FROM build AS libs-qbo-simulator
 ENV LIBS="events service-kit"
+# The console imports no workspace library (hono and its node server only).
+FROM build AS libs-console
+ENV LIBS=""
 
 # What the runtime image holds under /app: the production node_modules, and for the workspace and each of its
 # libraries its package.json, its compiled dist/ and any node_modules npm nested there (e.g. libs/event-bus/
@@ -60,9 +65,10 @@ ARG SERVICE
 ARG WORKSPACE=services/${SERVICE}
 COPY --from=prod-deps /app /prod
 RUN set -eu; mkdir -p /out; cp -r /prod/node_modules /out/node_modules; \
-    for dir in $(printf 'libs/%s ' $LIBS) "${WORKSPACE}"; do \
+    for dir in $(for lib in $LIBS; do printf 'libs/%s ' "$lib"; done) "${WORKSPACE}"; do \
       mkdir -p "/out/${dir}"; \
       cp -r "${dir}/package.json" "${dir}/dist" "/out/${dir}/"; \
+      if [ -d "${dir}/public" ]; then cp -r "${dir}/public" "/out/${dir}/"; fi; \
       if [ -d "/prod/${dir}/node_modules" ]; then cp -r "/prod/${dir}/node_modules" "/out/${dir}/"; fi; \
     done; \
     find /out -path '*/dist/*' -not -path '/out/node_modules/*' \( -name '*.test.js' -o -name '*.test.js.map' -o -name '*.test.d.ts' -o -name '.tsbuildinfo' \) -delete
@@ -90,3 +96,11 @@ COPY --from=stage /out/ /app/
 USER 1000:1000
 WORKDIR /app/tools/qbo-simulator
 CMD ["node", "dist/cli.js", "--host", "0.0.0.0"]
+
+# The operator console (build with SERVICE=console WORKSPACE=tools/console): its page (public/), its compiled
+# script (dist/web/) and its server.
+FROM node-runtime AS console
+COPY --from=stage /out/ /app/
+USER 1000:1000
+WORKDIR /app/tools/console
+CMD ["node", "dist/main.js"]

@@ -22,6 +22,15 @@ const runRow = (page: Page, mode: string, status: string) =>
 
 describe('the operator console in a real browser', () => {
   let stack: StackUnderTest;
+  /** The realm's Accounting API calls as the simulator counted them, or one endpoint's. */
+  const callsAt = async (realmId: string, only?: string) =>
+    Object.entries(
+      (await sim<Record<string, Record<string, { calls?: number }>>>(stack.simUrl, 'GET', '/counters'))[
+        realmId
+      ] ?? {},
+    )
+      .filter(([endpoint]) => (only ? endpoint === only : endpoint !== 'token' && endpoint !== 'userinfo'))
+      .reduce((n, [, e]) => n + (e.calls ?? 0), 0);
   let browser: Browser;
   before(
     async () => {
@@ -35,7 +44,7 @@ describe('the operator console in a real browser', () => {
     await stack?.stop();
   });
 
-  it('connects a company through the consent page, follows the load to 100 %, shows a change, retries a poisoned record, pauses and resumes, disconnects — each claim counted at the simulator, the tables and the topic', {
+  it('connects a company through the consent page, follows the load to 100 %, shows a change, retries a poisoned record and then two with retry all, resyncs one entity, pauses and resumes, shows a degraded connection recover, disconnects — each claim counted at the simulator, the tables and the topic', {
     timeout: 300_000,
   }, async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -205,6 +214,75 @@ describe('the operator console in a real browser', () => {
     assert.ok(afterRetry > before, 'the retry read the record again at Intuit');
     await screenshot(page, '08-error-retried');
 
+    // Two more poisoned records, retried together with "Retry all": both rows closed in the table, and each
+    // read again at Intuit.
+    const [, ...others] = await stack.query<{ entity_id: string }>(
+      `select entity_id from sync.mirror_record where realm_id = $1 and entity = 'Customer'
+        and entity_id not in ($2, $3) order by entity_id limit 3`,
+      [realmId, customerId, victimId],
+    );
+    const pair = others.map((o) => String(o.entity_id));
+    for (const id of pair) {
+      await sim(stack.simUrl, 'POST', '/faults', {
+        kind: 'poison',
+        realmId,
+        entity: 'Customer',
+        recordId: id,
+        code: '4002',
+      });
+      await sim(stack.simUrl, 'POST', `/companies/${realmId}/changes`, {
+        op: 'update',
+        entity: 'Customer',
+        id,
+        data: { DisplayName: `Poisoned Customer ${id}` },
+      });
+    }
+    for (const id of pair)
+      await page.locator(`[data-test=error][data-entity-id="${id}"]`).waitFor({ timeout: 60_000 });
+    await sim(stack.simUrl, 'DELETE', '/faults');
+    const beforeAll = await callsAt(realmId);
+    await page.click('[data-test=retry-all]');
+    for (const id of pair)
+      await page
+        .locator(`[data-test=error][data-entity-id="${id}"]`)
+        .waitFor({ state: 'detached', timeout: 60_000 });
+    const retriedAll = await stack.query<{ entity_id: string; resolved_at: Date | null }>(
+      `select entity_id, resolved_at from sync.sync_error where realm_id = $1 and entity_id = any($2::text[])`,
+      [realmId, pair],
+    );
+    assert.deepEqual(
+      retriedAll
+        .filter((r) => r.resolved_at !== null)
+        .map((r) => r.entity_id)
+        .sort(),
+      [...pair].sort(),
+      'both rows closed in the table',
+    );
+    assert.ok((await callsAt(realmId)) >= beforeAll + 2, 'each record read again at Intuit');
+
+    // A resync of one entity: a run of that entity alone, completed, its calls served by the simulator.
+    const resyncAsked = new Date();
+    const beforeResync = await callsAt(realmId, 'query');
+    await page.selectOption('[data-test=entity]', 'Customer');
+    await page.click('[data-test=resync]');
+    let resync: { run_id: string; entities: string[]; api_calls: number } | undefined;
+    await waitFor(
+      async () => {
+        [resync] = await stack.query<{ run_id: string; entities: string[]; api_calls: number }>(
+          `select run_id::text, entities, api_calls from sync.sync_run
+            where connection_id = $1 and started_at >= $2 and status = 'completed' and entities = '{Customer}'`,
+          [connectionId, resyncAsked],
+        );
+        return resync !== undefined;
+      },
+      { timeoutMs: 60_000, what: 'the resync of Customer completed' },
+    );
+    await page.locator(`[data-test=run][data-run-id="${resync?.run_id}"][data-status=completed]`).waitFor();
+    assert.ok(
+      (await callsAt(realmId, 'query')) - beforeResync >= Number(resync?.api_calls),
+      'the resync read the customers again at Intuit',
+    );
+
     // Pause and resume, as the table records them.
     const pausedAt = async () =>
       (
@@ -226,14 +304,53 @@ describe('the operator console in a real browser', () => {
     await page.click('a.brand');
     await row.waitFor();
     assert.equal(await row.locator('[data-test=status]').textContent(), 'active');
-    // The open errors shown are the table's (a run while the record was poisoned may have added its own).
-    const [open] = await stack.query<{ n: number }>(
-      `select count(*)::int as n from sync.sync_error
-        where org_id = 'local-operator' and realm_id = $1 and resolved_at is null`,
-      [realmId],
+
+    // Intuit's token endpoint fails transiently while a token is refused: token-service degrades the
+    // connection (ConnectionDegraded), the list shows it from auth-service's status view, and it recovers.
+    await sim(stack.simUrl, 'POST', '/faults', { kind: '503', endpoint: 'token' });
+    await sim(stack.simUrl, 'POST', '/tokens/expire', { realmId });
+    await fetch(`${stack.consoleUrl}/api/sync/connections/${connectionId}/sync`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${stack.token('local-operator', true)}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ mode: 'incremental' }),
+    });
+    await page.waitForSelector(`[data-test=connection][data-realm-id="${realmId}"] .status-degraded`, {
+      timeout: 60_000,
+    });
+    const [degraded] = await stack.query<{ status: string }>(
+      'select status from auth.connection where id = $1',
+      [connectionId],
     );
-    assert.equal(await row.locator('[data-test=open-errors]').textContent(), String(open?.n));
-    await screenshot(page, '10-connections');
+    assert.equal(degraded?.status, 'degraded', 'the status shown is auth-service’s');
+    // Degraded needs nothing of the org: no reconnect is offered, and the row says token-service retries.
+    assert.equal(await row.locator('[data-test=reconnect]').count(), 0, 'no reconnect for a degraded grant');
+    assert.match((await row.locator('[data-test=hint]').textContent()) ?? '', /retries on its own/);
+    await screenshot(page, '10-degraded');
+    await sim(stack.simUrl, 'DELETE', '/faults');
+    await page.waitForSelector(`[data-test=connection][data-realm-id="${realmId}"] .status-active`, {
+      timeout: 60_000,
+    });
+    // The open errors shown are the table's (a run while the record was poisoned, or during the token
+    // endpoint's outage, may have added its own; the list is polled, so both are read until they agree).
+    let shown = '';
+    let counted = '';
+    await waitFor(
+      async () => {
+        const [open] = await stack.query<{ n: number }>(
+          `select count(*)::int as n from sync.sync_error
+            where org_id = 'local-operator' and realm_id = $1 and resolved_at is null`,
+          [realmId],
+        );
+        counted = String(open?.n);
+        shown = (await row.locator('[data-test=open-errors]').textContent()) ?? '';
+        return shown === counted;
+      },
+      { timeoutMs: 20_000, what: 'the open errors shown to match the table' },
+    ).catch(() => assert.equal(shown, counted, 'the open errors shown are the table’s'));
+    await screenshot(page, '11-connections');
 
     // Disconnect: revoked at Intuit through auth-service; the list shows it and offers a reconnect.
     await row.locator('a').click();
@@ -246,7 +363,7 @@ describe('the operator console in a real browser', () => {
     assert.equal(gone?.status, 'disconnected');
     await page.click('a.brand');
     await row.locator('[data-test=reconnect]').waitFor({ timeout: 30_000 });
-    await screenshot(page, '11-disconnected');
+    await screenshot(page, '12-disconnected');
 
     assert.deepEqual(problems, [], 'no script error and no CSP violation on any page');
     await context.close();

@@ -26,10 +26,12 @@ import { checkDeclared, makeSecrets, withSecretFiles } from './compose-env.js';
 import {
   buildOf,
   type ComposeFile,
+  dependenciesOf,
   environmentOf,
   parseCompose,
   parseYaml,
   read,
+  secretNamesOf,
   workspaces,
 } from './compose-files.js';
 import {
@@ -83,6 +85,8 @@ const APP = readdirSync(join(repoRoot, 'services')).filter((d) =>
   existsSync(join(repoRoot, 'services', d, 'package.json')),
 );
 const SIMULATOR = 'qbo-simulator';
+/** The operator console (tools/console): an image and a compose entry of its own. */
+const CONSOLE = 'console';
 /** The one-shot that creates the topics and ACLs as the Kafka admin. */
 const KAFKA_SETUP = 'kafka-setup';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's WORKDIR, with its ARG, as written there
@@ -97,9 +101,27 @@ const freshSecrets = () => {
 };
 
 describe('docker-compose.yml', () => {
-  test('runs every service of services/ and the simulator', () => {
-    for (const name of [...APP, SIMULATOR])
+  test('runs every service of services/, the simulator and the console', () => {
+    for (const name of [...APP, SIMULATOR, CONSOLE])
       assert.ok(compose.services[name], `${name} is in the compose file`);
+  });
+
+  test('the console forwards to sync-service and auth-service by their compose names and ports, and waits for both', () => {
+    const c = serviceOf(compose, CONSOLE);
+    const env = environmentOf(c);
+    const portOf = (name: string) => String(environmentOf(serviceOf(compose, name)).PORT);
+    assert.equal(env.SYNC_SERVICE_URL, `http://sync-service:${portOf('sync-service')}`);
+    assert.equal(env.AUTH_SERVICE_URL, `http://auth-service:${portOf('auth-service')}`);
+    assert.equal(env.HOST, '0.0.0.0', 'it listens beyond its own container');
+    assert.deepEqual(
+      Object.keys(dependenciesOf(c)).sort(),
+      ['auth-service', 'sync-service'],
+      'it starts after the two APIs it forwards to',
+    );
+    assert.match(JSON.stringify(c.healthcheck?.test), new RegExp(`127\\.0\\.0\\.1:${env.PORT}/readyz`));
+    // It holds no secret: no secret mounted, none in its environment.
+    assert.deepEqual(secretNamesOf(c), []);
+    assert.equal(c.read_only, true, 'hardened like every container of ours');
   });
 
   test('every service_healthy dependency has a healthcheck', () => {
@@ -474,6 +496,7 @@ describe('Dockerfile', () => {
   const deployables = [
     ...APP.map((service) => ({ service, dir: `services/${service}` })),
     { service: SIMULATOR, dir: 'tools/qbo-simulator' },
+    { service: CONSOLE, dir: 'tools/console' },
   ];
 
   test('each image carries exactly the workspace libraries its package.json needs, transitively', () => {
@@ -485,7 +508,10 @@ describe('Dockerfile', () => {
   });
 
   test('the runtime images run as a numeric non-root user', () => {
-    assert.deepEqual([...checkUser(stages, 'runtime'), ...checkUser(stages, 'simulator')], []);
+    assert.deepEqual(
+      [...checkUser(stages, 'runtime'), ...checkUser(stages, 'simulator'), ...checkUser(stages, 'console')],
+      [],
+    );
     const named = parseDockerfile(text.replace(/(AS runtime[\s\S]*?)USER 1000:1000/, '$1USER node'));
     someMatch(checkUser(named, 'runtime'), /USER must be a numeric uid/);
   });
@@ -497,6 +523,8 @@ describe('Dockerfile', () => {
     assert.deepEqual(checkStart(stages, 'runtime', start, SERVICE_WORKDIR), []);
     const simulator = all.find((w) => w.dir === 'tools/qbo-simulator')?.scripts.start ?? '';
     assert.deepEqual(checkStart(stages, 'simulator', simulator, '/app/tools/qbo-simulator'), []);
+    const consoleStart = all.find((w) => w.dir === 'tools/console')?.scripts.start ?? '';
+    assert.deepEqual(checkStart(stages, 'console', consoleStart, '/app/tools/console'), []);
     const viaNpm = parseDockerfile(
       text.replace(/(AS runtime[\s\S]*?)CMD \[[^\]]*\]/, '$1CMD ["npm", "start"]'),
     );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { urlWithPassword } from './common-rules.js';
 import { parseDockerfile, stageEnv } from './compose-dockerfile.js';
 import { read } from './compose-files.js';
+import { CONSOLE, checkConsoleEnv } from './k8s-console-env.js';
 import {
   type Container,
   configMapByName,
@@ -131,7 +132,7 @@ export async function checkServiceEnv(
 }
 
 /** The container's environment as the kubelet builds it: envFrom first, then env on top. */
-function resolveEnv(
+export function resolveEnv(
   container: Container,
   maps: ReturnType<typeof configMapByName>,
   where: string,
@@ -268,6 +269,10 @@ export async function checkAllServiceEnvs(objects: readonly K8sObject[]): Promis
   const imageEnv = stageEnv(parseDockerfile(read('Dockerfile')), 'runtime');
   const results: ServiceEnv[] = [];
   for (const d of deployments(objects))
-    results.push(await checkServiceEnv(d, objects, kit, runtime, imageEnv));
+    results.push(
+      d.metadata.name === CONSOLE
+        ? checkConsoleEnv(d, objects)
+        : await checkServiceEnv(d, objects, kit, runtime, imageEnv),
+    );
   return results;
 }

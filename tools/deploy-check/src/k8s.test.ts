@@ -40,7 +40,7 @@ import { schemaProblems } from './k8s-schema.js';
 import { checkAllServiceEnvs } from './k8s-service-env.js';
 import { unknownFieldProblems } from './k8s-typecheck.js';
 
-const SERVICES = ['auth-service', 'sync-service', 'token-service', 'webhook-ingest'];
+const SERVICES = ['auth-service', 'console', 'sync-service', 'token-service', 'webhook-ingest'];
 /** The services that call Intuit; webhook-ingest only receives from it. */
 const INTERNET = ['auth-service', 'sync-service', 'token-service'];
 
@@ -514,6 +514,23 @@ describe('each stage fails on a broken copy of the files', () => {
     const problems = (await checkAllServiceEnvs(renderOverlay('prod', dir))).flatMap((r) => r.problems);
     assert.deepEqual(problems, [
       "Deployment/sync-service: sets SYNC_BATCH_SIZE, which sync-service's config does not declare",
+    ]);
+  });
+
+  test('console: a variable it does not read, an API named by an address outside the render, and a wrong HOST', async () => {
+    const dir = copyTree();
+    const file = join(dir, 'base', 'console', 'config.env');
+    writeFileSync(
+      file,
+      `${readFileSync(file, 'utf8')
+        .replace('SYNC_SERVICE_URL=http://sync-service', 'SYNC_SERVICE_URL=http://sync.example.com')
+        .replace('HOST=0.0.0.0', 'HOST=127.0.0.1')}DATABASE_URL=postgres://db/qbo\n`,
+    );
+    const problems = (await checkAllServiceEnvs(renderOverlay('prod', dir))).flatMap((r) => r.problems);
+    assert.deepEqual(problems.sort(), [
+      'Deployment/console: HOST must be 0.0.0.0 to be reached in the pod',
+      'Deployment/console: SYNC_SERVICE_URL must name the sync-service Service rendered here, not http://sync.example.com',
+      'Deployment/console: sets DATABASE_URL, which the console does not read',
     ]);
   });
 

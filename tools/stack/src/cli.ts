@@ -16,9 +16,10 @@ import {
 } from './services.js';
 
 // Runs the platform on this machine: a real Kafka broker, the platform database on the local Postgres, every
-// service and the QuickBooks simulator standing in for Intuit, each checked ready. `--demo` then walks through
-// connect → initial sync → webhook → record event → refresh → deactivation; `--once` stops everything again
-// once all are ready (or the demo is done); `--port-offset N` shifts every port; `--free-ports` picks free ones.
+// service and the QuickBooks simulator standing in for Intuit, each checked ready. `--demo` then tells the
+// whole story (demo.ts) on a company of 20,000 records (`--demo-records N` for another size); `--once` stops
+// everything again once all are ready (or the demo is done); `--port-offset N` shifts every port;
+// `--free-ports` picks free ones.
 // Each process logs to .local/stack/logs/<name>.log; `--logs` streams them here too (warnings always are).
 
 const args = process.argv.slice(2);
@@ -27,6 +28,9 @@ const offsetArg = args[args.indexOf('--port-offset') + 1];
 const portOffset = args.includes('--port-offset') ? Number(offsetArg) : 0;
 const free = args.includes('--free-ports');
 const demo = args.includes('--demo');
+const demoRecords = args.includes('--demo-records')
+  ? Number(args[args.indexOf('--demo-records') + 1])
+  : undefined;
 const streamLogs = args.includes('--logs');
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const colour = process.stdout.isTTY === true;
@@ -131,7 +135,11 @@ async function main(): Promise<number> {
     print(
       `[stack] sign in as the local operator: ${consoleUrl}/#token=${operatorToken(secrets.orgJwtSecret)}\n`,
     );
-    if (demo) await runDemo({ ports, secrets, databaseUrl, brokers }, print);
+    if (demo)
+      await runDemo(
+        { ports, secrets, databaseUrl, brokers, ...(demoRecords ? { records: demoRecords } : {}) },
+        print,
+      );
   } catch (err) {
     print(`[stack] ${(err as Error).message}`);
     return stopAll(1);

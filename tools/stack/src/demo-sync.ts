@@ -1,11 +1,13 @@
 import { createSerde, createTopicNames } from '@qbo/event-bus';
 import { topics } from '@qbo/events';
 import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
+import { apiCalls, bar, counters, type Demo, getJson, sleep } from './demo-kit.js';
 
 /** What the demo reads of a record event: enough to name the record and the run that emitted it. */
 export interface RecordEvent {
   type: string;
+  /** When this watch received it (ms since the epoch): what a downstream consumer's latency is measured at. */
+  receivedAt: number;
   orgId: string;
   data: { realmId: string; entity: string; entityId: string; op: string; source?: { runId?: string } };
 }
@@ -42,7 +44,8 @@ export async function watchRecords(brokers: string, orgId: string): Promise<Reco
     eachMessage: async ({ message }) => {
       // Keyed by org: other orgs' events are skipped without being decoded.
       if (message.key?.toString() !== orgId || !message.value) return;
-      seen.push((await serde.decode(message.value)) as RecordEvent);
+      const event = (await serde.decode(message.value)) as Omit<RecordEvent, 'receivedAt'>;
+      seen.push({ ...event, receivedAt: Date.now() });
     },
   });
   return {
@@ -50,7 +53,7 @@ export async function watchRecords(brokers: string, orgId: string): Promise<Reco
       const deadline = Date.now() + timeoutMs;
       while (!done(seen)) {
         if (Date.now() > deadline) throw new Error(`${what}: not on ${topic} after ${timeoutMs / 1000} s`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
       return [...seen];
     },
@@ -58,51 +61,65 @@ export async function watchRecords(brokers: string, orgId: string): Promise<Reco
   };
 }
 
-export interface SyncRun {
-  runId: string;
+export interface RunView {
+  id: string;
   mode: string;
   status: string;
-  pages: number;
-  upserted: number;
+  progress: { pages: number; records: number; estimate: number | null; percent: number | null };
+  counts: { upserted: number; deleted: number; unchanged: number };
   apiCalls: number;
-  error: string | null;
+  durationMs: number;
+  startedAt: string;
 }
 
 /**
- * Follows the company's initial load in sync-service's own run table, printing a line whenever it has moved
- * on, until a run of it completes (a failed one is retried by the service). None within `timeoutMs` is an error.
+ * Follows the company's initial load through sync-service's runs API (the console's source too), drawing a
+ * progress bar from its records against Intuit's COUNT, and the calls it used, as Intuit counted them,
+ * against Intuit's budget of 500 a minute per realm (the busiest minute). A failed load is retried by the
+ * service; none completed within `timeoutMs` is an error.
  */
 export async function followInitialSync(
-  databaseUrl: string,
+  d: Demo,
+  connectionId: string,
   realmId: string,
-  step: (line: string) => void,
-  timeoutMs = 120_000,
-): Promise<SyncRun> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    let shown = '';
-    for (;;) {
-      const { rows } = await db.query<SyncRun>(
-        `select run_id::text as "runId", mode, status, pages, upserted, api_calls as "apiCalls",
-           error->>'code' as error
-         from sync.sync_run where realm_id = $1 and mode = 'initial' order by started_at desc limit 1`,
-        [realmId],
+  timeoutMs = 300_000,
+): Promise<{ run: RunView; calls: number; busiestMinute: number }> {
+  const deadline = Date.now() + timeoutMs;
+  const samples: { at: number; calls: number }[] = [];
+  const before = apiCalls(await counters(d), realmId);
+  let shown = -1;
+  for (;;) {
+    const { runs } = await getJson<{ runs: RunView[] }>(
+      `${d.sync}/runs?connectionId=${connectionId}&mode=initial&limit=1`,
+      d.orgBearer,
+      'read the load',
+    );
+    const calls = apiCalls(await counters(d), realmId) - before;
+    samples.push({ at: Date.now(), calls });
+    const run = runs[0];
+    const percent = run?.status === 'completed' ? 100 : (run?.progress.percent ?? 0);
+    const tenth = Math.floor(percent / 10);
+    if (run && tenth !== shown) {
+      shown = tenth;
+      d.step(
+        `initial sync ${bar(percent)} ${run.progress.records}/${run.progress.estimate ?? '?'} records, ` +
+          `${run.progress.pages} pages, ${calls} calls (Intuit allows 500/min per realm)`,
       );
-      const run = rows[0];
-      if (run?.status === 'completed') return run;
-      const failed = run?.status === 'failed' ? ` (${run.error ?? 'no code'}); it is retried` : '';
-      const line = run
-        ? `${run.status}: ${run.pages} pages, ${run.upserted} records${failed}`
-        : 'not started yet';
-      if (line !== shown) step(`initial sync ${line}`);
-      shown = line;
-      if (Date.now() > deadline)
-        throw new Error(`the initial sync is not complete after ${timeoutMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-  } finally {
-    await db.end();
+    if (run?.status === 'completed') return { run, calls, busiestMinute: busiest(samples) };
+    if (run?.status === 'failed') d.step('the load failed; sync-service retries it');
+    if (Date.now() > deadline)
+      throw new Error(`the initial sync is not complete after ${timeoutMs / 1000} s`);
+    await sleep(250);
   }
+}
+
+/** The most calls in any 60 s of the samples. */
+function busiest(samples: readonly { at: number; calls: number }[]): number {
+  let most = 0;
+  for (const end of samples) {
+    const start = samples.find((s) => s.at >= end.at - 60_000) ?? end;
+    most = Math.max(most, end.calls - start.calls);
+  }
+  return most;
 }

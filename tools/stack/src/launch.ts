@@ -48,6 +48,27 @@ export interface LogSink {
 
 const LOUD = /"level":"(warn|error|fatal)"/;
 
+/**
+ * Warnings reach the terminal, but not as a flood: one of each message per service every 5 s, the rest
+ * counted ("… 31 more like it in the log"). Errors always show.
+ */
+function quieted(print: Print): (name: string, raw: string, line: string) => void {
+  const last = new Map<string, { at: number; held: number }>();
+  return (name, raw, line) => {
+    const msg = /"msg":"([^"]*)"/.exec(raw)?.[1] ?? '';
+    const warn = /"level":"warn"/.test(raw);
+    const seen = last.get(msg);
+    const now = Date.now();
+    if (warn && seen && now - seen.at < 5_000) {
+      seen.held++;
+      return;
+    }
+    if (seen && seen.held > 0) print(`[${name}] … ${seen.held} more "${msg}" in the log`);
+    last.set(msg, { at: now, held: 0 });
+    print(line);
+  };
+}
+
 export function launch(
   name: string,
   {
@@ -61,6 +82,7 @@ export function launch(
   logs: LogSink,
 ): Launched {
   const file = createWriteStream(logs.file, { flags: 'a' });
+  const loud = quieted(print);
   const child = spawn(process.execPath, [...(preload ? ['--import', preload] : []), entry, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,7 +93,8 @@ export function launch(
   const started = new Promise<number>((resolve, reject) => {
     const onLine = (line: string) => {
       file.write(`${line}\n`);
-      if (logs.stream || LOUD.test(line)) print(render(name, line, colour));
+      if (logs.stream) print(render(name, line, colour));
+      else if (LOUD.test(line)) loud(name, line, render(name, line, colour));
       if (line.includes('"msg":"service started"')) {
         resolve(Number((JSON.parse(line) as { port: number }).port));
       }

@@ -88,6 +88,11 @@ export function serviceEnv(
         // A forced refresh per connection at most every 3 s here (30 s by default): the demo shows the
         // throttle without waiting half a minute for it.
         TOKEN_FORCED_REFRESH_INTERVAL_MS: '3000',
+        // After a transient failure, the next attempt in 2.5–5 s (30 s by default) and the scheduler looking
+        // every second: the demo's outage is recovered from within seconds of Intuit's return.
+        REFRESH_BACKOFF_INITIAL_MS: '5000',
+        REFRESH_BACKOFF_MAX_MS: '20000',
+        SCHEDULER_INTERVAL_MS: '1000',
       };
     case 'auth-service':
       return {

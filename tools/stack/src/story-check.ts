@@ -1,116 +1,101 @@
 import assert from 'node:assert/strict';
-import { readToEnd, serverUrl } from '@qbo/testkit';
-import pg from 'pg';
-
-interface RecordEvent {
-  type: string;
-  data: {
-    realmId: string;
-    entity: string;
-    entityId: string;
-    op: string;
-    source?: { runId?: string };
-    /** The snapshot a load's record belongs to… */
-    snapshot?: { runId: string };
-    /** …and, on the bracket's own events, its id. */
-    runId?: string;
-  };
-}
-
-interface RunRow {
-  run_id: string;
-  trigger: string;
-  mode: string;
-  status: string;
-  upserted: number;
-  deleted: number;
-}
-
-/** sync-service's run rows for the realm, and how many records its mirror holds there. */
-async function syncRows(database: string, realmId: string) {
-  const url = new URL(serverUrl());
-  url.pathname = `/${database}`;
-  const db = new pg.Client({ connectionString: url.toString() });
-  await db.connect();
-  try {
-    const runs = await db.query<RunRow>(
-      `select run_id::text, trigger, mode, status, upserted, deleted from sync.sync_run where realm_id = $1
-       order by started_at`,
-      [realmId],
-    );
-    const mirror = await db.query<{ n: number }>(
-      'select count(*)::int as n from sync.mirror_record where realm_id = $1 and deleted_at is null',
-      [realmId],
-    );
-    return { runs: runs.rows, mirrored: mirror.rows[0]?.n ?? 0 };
-  } finally {
-    await db.end();
-  }
-}
+import { readToEnd } from '@qbo/testkit';
+import { idsOf, simulatorCounters, syncRows, topic } from './story-facts.js';
 
 /**
- * What the demo story claims, counted where it happened: every chapter in its output, the refresh on the
- * tokens topic, the load and the delta in sync-service's run rows and mirror, and one record event per record
- * on the change log and the state topic. `database` is the platform database the services used and
- * `topicPrefix` the KAFKA_TOPIC_PREFIX they published under (a run's own, so everything there is theirs).
+ * What the demo story claims, counted where it happened, not in its own lines (which only name the ids):
+ * the health and rotations on the tokens topic, the load, deltas, retry, push and catch-up in sync-service's
+ * rows and on the record change log, and the outage, retry and push at the simulator (still running).
+ * `database` is the platform database the services used and `topicPrefix` the KAFKA_TOPIC_PREFIX they
+ * published under (a run's own, so everything there is theirs).
  */
 export async function checkStory({
   output,
   database,
   topicPrefix,
+  simulatorUrl,
 }: {
   output: string;
   database: string;
   topicPrefix: string;
+  simulatorUrl: string;
 }): Promise<void> {
-  for (const chapter of [
-    /\[demo\] callback accepted/,
-    /\[demo\] initial sync complete: \d+ records in \d+ pages/,
-    /\[demo\] sync-service published RecordUpserted Customer \S+ \(op c\) on qbo\.records\.v1/,
-    /\[demo\] token-service holds credential version \d+ \(active\)/,
-    /\[demo\] a customer created in QuickBooks arrived as a verified webhook/,
-    /\[demo\] Intuit refused the expired token \(401\); token-service refreshed it once/,
-    /\[demo\] auth-service shows the connection deactivated/,
-    /\[demo\] the org disconnected; token-service shredded/,
-    /\[demo\] story complete/,
-  ])
-    assert.match(output, chapter);
-  // "Refreshed it once", counted where token-service records each refresh it stored: its TokenRotated
-  // events on the tokens topic, of which this run wrote every one.
-  const connectionId = /\[demo\] connection (\S+) is active/.exec(output)?.[1];
-  const versions = /credential version (\d+) → (\d+)\)/.exec(output);
-  const rotated = (await readToEnd(`${topicPrefix}qbo.tokens.v1`))
-    .map(
-      ({ message }) => JSON.parse(String(message.value)) as { type: string; data: Record<string, unknown> },
-    )
-    .filter((e) => e.type === 'TokenRotated');
+  assert.match(output, /\[demo\] story complete/);
+  const ids = idsOf(output);
+  const realmId = String(ids.realmId);
+  const [first, again] = ids.connections;
+  assert.ok(first && again, `a connection and its reconnection: ${ids.connections}`);
+
+  // The tokens topic: one forced rotation; one outage, degraded once and recovered once by a refresh; then
+  // the revoked grant, deactivated once. Nothing deactivated during the outage.
+  const ofFirst = (await topic(topicPrefix, 'qbo.tokens.v1')).filter((e) => e.data.connectionId === first);
+  const deactivated = ofFirst.find((e) => e.type === 'ConnectionDeactivated');
+  const tokenFacts = ofFirst.filter((e) => e.type !== 'ReconnectSoon').map((e) => e.type);
   assert.deepEqual(
-    rotated.map((e) => [e.data.connectionId, e.data.credentialVersion]),
-    [[connectionId, Number(versions?.[2])]],
-    'one refresh stored, the one the demo reports',
+    tokenFacts.slice(0, 6),
+    [
+      'TokenRotated',
+      'ConnectionDegraded',
+      'TokenRotated',
+      'ConnectionRecovered',
+      'ConnectionDeactivated',
+      'ReauthorizationRequired',
+    ],
+    'rotation, outage survived, then deactivation for the revoked grant',
+  );
+  const deactivatedAt = Date.parse(String(deactivated?.data.deactivatedAt));
+
+  // At the simulator: the outage's refreshes answered 503 (the forced one and token-service's own retry),
+  // the one record retried, and the push, one write.
+  const counters = (await simulatorCounters(simulatorUrl))[realmId] ?? {};
+  assert.ok((counters.token?.statuses['503'] ?? 0) >= 2, 'refreshes met the outage and were retried');
+  assert.equal(counters.write?.calls, 1, 'one write: the push');
+  assert.equal(counters.write?.statuses['200'], 1, 'answered 200');
+
+  const { runs, mirrored, errors, pushes } = await syncRows(database, realmId);
+  const loads = runs.filter((r) => r.mode === 'initial');
+  assert.deepEqual(
+    loads.map((r) => [r.connection_id, r.status]),
+    [[first, 'completed']],
+    'one load, of the first connection only: the reconnect did not reload',
+  );
+  const load = loads[0] as (typeof loads)[number];
+  assert.equal(load.upserted, ids.loaded, 'the load the demo reports is the one sync-service recorded');
+  // The reconnect's runs: whatever ran after the deactivation (the connection id may be the same again).
+  const catchUp = runs.filter((r) => new Date(r.started_at).getTime() > deactivatedAt);
+  assert.ok(catchUp.length > 0, 'a run after the reconnect');
+  assert.ok(
+    catchUp.every((r) => r.mode === 'cdc' && r.api_calls <= 2),
+    `the reconnect resumed with deltas of a call or two: ${JSON.stringify(catchUp)}`,
+  );
+  assert.deepEqual(
+    errors.map((e) => [e.entity, e.code, e.resolved_by]),
+    [['Customer', '4002', 'retry']],
+    'the poisoned customer, closed by its retry',
+  );
+  assert.deepEqual(
+    pushes.map((p) => [p.status, p.applied]),
+    [['pushed', 'created']],
+    'the push, applied as a create',
   );
 
-  // The sync, counted where it happened: sync-service's run rows and mirror in this run's database, and
-  // the record change log this run's services wrote.
-  const realmId = /\(realm (\d+)\)/.exec(output)?.[1];
-  const claimed = Number(/initial sync complete: (\d+) records/.exec(output)?.[1]);
-  const customerId = /RecordUpserted Customer (\S+) \(op c\)/.exec(output)?.[1];
-  const { runs, mirrored } = await syncRows(database, String(realmId));
-  const load = runs.find((r) => r.mode === 'initial' && r.status === 'completed');
-  assert.ok(load, `a completed initial load: ${JSON.stringify(runs)}`);
-  assert.equal(load.upserted, claimed, 'the load the demo reports is the one sync-service recorded');
-  // The webhook asks for a delta soon; when the load's own follow-up delta is still waiting, that one run
-  // answers both and keeps the reason first given, so the run is found by what it did, not by its label.
-  const deltas = runs.filter((r) => r.mode === 'cdc' && r.status === 'completed');
-  assert.ok(deltas.length > 0, `a delta run after the load: ${JSON.stringify(runs)}`);
-  // The load reads up to a cursor margin behind Intuit's clock; the first delta takes what is newer.
-  const upserted = runs.reduce((sum, r) => sum + r.upserted, 0);
-  assert.equal(mirrored, upserted, 'the mirror holds what the runs upserted');
-  assert.ok(mirrored >= 301, `the 300 seeded records and the new customer are mirrored (${mirrored})`);
+  const syncRuns = await topic(topicPrefix, 'qbo.sync-runs.v1');
+  const retried = syncRuns.filter((e) => e.type === 'SyncErrorRetried');
+  assert.deepEqual(
+    retried.map((e) => [e.data.outcome, e.data.apiCalls]),
+    [['resolved', 1]],
+    'one retry, one call, resolved',
+  );
+  const pushed = syncRuns.filter((e) => e.type === 'RecordPushed');
+  assert.deepEqual(
+    pushed.map((e) => [e.data.commandId, e.data.entityId]),
+    [[pushes[0]?.command_id, ids.pushed]],
+    'RecordPushed names the customer the demo read back at Intuit',
+  );
 
-  const log = (await readToEnd(`${topicPrefix}qbo.records.v1`))
-    .map(({ message }) => JSON.parse(String(message.value)) as RecordEvent)
-    .filter((e) => e.data.realmId === realmId);
+  // The record change log: the snapshot bracket, one event per record each run upserted or deleted, the
+  // retried record once more, and each change of the story exactly once.
+  const log = (await topic(topicPrefix, 'qbo.records.v1')).filter((e) => e.data.realmId === realmId);
   const bracket = log.filter((e) => e.type.startsWith('RecordSnapshot'));
   const snapshotId = bracket[0]?.data.runId;
   assert.deepEqual(
@@ -124,34 +109,33 @@ export async function checkStory({
   const events = log.filter((e) => e.type === 'RecordUpserted' || e.type === 'RecordDeleted');
   const ofRun = (runId: string) => events.filter((e) => e.data.source?.runId === runId);
   for (const run of runs)
-    assert.equal(
-      ofRun(run.run_id).length,
-      run.upserted + run.deleted,
-      `one record event per record the ${run.mode} run upserted or deleted`,
-    );
-  const deleted = runs.reduce((sum, r) => sum + r.deleted, 0);
-  assert.equal(events.length, upserted + deleted, 'no record event outside the runs');
+    assert.equal(ofRun(run.run_id).length, run.upserted + run.deleted, `one event per record of ${run.mode}`);
   assert.ok(
-    ofRun(load.run_id).every(
-      (e) => e.type === 'RecordUpserted' && e.data.op === 'r' && e.data.snapshot?.runId === snapshotId,
-    ),
+    ofRun(load.run_id).every((e) => e.data.op === 'r' && e.data.snapshot?.runId === snapshotId),
     'the load emitted its records as reads of the snapshot',
   );
-  const customer = events.filter((e) => e.data.entity === 'Customer' && e.data.entityId === customerId);
+  // Outside the runs: the retried record, once (and the pushed customer, if the push publishes it itself).
+  const runIds = new Set(runs.map((r) => r.run_id));
+  const outside = events.filter((e) => !runIds.has(String(e.data.source?.runId)));
+  const retriedRecord = String(retried[0]?.data.entityId);
   assert.deepEqual(
-    customer.map((e) => [e.type, e.data.op]),
-    [['RecordUpserted', 'c']],
-    'the new customer, published once',
+    outside.filter((e) => e.data.entityId !== ids.pushed).map((e) => [e.data.entity, e.data.entityId]),
+    [['Customer', retriedRecord]],
+    'no record event outside the runs but the retried record’s',
   );
-  assert.ok(
-    deltas.some((r) => r.run_id === customer[0]?.data.source?.runId),
-    'the new customer came with a delta run after the load',
-  );
-  const orgId = /\[demo\] (\S+) started a connect flow/.exec(output)?.[1];
+  for (const id of [...ids.changed, ...ids.whileDeactivated, ids.pushed])
+    assert.equal(
+      events.filter((e) => e.data.entity === 'Customer' && e.data.entityId === id && e.data.op === 'c')
+        .length,
+      1,
+      `customer ${id} created once`,
+    );
   const states = new Set(
-    (await readToEnd(`${topicPrefix}qbo.records.state.v1`))
-      .map(({ message }) => String(message.key))
-      .filter((key) => key.startsWith(`${orgId}:${realmId}:`)),
+    (await readKeys(topicPrefix)).filter((key) => key.startsWith(`${ids.orgId}:${realmId}:`)),
   );
   assert.equal(states.size, mirrored, 'the state topic holds every mirrored record of the company');
+}
+
+async function readKeys(topicPrefix: string): Promise<string[]> {
+  return (await readToEnd(`${topicPrefix}qbo.records.state.v1`)).map(({ message }) => String(message.key));
 }
