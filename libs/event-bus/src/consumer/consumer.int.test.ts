@@ -209,6 +209,35 @@ describe('producer and consumer on the real broker', () => {
     assert.doesNotMatch(allHeaders, /secret|always down/, 'no error message travels');
   });
 
+  it('waits out a database outage longer than the retry budget: the event is handled once it is back, never dead-lettered', async () => {
+    const during = make(TokenRotated, {
+      ...sampleInputs.TokenRotated,
+      data: { ...sampleInputs.TokenRotated.data, credentialVersion: 11 },
+    });
+    const next = make(TokenRotated, {
+      ...sampleInputs.TokenRotated,
+      data: { ...sampleInputs.TokenRotated.data, credentialVersion: 12 },
+    });
+    const attempts = new Map<string, number>();
+    const handled: string[] = [];
+    await consume({
+      TokenRotated: async (e, ctx) => {
+        if (e.id !== during.id && e.id !== next.id) return;
+        attempts.set(e.id, ctx.attempt);
+        // Postgres unreachable for twice the policy's attempts (3), as through a cut connection.
+        if (e.id === during.id && ctx.attempt <= 6)
+          throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        handled.push(e.id);
+      },
+    });
+    await producer.publish([during, next]);
+    await waitFor(() => handled.includes(next.id), { timeoutMs: 60_000, what: 'the event after the outage' });
+    assert.equal(attempts.get(during.id), 7, 'tried until the outage ended, past the policy’s 3 attempts');
+    assert.deepEqual(handled, [during.id, next.id], 'handled, in order');
+    const letters = await readToEnd(bus.names.dlq(topics.tokens), { kafka: bus.kafka });
+    assert.ok(!letters.some(({ message }) => String(message.value).includes(during.id)), 'not dead-lettered');
+  });
+
   it('continues the producer’s trace in the handler', async () => {
     let handlerTrace: string | undefined;
     const event = await trace.getTracer('test').startActiveSpan('request', async (span) => {

@@ -14,7 +14,7 @@ import { createTopicNames, type TopicNames } from '../topic-names.js';
 import { parentContext } from '../tracing.js';
 import { backoffDelay, defaultRetryPolicy, pause, type RetryPolicy } from './backoff.js';
 import { sendToDeadLetter } from './dead-letter.js';
-import { summarize } from './failure.js';
+import { isOutage, summarize } from './failure.js';
 import type { EventHandler, EventHandlers, HandlerContext } from './handlers.js';
 import { createLagGauge, type PartitionLag } from './lag.js';
 
@@ -167,8 +167,9 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
           attempt,
           failure,
         };
-        // The registry being down says nothing about the message: wait it out rather than dead-letter good events.
-        const outage = failure.code === 'registry_unavailable';
+        // The registry, the database or the cache being down says nothing about the message: wait it out
+        // (the partition waits, in order) rather than dead-letter good events.
+        const outage = isOutage(err);
         if (failure.retryable && (outage || attempt < policy.attempts)) {
           stats.retried++;
           log.warn({ ...where, err }, 'event handling failed; retrying');
