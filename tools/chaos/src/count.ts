@@ -174,7 +174,10 @@ export async function countInvariants(
   for (const e of runLog) {
     if (e.type !== 'RecordPushed' && e.type !== 'RecordPushFailed') continue;
     const commandId = (e.data as { commandId: string }).commandId;
-    outcomes.set(commandId, (outcomes.get(commandId) ?? new Set()).add(`${e.type} ${e.id}`));
+    const { error, field } = e.data as { error?: { category?: string; code?: string }; field?: string };
+    const why =
+      e.type === 'RecordPushFailed' ? ` (${[error?.category, error?.code, field].filter(Boolean).join(' ')})` : '';
+    outcomes.set(commandId, (outcomes.get(commandId) ?? new Set()).add(`${e.type} ${e.id}${why}`));
   }
   const notApplied: string[] = [];
   const named = new Map<string, number>();
