@@ -176,7 +176,9 @@ export async function countInvariants(
     const commandId = (e.data as { commandId: string }).commandId;
     const { error, field } = e.data as { error?: { category?: string; code?: string }; field?: string };
     const why =
-      e.type === 'RecordPushFailed' ? ` (${[error?.category, error?.code, field].filter(Boolean).join(' ')})` : '';
+      e.type === 'RecordPushFailed'
+        ? ` (${[error?.category, error?.code, field].filter(Boolean).join(' ')})`
+        : '';
     outcomes.set(commandId, (outcomes.get(commandId) ?? new Set()).add(`${e.type} ${e.id}${why}`));
   }
   const notApplied: string[] = [];

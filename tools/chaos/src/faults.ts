@@ -38,10 +38,13 @@ export class FaultDriver {
     private readonly started: number,
   ) {}
 
+  /** Until `until`, and at least one whole round of the deck (every kind once), however short the run. */
   async run(until: number): Promise<void> {
+    let dealt = 0;
     while (!this.#stopped) {
       await new Promise((resolve) => setTimeout(resolve, this.random.int(1_000, 4_000)));
-      if (this.#stopped || Date.now() >= until) break;
+      if (this.#stopped || (Date.now() >= until && dealt >= FAULT_KINDS.length)) break;
+      dealt += 1;
       if (this.#deck.length === 0) this.#deck.push(...this.random.shuffle(FAULT_KINDS));
       const kind = this.#deck.shift() as FaultKind;
       this.#current = this.#inject(kind);

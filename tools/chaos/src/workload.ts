@@ -156,6 +156,10 @@ export class Workload {
   async #push(): Promise<void> {
     const org = this.#pickConnected();
     if (!org?.connectionId) return;
+    // A command names a connection sync-service must know: connections and commands travel on different
+    // topics, so one sent the moment the connect returns can arrive first and is refused (connection_not_found),
+    // as the API documents. A client waits until sync-service shows the connection; so does this one.
+    if (!(await this.#syncKnows(org.connectionId))) return;
     const displayName = `Chaos ${this.seed} Pushed ${this.pushes.length + 1}`;
     const command = this.#commands(UpsertRecord, {
       orgId: org.orgId,
@@ -191,6 +195,16 @@ export class Workload {
     if (!org) return;
     await post(`${this.stack.simulator}/_sim/tokens/expire`, { realmId: org.realmId }).catch(() => undefined);
     this.tally.tokenExpiries += 1;
+  }
+
+  readonly #known = new Set<string>();
+  async #syncKnows(connectionId: string): Promise<boolean> {
+    if (this.#known.has(connectionId)) return true;
+    const rows = await this.stack.db
+      .query('select 1 from sync.sync_target where connection_id = $1', [connectionId])
+      .catch(() => []);
+    if (rows.length > 0) this.#known.add(connectionId);
+    return rows.length > 0;
   }
 
   #pickConnected(): Org | undefined {
