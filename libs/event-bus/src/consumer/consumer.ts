@@ -14,7 +14,7 @@ import { createTopicNames, type TopicNames } from '../topic-names.js';
 import { parentContext } from '../tracing.js';
 import { backoffDelay, defaultRetryPolicy, pause, type RetryPolicy } from './backoff.js';
 import { sendToDeadLetter } from './dead-letter.js';
-import { isOutage, summarize } from './failure.js';
+import { isOutage, isRetriableKafkaError, summarize } from './failure.js';
 import type { EventHandler, EventHandlers, HandlerContext } from './handlers.js';
 import { createLagGauge, type PartitionLag } from './lag.js';
 
@@ -213,7 +213,19 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
       });
-      await consumer.subscribe({ topics: topics.map((t) => names.physical(t)), fromBeginning });
+      // A broker that restarts answers "does not host this topic-partition" until it has loaded its logs: a
+      // retriable error, waited out here rather than rejected (which would stop the service).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await consumer.subscribe({ topics: topics.map((t) => names.physical(t)), fromBeginning });
+          break;
+        } catch (err) {
+          if (stopping.signal.aborted || !isRetriableKafkaError(err)) throw err;
+          log.warn({ err, attempt }, 'subscribing failed; retrying');
+          if (!(await pause(backoffDelay(policy, Math.min(attempt, 30)), async () => {}, stopping.signal)))
+            throw err;
+        }
+      }
       await consumer.run({
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {

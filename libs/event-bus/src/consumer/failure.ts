@@ -57,3 +57,17 @@ export function isOutage(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Whether kafkajs says trying again may succeed: the error is marked retriable, or it is the give-up error
+ * of a retry loop (or a connection error) whose last cause was.
+ */
+export function isRetriableKafkaError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    const { retriable, name, originalError, cause } = e as Record<string, unknown>;
+    if (retriable === true || name === 'KafkaJSConnectionError') return true;
+    e = originalError ?? cause;
+  }
+  return false;
+}
