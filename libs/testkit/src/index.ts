@@ -1,6 +1,7 @@
 export { ATTACK_PREFIX, attack } from './attack.js';
 export { type CpuUse, cpuSecondsSince, startCpuCount } from './cpu.js';
 export { createTestDatabase, serverUrl, type TestDatabase } from './database.js';
+export { type FaultProxy, type FaultProxyStats, type ProxyMode, startFaultProxy } from './fault-proxy.js';
 export { testBrokers, uniqueName } from './kafka.js';
 export { type ExportedSpan, type OtlpSink, spanFindings, startOtlpSink } from './otlp-sink.js';
 export { type LogLine, type ServiceProcess, type StartOptions, startProcess } from './process.js';

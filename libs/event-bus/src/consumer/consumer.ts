@@ -14,7 +14,7 @@ import { createTopicNames, type TopicNames } from '../topic-names.js';
 import { parentContext } from '../tracing.js';
 import { backoffDelay, defaultRetryPolicy, pause, type RetryPolicy } from './backoff.js';
 import { sendToDeadLetter } from './dead-letter.js';
-import { summarize } from './failure.js';
+import { isOutage, isRetriableKafkaError, summarize } from './failure.js';
 import type { EventHandler, EventHandlers, HandlerContext } from './handlers.js';
 import { createLagGauge, type PartitionLag } from './lag.js';
 
@@ -167,8 +167,9 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
           attempt,
           failure,
         };
-        // The registry being down says nothing about the message: wait it out rather than dead-letter good events.
-        const outage = failure.code === 'registry_unavailable';
+        // The registry, the database or the cache being down says nothing about the message: wait it out
+        // (the partition waits, in order) rather than dead-letter good events.
+        const outage = isOutage(err);
         if (failure.retryable && (outage || attempt < policy.attempts)) {
           stats.retried++;
           log.warn({ ...where, err }, 'event handling failed; retrying');
@@ -212,7 +213,19 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
       });
-      await consumer.subscribe({ topics: topics.map((t) => names.physical(t)), fromBeginning });
+      // A broker that restarts answers "does not host this topic-partition" until it has loaded its logs: a
+      // retriable error, waited out here rather than rejected (which would stop the service).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await consumer.subscribe({ topics: topics.map((t) => names.physical(t)), fromBeginning });
+          break;
+        } catch (err) {
+          if (stopping.signal.aborted || !isRetriableKafkaError(err)) throw err;
+          log.warn({ err, attempt }, 'subscribing failed; retrying');
+          if (!(await pause(backoffDelay(policy, Math.min(attempt, 30)), async () => {}, stopping.signal)))
+            throw err;
+        }
+      }
       await consumer.run({
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {

@@ -145,6 +145,13 @@ describe('failureAction', () => {
     );
   });
 
+  it('tries again afresh after an access token Intuit refused (401) even after a refresh, but fails a dead grant', () => {
+    assert.equal(failureAction({ category: 'auth', code: '3200', status: 401 }, 'Customer').action, 'replan');
+    assert.deepEqual(failureAction({ category: 'auth', code: 'reauthorization_required' }, 'Customer'), {
+      action: 'failed',
+    });
+  });
+
   it('names the unique-name field of a duplicate (6240) per entity', () => {
     assert.deepEqual(failureAction({ category: 'validation', code: '6240', status: 400 }, 'Vendor'), {
       action: 'failed',
