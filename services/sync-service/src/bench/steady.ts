@@ -93,6 +93,7 @@ export async function runSteady(opts: SteadyOptions): Promise<SteadyReport> {
       customers.set(realmId, ids);
     }
     const peerCalls = new Map<string, number>();
+    const polls = new Map<PeerStrategy, Promise<void>>();
     const before = await sim.counters();
     print(`steady state: ${opts.rounds} intervals of ${opts.changesPerRound} changes per company`);
     let changes = 0;
@@ -115,15 +116,19 @@ export async function runSteady(opts: SteadyOptions): Promise<SteadyReport> {
         }
       }
       await sleep(Math.max(0, started + (round + 1) * opts.roundSeconds * 1000 - Date.now()));
-      // The end of an interval: each peer polls its sample companies once.
+      // The end of an interval: each peer polls its sample companies once, while the next interval's changes go on.
       for (const list of peers.values()) {
         for (const peer of list) {
-          const n = peer.client.calls;
-          await peer.incremental(ENTITIES).catch(() => undefined);
-          peerCalls.set(peer.name, (peerCalls.get(peer.name) ?? 0) + peer.client.calls - n);
+          const poll = (polls.get(peer) ?? Promise.resolve()).then(async () => {
+            const n = peer.client.calls;
+            await peer.incremental(ENTITIES).catch(() => undefined);
+            peerCalls.set(peer.name, (peerCalls.get(peer.name) ?? 0) + peer.client.calls - n);
+          });
+          polls.set(peer, poll);
         }
       }
     }
+    await Promise.all(polls.values());
     await sim.flushWebhooks();
     // Ours is done when every company's mirror holds its last change and nothing runs.
     const behind = async () => {

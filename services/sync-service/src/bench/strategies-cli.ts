@@ -36,7 +36,7 @@ if (first === 'steady') {
     roundSeconds,
     changesPerRound,
     intervalMinutes,
-    sample: 2,
+    sample: 1,
     backoffScale: 0.02,
     print,
   });
