@@ -54,6 +54,19 @@ interface Pending {
   receivedAt?: number;
 }
 
+/** Headers of one hop, which are not forwarded (fetch refuses some of them). */
+const HOP_BY_HOP = new Set([
+  'host',
+  'content-length',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+]);
+
 const body = async (req: IncomingMessage) => {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
@@ -77,12 +90,14 @@ async function deliveryClock(target: string, seen: (subject: string, at: number)
         // Not a CloudEvents array: forwarded as it is.
       }
       const headers = Object.fromEntries(
-        Object.entries(req.headers).filter(
-          ([k, v]) => typeof v === 'string' && !['host', 'content-length'].includes(k),
-        ),
+        Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !HOP_BY_HOP.has(k)),
       ) as Record<string, string>;
-      const answer = await fetch(target, { method: req.method ?? 'POST', headers, body: raw });
-      res.writeHead(answer.status).end(await answer.text());
+      try {
+        const answer = await fetch(target, { method: req.method ?? 'POST', headers, body: raw });
+        res.writeHead(answer.status).end(await answer.text());
+      } catch {
+        res.writeHead(502).end();
+      }
     });
   });
   server.listen(0, '127.0.0.1');
