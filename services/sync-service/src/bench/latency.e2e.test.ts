@@ -12,5 +12,5 @@ test('latency: every change at Intuit reaches a plain kafkajs consumer as a Reco
   process.stdout.write(`${printed}\n`);
   assert.equal(report.changes, 30, printed);
   assert.equal(report.lost, 0, printed);
-  assert.equal(report.fromWebhook.n, 30, printed);
+  assert.equal(report.fromChange.n, 30, printed);
 });
