@@ -9,7 +9,7 @@ test('steady state: ours brings every change in with fewer calls per change than
   const report = await runSteady({
     orgs: 5,
     rounds: 2,
-    roundSeconds: 12,
+    roundSeconds: 9,
     changesPerRound: 3,
     sample: 1,
     intervalMinutes: 15,
