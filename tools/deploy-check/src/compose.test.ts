@@ -43,7 +43,13 @@ import {
   parseProperties,
   scramUsersOf,
 } from './compose-kafka.js';
-import { checkDashboard, dashboardQueries, exposedNames, scanInstruments } from './compose-metrics.js';
+import {
+  checkDashboard,
+  dashboardQueries,
+  exposedNames,
+  promqlMetricNames,
+  scanInstruments,
+} from './compose-metrics.js';
 import {
   loadConfigSchema,
   loadKafkaSetupSchema,
@@ -487,6 +493,43 @@ describe('Prometheus, the collector and Grafana', () => {
         (q) => q.panel === 'Freshness' && q.expr.includes('qbo_sync_connection_sync_age'),
       ),
     );
+  });
+});
+
+describe('Prometheus alert rules', () => {
+  const rules = () =>
+    (
+      parseYaml(read('deploy/compose/prometheus/alerts.yml')) as {
+        groups: { rules: { alert: string; expr: string; labels?: { severity?: string } }[] }[];
+      }
+    ).groups.flatMap((g) => g.rules);
+
+  test('are loaded by Prometheus and mounted where it reads them', () => {
+    const config = parseYaml(read('deploy/compose/prometheus/prometheus.yml')) as { rule_files?: string[] };
+    assert.deepEqual(config.rule_files, ['/etc/prometheus/alerts.yml']);
+    assert.match(
+      read('docker-compose.yml'),
+      /- \.\/deploy\/compose\/prometheus\/alerts\.yml:\/etc\/prometheus\/alerts\.yml:ro/,
+    );
+  });
+
+  test('alert only on metrics the code defines, and on every step of the refresh pause', async () => {
+    const known = await exposedNames(scanInstruments(repoRoot).instruments);
+    const unknown = (expr: string) => promqlMetricNames(expr).filter((n) => !known.has(n));
+    for (const rule of rules()) {
+      assert.deepEqual(unknown(rule.expr), [], `${rule.alert}: ${rule.expr}`);
+      assert.ok(rule.labels?.severity, `${rule.alert} has a severity`);
+    }
+    // The check can fail: a name the code does not define is reported.
+    assert.deepEqual(unknown('increase(qbo_tokens_app_paused_total[5m]) > 0'), [
+      'qbo_tokens_app_paused_total',
+    ]);
+    const pauseStates = rules()
+      .map((r) => /qbo_tokens_app_pause_transitions_total\{state="(\w+)"\}/.exec(r.expr)?.[1])
+      .filter((s) => s !== undefined)
+      .sort();
+    assert.deepEqual(pauseStates, ['paused', 'probe_failed', 'resumed']);
+    assert.ok(rules().some((r) => r.expr.includes('qbo_tokens_shred_revoke_total{outcome="given_up"}')));
   });
 });
 
