@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { platformServices, topics } from '@qbo/events';
 import { type SecureBroker, startSecure } from '@qbo/local-kafka';
 import { parseConfig } from '@qbo/service-kit';
+import { waitFor } from '@qbo/testkit';
 import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import { platformAcls } from './acls.js';
 import { plannedTopics } from './provision.js';
@@ -78,18 +79,26 @@ describe('setupKafka on a SASL_SSL broker with the authorizer on', () => {
         planned.filter((t) => !existing.has(t)),
         [],
       );
-      const { resources } = await admin.describeAcls({
-        resourceType: AclResourceTypes.ANY,
-        resourcePatternType: ResourcePatternTypes.ANY,
-        operation: AclOperationTypes.ANY,
-        permissionType: AclPermissionTypes.ANY,
-      });
-      const bindings = resources.reduce((n, r) => n + r.acls.length, 0);
       // A topic several services consume carries one describe grant for the lag reader, not one per service.
       const expected = new Set(
         platformAcls({ prefix, lagReader: { principal: 'exporter', services: platformServices } }).map((a) =>
           JSON.stringify(a),
         ),
+      );
+      // The broker's authorizer applies the controller's ACL records behind the create: read until it holds
+      // as many as expected, and fail if it never does or holds more.
+      const bindings = await waitFor(
+        async () => {
+          const { resources } = await admin.describeAcls({
+            resourceType: AclResourceTypes.ANY,
+            resourcePatternType: ResourcePatternTypes.ANY,
+            operation: AclOperationTypes.ANY,
+            permissionType: AclPermissionTypes.ANY,
+          });
+          const n = resources.reduce((sum, r) => sum + r.acls.length, 0);
+          return n >= expected.size && n;
+        },
+        { timeoutMs: 15_000, what: `${expected.size} ACL bindings on the broker` },
       );
       assert.equal(bindings, expected.size);
     } finally {

@@ -37,7 +37,7 @@ export const service: ServiceDefinition<Config> = {
     const entities = declsFor(config.SYNC_ENTITIES);
 
     const metrics = createSyncMetrics();
-    const qbo = createIntuitClient(config, deps, metrics);
+    const { qbo, flushApiLog } = createIntuitClient(config, deps, metrics);
     const stopGauges = observeSyncState(orm);
     onShutdown({ name: 'sync-gauges', phase: phase.consumers, run: async () => stopGauges() });
 
@@ -45,6 +45,7 @@ export const service: ServiceDefinition<Config> = {
       orm,
       metrics,
       qbo,
+      apiLogFlushed: flushApiLog,
       feed: createFeedWriter({ outbox, events, maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES }),
       outbox,
       events,

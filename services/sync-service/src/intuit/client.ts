@@ -16,13 +16,14 @@ import { createTokenApiProvider } from '../tokens/token-api-provider.js';
 
 /**
  * The one QuickBooks client of this replica: tokens from the token-service for the connection that holds the
- * realm, the fleet-wide per-realm budget in Redis, and every call in `qbo_api_log`.
+ * realm, the fleet-wide per-realm budget in Redis, and every call in `qbo_api_log`, written in batches behind the
+ * calls; `flushApiLog` writes what is still buffered.
  */
 export function createIntuitClient(
   config: Config,
   { orm, log, onShutdown }: { orm: MikroORM; log: Logger; onShutdown: ServiceDeps<Config>['onShutdown'] },
   metrics: SyncMetrics,
-): QboClient {
+): { qbo: QboClient; flushApiLog: () => Promise<void> } {
   const redis = new Redis(config.REDIS_URL.reveal(), { maxRetriesPerRequest: 1 });
   redis.on('error', (err: Error) => log.warn({ errorCode: (err as { code?: string }).code }, 'redis error'));
   onShutdown({ name: 'redis', phase: phase.connections, run: async () => void (await redis.quit()) });
@@ -30,7 +31,7 @@ export function createIntuitClient(
   onShutdown({ name: 'api-log', phase: phase.producers, run: () => apiLog.close() });
 
   const credential = config.TOKEN_SERVICE_CREDENTIAL;
-  return createQboClient({
+  const qbo = createQboClient({
     baseUrl: config.QBO_API_BASE_URL,
     tokens: createTokenApiProvider({
       tokens: createTokenServiceClient({
@@ -58,4 +59,5 @@ export function createIntuitClient(
     },
     log,
   });
+  return { qbo, flushApiLog: () => apiLog.flush() };
 }

@@ -39,6 +39,11 @@ export interface RunnerDeps extends ClaimDeps {
   options: RunnerOptions;
   metrics?: SyncMetrics;
   random?: () => number;
+  /**
+   * Resolves once every call made so far is in `qbo_api_log`: a run ends only after, so the calls of a run
+   * shown as ended can all be read.
+   */
+  apiLogFlushed?: () => Promise<void>;
 }
 
 export interface Runner {
@@ -54,6 +59,7 @@ export function createRunner(deps: RunnerDeps): Runner {
   const { orm, options, log } = deps;
   const metrics = deps.metrics ?? createSyncMetrics();
   const random = deps.random ?? Math.random;
+  const apiLogFlushed = deps.apiLogFlushed ?? (async () => {});
   const retries = createRetries({
     ...deps,
     leaseTtlMs: options.leaseTtlMs,
@@ -136,6 +142,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       });
       log.info({ runId, orgId: target.orgId, realmId: target.realmId, mode, trigger }, 'sync run started');
       await work(session);
+      await apiLogFlushed();
       const ended = await session.write(async (em) => {
         await session.flushEntityCalls(em);
         await closeRunErrors(em, target, runId);
@@ -185,6 +192,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       });
       span.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
       log.warn({ runId, mode, err: failure, willRetry: plan.willRetry }, 'sync run failed');
+      await apiLogFlushed();
       await recordRunFailure(target, lease, session, base, startedAt, failure, plan, err);
       metrics.run(mode, 'failed', Date.now() - startedAt.getTime());
       return false;
