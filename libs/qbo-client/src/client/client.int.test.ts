@@ -125,6 +125,7 @@ describe('client operations against the simulator', () => {
     assert.ok(dup && !dup.ok && dup.error.category === 'validation' && dup.error.code === '6240');
     const query = results[2];
     assert.ok(query?.ok && 'query' in query && query.query.rows[0]?.Id === '1');
+    assert.match(query.query.time ?? '', /^\d{4}-\d\d-\d\dT/, "Intuit's clock when it answered");
   });
 
   it('sends minorversion on every request and a requestid on every write', async () => {

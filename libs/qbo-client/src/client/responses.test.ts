@@ -39,6 +39,21 @@ describe('responses', () => {
     });
   });
 
+  it("gives a batch's query items the batch's time, since their QueryResponse has none", () => {
+    const [count] = batchResults(
+      {
+        BatchItemResponse: [{ bId: 'n', QueryResponse: { totalCount: 42 } }],
+        time: '2026-03-01T04:00:00.123-08:00',
+      },
+      [{ bId: 'n', entity: 'Customer', entityId: undefined }],
+      1,
+      null,
+    );
+    assert.ok(count?.ok && 'query' in count);
+    assert.equal(count.query.totalCount, 42);
+    assert.equal(count.query.time, '2026-03-01T04:00:00.123-08:00');
+  });
+
   it('turns each faulted batch item into an error naming its entity', () => {
     const [ok, failed, missing] = batchResults(
       {

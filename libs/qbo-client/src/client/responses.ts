@@ -111,7 +111,10 @@ export function batchResults(
       const fault = parseFault(JSON.stringify({ Fault: answer.Fault })) ?? {};
       return { bId: item.bId, ok: false, error: itemError(item, fault, attempts, intuitTid) };
     }
-    if (answer.QueryResponse) return { bId: item.bId, ok: true, query: queryPage(item.entity, answer) };
+    // An item's QueryResponse has no time of its own: the batch's is when Intuit answered it.
+    if (answer.QueryResponse) {
+      return { bId: item.bId, ok: true, query: { ...queryPage(item.entity, answer), ...timeOf(response) } };
+    }
     return { bId: item.bId, ok: true, entity: item.entity, object: entityObject(item.entity, answer) };
   });
 }

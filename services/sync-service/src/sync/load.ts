@@ -1,4 +1,6 @@
+import type { QboObject } from '@qbo/qbo-client';
 import { execute, query } from '@qbo/service-kit';
+import type { EntityDecl } from '../domain/entities.js';
 import { floorToSecond, instantOf } from '../domain/qbo-time.js';
 import { loadCheckpoints, saveLoadCheckpoint, startLoadCheckpoints } from '../store/checkpoints.js';
 import { allocateSeq, applyRecords, type PageCounts, unreadIds, writeChanges } from '../store/mirror.js';
@@ -6,7 +8,7 @@ import { setEstimate } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
 import { recordPoisoned } from '../store/sync-errors.js';
 import { MissingTimeError } from './cdc-delta.js';
-import { readWindow } from './query-window.js';
+import { readWindow, type WindowBatch, windowPage } from './query-window.js';
 import { stillThere } from './reconcile.js';
 import type { SyncSession } from './session.js';
 
@@ -116,28 +118,34 @@ export async function completeLoad(
 /**
  * The initial load: every declared entity, inactive name-list records included, read by LastUpdatedTime
  * windows up to `until`, each page committed with its entity's cursor. Resuming starts each entity at its last
- * committed cursor. The first call of a fresh load counts each entity: the counts are the progress estimate,
- * and the answer's time fixes `until`.
+ * committed cursor. The first call of a fresh load counts every entity in one `/batch`: the counts are the
+ * progress estimate and spare the empty page that would end an entity, and the answer's time fixes `until`.
  */
 export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOptions): Promise<PageCounts> {
   let until = state.until;
   const counts = new Map<string, number>();
   const snapshot = { runId: state.snapshotRunId, generation: state.generation };
   if (until === null) {
-    let estimate = 0;
-    let intuitNow: number | undefined;
-    for (const decl of s.decls) {
-      const count = await s.query({
+    // One `/batch` call counts every entity (a count holds no rows): each is at least its window's size.
+    const answers = await s.queryBatch(
+      s.decls.map((decl) => ({
         entity: decl.name,
         count: true,
         ...(decl.kind === 'name_list'
           ? { where: [{ field: 'Active', op: 'IN' as const, value: [true, false] }] }
           : {}),
-      });
-      estimate += count.totalCount ?? 0;
-      if (count.totalCount !== undefined) counts.set(decl.name, count.totalCount);
-      intuitNow ??= instantOf(count.time);
-    }
+      })),
+    );
+    let estimate = 0;
+    let intuitNow: number | undefined;
+    s.decls.forEach((decl, i) => {
+      const answer = answers[i];
+      if (answer !== undefined && 'error' in answer) throw answer.error;
+      const count = answer?.page.totalCount;
+      estimate += count ?? 0;
+      if (count !== undefined) counts.set(decl.name, count);
+      intuitNow ??= instantOf(answer?.page.time);
+    });
     if (intuitNow === undefined) throw new MissingTimeError();
     const fixed = floorToSecond(intuitNow - opts.marginMs);
     until = fixed;
@@ -169,32 +177,87 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
   }
 
   const totals: PageCounts = { upserted: 0, deleted: 0, unchanged: 0 };
-  const checkpoints = await s.write((em) => loadCheckpoints(em, s.target));
-  for (const decl of s.decls) {
-    const checkpoint = checkpoints.get(decl.name) ?? { entity: decl.name, cursor: null, done: false };
-    if (checkpoint.done) continue;
-    const window = { ...opts, atMost: counts.get(decl.name) };
-    for await (const batch of readWindow(s.query, decl, checkpoint.cursor, until, window)) {
-      const counts = await s.write(async (em) => {
-        const c = await applyRecords(em, s.feed, {
-          target: s.target,
-          decl,
-          rows: batch.rows,
-          origin: 'query',
-          runId: s.runId,
-          snapshot,
-        });
-        await recordPoisoned(em, s.target, s.runId, batch.poisoned ?? []);
-        await saveLoadCheckpoint(em, s.target, { entity: decl.name, cursor: batch.cursor, done: batch.done });
-        await s.progress(em, { ...c, pages: 1, entity: decl.name });
-        return c;
+  const commit = async (decl: EntityDecl, batch: WindowBatch) => {
+    const c = await s.write(async (em) => {
+      const c = await applyRecords(em, s.feed, {
+        target: s.target,
+        decl,
+        rows: batch.rows,
+        origin: 'query',
+        runId: s.runId,
+        snapshot,
       });
-      totals.upserted += counts.upserted;
-      totals.deleted += counts.deleted;
-      totals.unchanged += counts.unchanged;
+      await recordPoisoned(em, s.target, s.runId, batch.poisoned ?? []);
+      await saveLoadCheckpoint(em, s.target, { entity: decl.name, cursor: batch.cursor, done: batch.done });
+      await s.progress(em, { ...c, pages: 1, entity: decl.name });
+      return c;
+    });
+    totals.upserted += c.upserted;
+    totals.deleted += c.deleted;
+    totals.unchanged += c.unchanged;
+  };
+  const checkpoints = await s.write((em) => loadCheckpoints(em, s.target));
+  const pending = s.decls.filter((d) => checkpoints.get(d.name)?.done !== true);
+  const fresh = pending.filter((d) => (checkpoints.get(d.name)?.cursor ?? null) === null);
+  const whole = await readWholeWindows(s, fresh, counts, until, opts.pageSize);
+  for (const decl of pending) {
+    const rows = whole.get(decl.name);
+    if (rows !== undefined) {
+      await commit(decl, { rows, cursor: null, done: true });
+      continue;
     }
+    const window = { ...opts, atMost: counts.get(decl.name) };
+    const from = checkpoints.get(decl.name)?.cursor ?? null;
+    for await (const batch of readWindow(s.query, decl, from, until, window)) await commit(decl, batch);
   }
   return totals;
+}
+
+/** Intuit's most objects in one `/batch` answer, across its items. */
+const BATCH_OBJECTS = 1_000;
+
+/**
+ * The counted windows that one answer can hold whole, read without paging: a window whose end is in the past
+ * only loses records, so one counted empty needs no call, and those whose counts add up to a batch answer's
+ * 1,000 objects are read together by one `/batch` call. Returns each window read whole; the rest (a large
+ * entity, one left alone in its group, an item that failed) are paged as usual.
+ */
+async function readWholeWindows(
+  s: SyncSession,
+  decls: readonly EntityDecl[],
+  counts: ReadonlyMap<string, number>,
+  until: number,
+  pageSize: number,
+): Promise<Map<string, QboObject[]>> {
+  const whole = new Map<string, QboObject[]>();
+  const groups: EntityDecl[][] = [[]];
+  let held = 0;
+  for (const decl of decls) {
+    const n = counts.get(decl.name);
+    if (n === undefined || n > pageSize) continue;
+    if (n === 0) {
+      whole.set(decl.name, []);
+      continue;
+    }
+    if (held + n > BATCH_OBJECTS) {
+      groups.push([]);
+      held = 0;
+    }
+    groups.at(-1)?.push(decl);
+    held += n;
+  }
+  for (const group of groups.filter((g) => g.length > 1)) {
+    const answers = await s.queryBatch(group.map((decl) => windowPage(decl, null, until, pageSize)));
+    group.forEach((decl, i) => {
+      const answer = answers[i];
+      if (answer === undefined || !('page' in answer)) return;
+      const { rows } = answer.page;
+      if (rows.length < pageSize || rows.length >= (counts.get(decl.name) ?? Number.POSITIVE_INFINITY)) {
+        whole.set(decl.name, rows);
+      }
+    });
+  }
+  return whole;
 }
 
 async function mirrorCounts(em: Em, s: SyncSession): Promise<{ records: number; deleted: number }> {

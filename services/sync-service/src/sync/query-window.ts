@@ -89,15 +89,7 @@ async function* readRange(
   for (;;) {
     let rows: QboObject[];
     try {
-      rows = (
-        await query({
-          entity: decl.name,
-          where: where(decl, cursor, until),
-          orderBy: { field: LAST_UPDATED, direction: 'ASC' },
-          startPosition: 1,
-          maxResults: pageSize,
-        })
-      ).rows;
+      rows = (await query(windowPage(decl, cursor, until, pageSize))).rows;
     } catch (err) {
       if (!isPoisonFault(err)) throw err;
       yield* splitRange(ctx, cursor ?? 0, until, last);
@@ -191,6 +183,22 @@ async function* readById(ctx: RangeContext, from: number, to: number): AsyncGene
 function idBefore(rows: readonly QboObject[], index: number): { afterId?: string } {
   const before = index > 0 ? rows[index - 1] : undefined;
   return before === undefined ? {} : { afterId: String(before.Id) };
+}
+
+/** The first page of a window's rows from `from` on, oldest first. */
+export function windowPage(
+  decl: EntityDecl,
+  from: number | null,
+  until: number,
+  pageSize: number,
+): QueryParts {
+  return {
+    entity: decl.name,
+    where: where(decl, from, until),
+    orderBy: { field: LAST_UPDATED, direction: 'ASC' },
+    startPosition: 1,
+    maxResults: pageSize,
+  };
 }
 
 /** The window's conditions; name lists name `Active` so inactive records are read too (§2.6). */

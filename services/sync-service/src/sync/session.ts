@@ -1,4 +1,4 @@
-import type { QboClient, QboObject, QueryParts } from '@qbo/qbo-client';
+import type { QboClient, QboObject, QueryPage, QueryParts } from '@qbo/qbo-client';
 import { AppError, type Logger, type MikroORM, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import type { SyncMetrics } from '../metrics.js';
@@ -26,6 +26,11 @@ export interface SyncSession {
   /** A query; `callId` names the call in `qbo_api_log` when the caller must link to it. */
   query(parts: QueryParts, opts?: CallOptions): ReturnType<QueryFn>;
   cdc: CdcFn;
+  /**
+   * Queries asked together in Intuit's `/batch`, one call for up to 30 of them: each one's page or its own
+   * error, in order (a failed call throws). Intuit caps the answer at 1,000 objects across the items.
+   */
+  queryBatch(parts: readonly QueryParts[]): Promise<BatchAnswer[]>;
   /** One record by Id (Intuit's read endpoint). */
   read(entity: string, id: string, opts?: CallOptions): Promise<QboObject>;
   /** Calls made so far by this run, and since the last time this was asked. */
@@ -45,6 +50,8 @@ export interface SyncSession {
   feed: FeedWriter;
 }
 
+export type BatchAnswer = { page: QueryPage } | { error: Error };
+
 export interface SessionDeps {
   orm: MikroORM;
   qbo: QboClient;
@@ -62,6 +69,9 @@ export interface CallOptions {
 
 /** The calls of multi-entity CDC requests, in the per-entity audit rows. */
 export const ALL_ENTITIES = '*';
+
+/** Intuit's most items in one `/batch` call. */
+const BATCH_ITEMS = 30;
 
 /** A progress line every this many pages, so a long load shows it is moving without a line per call. */
 const LOG_EVERY_PAGES = 10;
@@ -109,6 +119,19 @@ export function openSession(
     cdc: async (entities, since) => {
       counted(ALL_ENTITIES);
       return deps.qbo.cdc(target.realmId, entities, new Date(since), ctx);
+    },
+    async queryBatch(parts) {
+      const answers: BatchAnswer[] = [];
+      for (let i = 0; i < parts.length; i += BATCH_ITEMS) {
+        const items = parts.slice(i, i + BATCH_ITEMS).map((query, n) => ({ bId: `q${n}`, query }));
+        counted(ALL_ENTITIES);
+        for (const result of await deps.qbo.batch(target.realmId, items, ctx)) {
+          if (!result.ok) answers.push({ error: result.error });
+          else if ('query' in result) answers.push({ page: result.query });
+          else answers.push({ error: new Error(`batch item ${result.bId} answered no QueryResponse`) });
+        }
+      }
+      return answers;
     },
     read: async (entity, id, opts) => {
       counted(entity);
