@@ -1,5 +1,5 @@
 import type { AnyEnvelope } from '@qbo/events';
-import { at, get, orgToken } from './http.js';
+import { at, chaosToken, get } from './http.js';
 import {
   type Counters,
   contentHash,
@@ -69,7 +69,7 @@ export async function countInvariants(
   const tokens = new Map<string, string>();
   for (const org of connected) {
     const id = org.connectionId as string;
-    const bearer = `Bearer ${orgToken(org.orgId, stack.secrets.orgJwtSecret)}`;
+    const bearer = `Bearer ${await chaosToken(stack, org.orgId)}`;
     const seen = await get<{ status: string }>(
       `${at(stack.ports['auth-service'])}/connections/${id}`,
       bearer,

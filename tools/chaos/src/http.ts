@@ -1,21 +1,9 @@
-import { createHmac } from 'node:crypto';
-import { ORG_TOKEN_AUDIENCE, ORG_TOKEN_ISSUER, PLATFORM_ORIGIN } from '@qbo/stack/services';
+import { orgToken, PLATFORM_ORIGIN } from '@qbo/stack/services';
 import type { ChaosStack } from './stack.js';
 
-/** An HS256 org token, as the platform signs one for its frontend. */
-export function orgToken(orgId: string, secret: string): string {
-  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
-    iss: ORG_TOKEN_ISSUER,
-    aud: ORG_TOKEN_AUDIENCE,
-    sub: 'chaos-user',
-    org_id: orgId,
-    iat: now,
-    exp: now + 6 * 3600,
-  })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
+/** An org user's token for the chaos run's requests, valid for its longest run. */
+export const chaosToken = (stack: ChaosStack, orgId: string) =>
+  orgToken(stack.secrets.orgJwtSecret, orgId, { hours: 6 });
 
 const TIMEOUT_MS = 15_000;
 
@@ -48,7 +36,7 @@ export const at = (port: number) => `http://127.0.0.1:${port}`;
  */
 export async function connect(stack: ChaosStack, orgId: string, realmId: string): Promise<string> {
   const auth = at(stack.ports['auth-service']);
-  const bearer = `Bearer ${orgToken(orgId, stack.secrets.orgJwtSecret)}`;
+  const bearer = `Bearer ${await chaosToken(stack, orgId)}`;
   await post(`${stack.simulator}/_sim/consent`, { decision: 'approve', realmId });
   const initiated = await fetch(`${auth}/connect/quickbooks`, {
     method: 'POST',

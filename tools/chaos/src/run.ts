@@ -2,7 +2,7 @@ import { SERVICES } from '@qbo/stack/services';
 import { waitFor } from '@qbo/testkit';
 import { countInvariants, type Row } from './count.js';
 import { FaultDriver, type FaultKind } from './faults.js';
-import { at, orgToken, post } from './http.js';
+import { at, chaosToken, post } from './http.js';
 import { seeded } from './prng.js';
 import { deliveries, simCounters } from './sources.js';
 import { type ChaosStack, startChaosStack, waitReady } from './stack.js';
@@ -121,7 +121,7 @@ async function converge(
         const res = await fetch(`${at(stack.ports['sync-service'])}/connections/${org.connectionId}/sync`, {
           method: 'POST',
           headers: {
-            authorization: `Bearer ${orgToken(org.orgId, stack.secrets.orgJwtSecret)}`,
+            authorization: `Bearer ${await chaosToken(stack, org.orgId)}`,
             'content-type': 'application/json',
           },
           body: JSON.stringify({ mode: 'incremental' }),

@@ -9,7 +9,7 @@ import {
   choosePorts,
   consoleEnv,
   entryOf,
-  operatorToken,
+  orgToken,
   SERVICES,
   serviceEnv,
   simulatorLaunch,
@@ -133,7 +133,7 @@ async function main(): Promise<number> {
     // The token rides in the fragment, which the browser keeps to itself; the page stores it for the tab only.
     print(`[stack] console: ${consoleUrl}/`);
     print(
-      `[stack] sign in as the local operator: ${consoleUrl}/#token=${operatorToken(secrets.orgJwtSecret)}\n`,
+      `[stack] sign in as the local operator: ${consoleUrl}/#token=${await orgToken(secrets.orgJwtSecret, 'local-operator', { operator: true, hours: 12 })}\n`,
     );
     if (demo)
       await runDemo(

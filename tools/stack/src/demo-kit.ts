@@ -1,7 +1,6 @@
-import { createHmac } from 'node:crypto';
 import type { RecordWatch } from './demo-sync.js';
 import type { StackSecrets } from './secrets.js';
-import { ORG_TOKEN_AUDIENCE, ORG_TOKEN_ISSUER, type StackPorts } from './services.js';
+import { orgToken, type StackPorts } from './services.js';
 
 /** What every chapter of the demo works with: the addresses, the callers' credentials and the watch. */
 export interface Demo {
@@ -33,11 +32,11 @@ export interface Figures {
   catchUpCalls: number;
 }
 
-export function demoOf(
+export async function demoOf(
   ports: StackPorts,
   secrets: StackSecrets,
   extra: Pick<Demo, 'orgId' | 'brokers' | 'databaseUrl' | 'records' | 'step'>,
-): Demo {
+): Promise<Demo> {
   const at = (port: number) => `http://127.0.0.1:${port}`;
   return {
     ...extra,
@@ -45,7 +44,7 @@ export function demoOf(
     tokens: at(ports['token-service']),
     sync: at(ports['sync-service']),
     sim: at(ports.simulator),
-    orgBearer: `Bearer ${orgToken(extra.orgId, secrets.orgJwtSecret)}`,
+    orgBearer: `Bearer ${await orgToken(secrets.orgJwtSecret, extra.orgId)}`,
     operatorBearer: `Bearer ${secrets.operatorCredential}`,
     syncBearer: `Bearer ${secrets.syncServiceCredential}`,
     figures: {
@@ -125,21 +124,6 @@ export interface Connection {
 /** auth-service's status view of one connection, as the org sees it. */
 export const connectionStatus = (d: Demo, connectionId: string) =>
   getJson<Connection>(`${d.auth}/connections/${connectionId}`, d.orgBearer, 'read the connection');
-
-/** An HS256 org token, as the platform would sign one for its frontend. */
-export function orgToken(orgId: string, secret: string): string {
-  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
-    iss: ORG_TOKEN_ISSUER,
-    aud: ORG_TOKEN_AUDIENCE,
-    sub: 'demo-user',
-    org_id: orgId,
-    iat: now,
-    exp: now + 3600,
-  })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
 
 /** A text progress bar: `[#######.......]  48 %`. */
 export function bar(percent: number, width = 30): string {

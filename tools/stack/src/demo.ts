@@ -32,7 +32,7 @@ export async function runDemo(stack: DemoStack, print: (line: string) => void): 
   const orgId = `demo-org-${Date.now().toString(36)}`;
   // Watching from before the connect, as a downstream consumer would, so no record event is missed.
   const records = await watchRecords(stack.brokers, orgId);
-  const d = demoOf(stack.ports, stack.secrets, {
+  const d = await demoOf(stack.ports, stack.secrets, {
     orgId,
     brokers: stack.brokers,
     databaseUrl: stack.databaseUrl,

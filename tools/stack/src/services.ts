@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { signOrgToken } from '@qbo/service-kit/org-auth';
 import type { StackSecrets } from './secrets.js';
 
 export type Deployable = 'token-service' | 'auth-service' | 'sync-service' | 'webhook-ingest';
@@ -163,20 +163,17 @@ export function consoleEnv(ports: StackPorts): Record<string, string> {
 }
 
 /**
- * A local operator's org token (role operator, 12 hours), signed with the stack's org-token key: what the
- * console's sign-in link carries in its fragment, which the browser never sends to a server.
+ * An org user's token as the platform's identity provider would issue it, signed by the kit's `signOrgToken`
+ * with the stack's org-token key. The local operator's (role operator) is what the console's sign-in link
+ * carries in its fragment, which the browser never sends to a server.
  */
-export function operatorToken(secret: string, orgId = 'local-operator'): string {
-  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
-    iss: ORG_TOKEN_ISSUER,
-    aud: ORG_TOKEN_AUDIENCE,
-    sub: 'local-operator',
-    org_id: orgId,
-    role: 'operator',
-    iat: now,
-    exp: now + 12 * 3600,
-  })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+export function orgToken(
+  secret: string,
+  orgId: string,
+  o: { operator?: boolean; hours?: number } = {},
+): Promise<string> {
+  return signOrgToken({ secret, issuer: ORG_TOKEN_ISSUER, audience: ORG_TOKEN_AUDIENCE }, orgId, {
+    ...(o.operator ? { operator: true } : {}),
+    expiresIn: `${o.hours ?? 1}h`,
+  });
 }
