@@ -12,6 +12,7 @@ export {
   type Upcaster,
   upcasters,
 } from './catalog.js';
+export { contentHash } from './content-hash.js';
 export { createEventFactory, type EventFactory, type EventFactoryOptions } from './create-event.js';
 export {
   defineEvent,

@@ -1,8 +1,7 @@
-import type { AnyEnvelope } from '@qbo/events';
+import { type AnyEnvelope, contentHash } from '@qbo/events';
 import { at, chaosToken, get } from './http.js';
 import {
   type Counters,
-  contentHash,
   deliveries,
   eventIds,
   proveRefresh,

@@ -1,4 +1,6 @@
-/** mulberry32: a small seeded PRNG, so one seed replays one run's schedule of faults and workload. */
+import { createRandom } from '@qbo/qbo-simulator';
+
+/** The simulator's seeded generator, widened: one seed replays one run's schedule of faults and workload. */
 export interface Random {
   /** [0, 1) */
   next(): number;
@@ -10,14 +12,7 @@ export interface Random {
 }
 
 export function seeded(seed: number): Random {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const { next } = createRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   return {
     next,

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createTopicNames } from '@qbo/event-bus';
 import { type AnyEnvelope, topics } from '@qbo/events';
 import { readToEnd } from '@qbo/testkit';
@@ -47,22 +46,6 @@ export const deliveries = (stack: ChaosStack) =>
 export function eventIds(delivery: Delivery): string[] {
   const body = JSON.parse(delivery.body) as { id: string }[] | { id: string };
   return (Array.isArray(body) ? body : [body]).map((e) => e.id);
-}
-
-/** sha-256 of canonical JSON, as sync-service's mirror hashes a record (keys sorted at every depth). */
-export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonical(value)).digest('hex');
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
 }
 
 /** Every record of an entity at the simulator, read over the Accounting API with the connection's own token. */

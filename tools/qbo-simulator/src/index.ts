@@ -6,6 +6,7 @@ export type { LimitPolicy, ThrottleReason } from './limits/rate-limiter.js';
 export type { OAuthApp, TokenPolicy } from './oauth/authorization-server.js';
 export { DEFAULT_APP, type SeedRequest, type SimulatorOptions } from './options.js';
 export { DEFAULT_POLICIES, type Policies } from './policies.js';
+export { createRandom, type Random } from './random.js';
 export { createSimulator, type Simulator } from './simulator.js';
 export type { Delivery, WebhookPolicy, WebhookTarget } from './webhooks/dispatcher.js';
 export { signPayload } from './webhooks/sign.js';

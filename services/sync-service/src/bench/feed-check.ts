@@ -1,5 +1,5 @@
 import type { AnyEnvelope } from '@qbo/events';
-import { contentHash } from '../domain/content-hash.js';
+import { contentHash } from '@qbo/events';
 import { simulatorRecords } from '../testing/compare.js';
 import type { SimulatorUnderTest } from '../testing/simulator-control.js';
 

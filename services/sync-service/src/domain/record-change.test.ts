@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { contentHash } from './content-hash.js';
+import { contentHash } from '@qbo/events';
 import { decideChange, type MirrorState } from './record-change.js';
 
 const at = (iso: string) => ({ LastUpdatedTime: iso });

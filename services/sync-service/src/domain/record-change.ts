@@ -1,4 +1,4 @@
-import { contentHash } from './content-hash.js';
+import { contentHash } from '@qbo/events';
 import type { EntityKind } from './entities.js';
 import { lastUpdatedOf } from './qbo-time.js';
 

@@ -1,5 +1,5 @@
+import { contentHash } from '@qbo/events';
 import { type Connection, connect, query } from '@qbo/qbo-simulator/testing';
-import { contentHash } from '../domain/content-hash.js';
 import { declsFor } from '../domain/entities.js';
 import type { SimulatorUnderTest } from './simulator-control.js';
 import type { SyncStack } from './sync-stack.js';

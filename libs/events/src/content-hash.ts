@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 
 /**
- * sha-256 of a canonical JSON form (keys sorted at every depth), so the same content hashes the same whatever
- * order Intuit serialised it in. `SyncToken` and `MetaData` take part: a new version is a change.
+ * A record event's `contentHash`: sha-256 of a canonical JSON form (keys sorted at every depth), so the same content hashes the same whatever
+ * order Intuit serialised it in; a consumer can recompute it from the event's `payload`. `SyncToken` and `MetaData` take part: a new version is a change.
  */
 export function contentHash(value: unknown): string {
   return createHash('sha256').update(canonical(value)).digest('hex');
