@@ -51,6 +51,9 @@ describe('the error rows through the API', () => {
     const connectionId = await stack.connect(realmId, orgId);
     const load = await stack.waitForRun(realmId, { mode: 'initial', status: 'completed' }, 180_000);
     await stack.drained();
+    // The small company's counts fit a batch answer: its entities were asked whole in a `/batch` call (after
+    // the one that counted them), whose poisoned items the load then paged to narrow down.
+    assert.equal((await sim.counters())[realmId]?.batch?.calls, 2, 'the counts, then the whole windows');
 
     // Listing and filters, each counted against the table.
     const list = async (query: string) => {

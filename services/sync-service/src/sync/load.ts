@@ -217,26 +217,24 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
 const BATCH_OBJECTS = 1_000;
 
 /**
- * The counted windows that one answer can hold whole, read without paging: a window whose end is in the past
- * only loses records, so one counted empty needs no call, and those whose counts add up to a batch answer's
- * 1,000 objects are read together by one `/batch` call. Returns each window read whole; the rest (a large
- * entity, one left alone in its group, an item that failed) are paged as usual.
+ * Which counted windows one answer can hold whole, so they are read without paging: a window whose end is in
+ * the past only loses records, so one counted empty needs no call (`empty`), and those whose counts add up to
+ * a batch answer's 1,000 objects are read together by one `/batch` call each (`groups`, of two or more). The
+ * rest (a large entity, one left alone in its group, an uncounted one) are paged as usual.
  */
-async function readWholeWindows(
-  s: SyncSession,
+export function planWholeWindows(
   decls: readonly EntityDecl[],
   counts: ReadonlyMap<string, number>,
-  until: number,
   pageSize: number,
-): Promise<Map<string, QboObject[]>> {
-  const whole = new Map<string, QboObject[]>();
+): { empty: EntityDecl[]; groups: EntityDecl[][] } {
+  const empty: EntityDecl[] = [];
   const groups: EntityDecl[][] = [[]];
   let held = 0;
   for (const decl of decls) {
     const n = counts.get(decl.name);
     if (n === undefined || n > pageSize) continue;
     if (n === 0) {
-      whole.set(decl.name, []);
+      empty.push(decl);
       continue;
     }
     if (held + n > BATCH_OBJECTS) {
@@ -246,7 +244,20 @@ async function readWholeWindows(
     groups.at(-1)?.push(decl);
     held += n;
   }
-  for (const group of groups.filter((g) => g.length > 1)) {
+  return { empty, groups: groups.filter((g) => g.length > 1) };
+}
+
+/** Reads the windows `planWholeWindows` picks; an item that failed or came back partial is left to paging. */
+async function readWholeWindows(
+  s: SyncSession,
+  decls: readonly EntityDecl[],
+  counts: ReadonlyMap<string, number>,
+  until: number,
+  pageSize: number,
+): Promise<Map<string, QboObject[]>> {
+  const plan = planWholeWindows(decls, counts, pageSize);
+  const whole = new Map<string, QboObject[]>(plan.empty.map((d) => [d.name, []]));
+  for (const group of plan.groups) {
     const answers = await s.queryBatch(group.map((decl) => windowPage(decl, null, until, pageSize)));
     group.forEach((decl, i) => {
       const answer = answers[i];
