@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A record event's `contentHash`: sha-256 of a canonical JSON form (keys sorted at every depth), so the same content hashes the same whatever
- * order Intuit serialised it in; a consumer can recompute it from the event's `payload`. `SyncToken` and `MetaData` take part: a new version is a change.
+ * A record event's `contentHash`: sha-256 of its `after` as canonical JSON (keys sorted at every depth,
+ * undefined fields left out), so the same content hashes the same whatever order Intuit wrote it in, and a
+ * consumer can recompute it. `SyncToken` and `MetaData` take part: a new version is a change.
  */
 export function contentHash(value: unknown): string {
   return createHash('sha256').update(canonical(value)).digest('hex');

@@ -30,6 +30,8 @@ export {
   type BatchItem,
   createQboClient,
   INTUIT_API_BASE_URLS,
+  MAX_BATCH_ITEMS,
+  MAX_BATCH_OBJECTS,
   MINOR_VERSION,
   type QboClient,
   type QboClientOptions,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createRandom } from '@qbo/qbo-simulator';
 import type { ServiceProcess } from '@qbo/testkit';
 import { waitFor } from '@qbo/testkit';
 import { DEFAULT_SYNC_ENTITIES } from './domain/entities.js';
@@ -23,15 +24,9 @@ const ENV = {
   SYNC_INTERVAL_MS: '1000',
 };
 
-/** A seeded random (mulberry32): a failing trial is reproduced with CHAOS_SEED. */
+/** The simulator's seeded random: a failing trial is reproduced with CHAOS_SEED. */
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
-let state = seed;
-const random = () => {
-  state = (state + 0x6d2b79f5) | 0;
-  let t = Math.imul(state ^ (state >>> 15), 1 | state);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const { next: random } = createRandom(seed);
 
 let sim: SimulatorUnderTest;
 let stack: SyncStack;

@@ -23,7 +23,7 @@ describe('the operator console under attack', () => {
     async () => {
       stack = await startStack();
       browser = await launchBrowser();
-      tokenA = stack.token(orgA);
+      tokenA = await stack.token(orgA);
       contextA = await browser.newContext();
       pageA = await contextA.newPage();
       pageA.on('response', (r) => {
@@ -119,7 +119,7 @@ describe('the operator console under attack', () => {
   attack(
     'a foreign org’s ids give 404 through the console, in the browser and at its API, and change nothing',
     async () => {
-      const tokenB = stack.token(orgB);
+      const tokenB = await stack.token(orgB);
       const contextB = await browser.newContext();
       const pageB = await contextB.newPage();
       await pageB.goto(`${stack.consoleUrl}/#token=${tokenB}`);
@@ -174,7 +174,7 @@ describe('the operator console under attack', () => {
   attack('a sign-in link from elsewhere does not replace the session of a signed-in operator', async () => {
     // Any site can link to the console with its own org's token; followed by a signed-in user, it must not
     // swap their session (they would then connect their company to the link's org).
-    await pageA.goto(`${stack.consoleUrl}/#token=${stack.token(orgB)}`);
+    await pageA.goto(`${stack.consoleUrl}/#token=${await stack.token(orgB)}`);
     await pageA.waitForSelector('[data-test=connect]');
     const held = await pageA.evaluate(() => Object.values(sessionStorage));
     assert.deepEqual(held, [tokenA], 'still signed in as org A');

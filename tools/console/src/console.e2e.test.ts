@@ -315,7 +315,7 @@ describe('the operator console in a real browser', () => {
     await fetch(`${stack.consoleUrl}/api/sync/connections/${connectionId}/sync`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${stack.token('local-operator', true)}`,
+        authorization: `Bearer ${await stack.token('local-operator', true)}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify({ mode: 'incremental' }),

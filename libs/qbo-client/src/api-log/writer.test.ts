@@ -103,8 +103,10 @@ describe('api log writer', () => {
     writer.write(aRow(2));
     await writer.flush();
     assert.equal(inserted.length, 0);
+    assert.equal(writer.buffered, 2, 'a flush that failed says so: both rows wait');
     fail = false;
     await writer.close();
+    assert.equal(writer.buffered, 0);
     assert.deepEqual(
       inserted.map((r) => r.attempt),
       [1, 2],

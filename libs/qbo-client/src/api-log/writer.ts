@@ -17,6 +17,8 @@ export interface ApiLogWriter extends ApiLogSink {
   /** Stops the timer and writes what is left: a shutdown step. */
   close(): Promise<void>;
   readonly dropped: number;
+  /** Rows waiting for the next insert (those of an insert under way not counted). */
+  readonly buffered: number;
 }
 
 /**
@@ -89,6 +91,9 @@ export function createApiLogWriter({
     },
     get dropped() {
       return dropped;
+    },
+    get buffered() {
+      return buffer.length;
     },
   };
 }

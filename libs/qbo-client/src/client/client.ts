@@ -102,7 +102,9 @@ export interface QboClient {
 }
 
 const ENTITY = /^[A-Z][A-Za-z]{1,40}$/;
-const MAX_BATCH_ITEMS = 30;
+/** Intuit's most items in one `/batch` request, and most objects across its answer (qbo-api-facts §5). */
+export const MAX_BATCH_ITEMS = 30;
+export const MAX_BATCH_OBJECTS = 1_000;
 /** Longer SELECTs go in a POST body (`application/text`), which Intuit accepts, rather than the URL. */
 const MAX_QUERY_IN_URL = 2_000;
 

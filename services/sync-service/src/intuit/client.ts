@@ -19,6 +19,9 @@ import { createTokenApiProvider } from '../tokens/token-api-provider.js';
  * realm, the fleet-wide per-realm budget in Redis, and every call in `qbo_api_log`, written in batches behind the
  * calls; `flushApiLog` writes what is still buffered.
  */
+/** How long a run waits for its API log rows to be written before it ends anyway. */
+const API_LOG_FLUSH_WAIT_MS = 5_000;
+
 export function createIntuitClient(
   config: Config,
   { orm, log, onShutdown }: { orm: MikroORM; log: Logger; onShutdown: ServiceDeps<Config>['onShutdown'] },
@@ -59,5 +62,15 @@ export function createIntuitClient(
     },
     log,
   });
-  return { qbo, flushApiLog: () => apiLog.flush() };
+  // A database that will not take the rows holds no run: past the wait the run ends, and the rows follow.
+  const flushApiLog = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), API_LOG_FLUSH_WAIT_MS);
+    });
+    const flushed = await Promise.race([apiLog.flush().then(() => true), gaveUp]);
+    clearTimeout(timer);
+    if (!flushed || apiLog.buffered > 0) log.warn({ buffered: apiLog.buffered }, 'api log not yet written');
+  };
+  return { qbo, flushApiLog };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { MAX_BATCH_ITEMS } from '@qbo/qbo-client';
 import type { EntityDecl } from '../domain/entities.js';
 
 /** A write-back command as kept until it is executed. */
@@ -115,9 +116,6 @@ export function planPush(cmd: PushCommand, decl: EntityDecl | undefined): PushCh
 export function requestIdOf(orgId: string, id: string, attempt: number): string {
   return createHash('sha256').update(`${orgId}\n${id}\n${attempt}`).digest('hex').slice(0, 32);
 }
-
-/** Intuit's most items per batch request (qbo-api-facts §5). */
-export const MAX_BATCH_ITEMS = 30;
 
 /**
  * Cuts an org's pending commands, in order, into calls of at most `max` items. Intuit does not promise the order

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { QboError, type QboObject } from '@qbo/qbo-client';
 import { declsFor } from '../domain/entities.js';
-import { planWholeWindows } from './load.js';
+import { planWholeWindows, readWholeWindows } from './load.js';
+import type { BatchAnswer, SyncSession } from './session.js';
 
 const SIX = declsFor(['Customer', 'Vendor', 'Item', 'Account', 'Invoice', 'Payment']);
 const names = (plan: ReturnType<typeof planWholeWindows>) => ({
@@ -50,5 +52,73 @@ describe('planWholeWindows', () => {
   it('holds a group to the page size too: a count above it is never read whole', () => {
     const counts = new Map(Object.entries({ Customer: 150, Vendor: 150 }));
     assert.deepEqual(names(planWholeWindows(SIX, counts, 100)), { empty: [], groups: [] });
+  });
+});
+
+const rows = (n: number): QboObject[] => Array.from({ length: n }, (_, i) => ({ Id: String(i + 1) }));
+const page = (n: number): BatchAnswer => ({
+  page: { entity: 'x', rows: rows(n), startPosition: 1, maxResults: n },
+});
+const poison = () =>
+  new QboError({
+    category: 'validation',
+    code: '4002',
+    status: 400,
+    message: 'QueryProcessingError',
+    attempts: 1,
+  });
+/** A session whose one `/batch` call answers `answer`, counting the calls. */
+const sessionAnswering = (answer: () => BatchAnswer[]) => {
+  const session = {
+    calls: 0,
+    async queryBatch() {
+      session.calls++;
+      return answer();
+    },
+  };
+  return session;
+};
+const read = (session: ReturnType<typeof sessionAnswering>, counts: Record<string, number>) =>
+  readWholeWindows(session as unknown as SyncSession, SIX, new Map(Object.entries(counts)), Date.now(), 1000);
+
+describe('readWholeWindows', () => {
+  const small = { Customer: 300, Vendor: 200, Item: 100, Account: 0 };
+
+  it('takes each window of one /batch answer whole, and an empty one without a call', async () => {
+    const session = sessionAnswering(() => [page(300), page(198), page(100)]);
+    const whole = await read(session, small);
+    assert.equal(session.calls, 1);
+    assert.deepEqual(
+      [...whole].map(([entity, r]) => [entity, r.length]),
+      [
+        ['Account', 0],
+        ['Customer', 300],
+        ['Vendor', 198],
+        ['Item', 100],
+      ],
+    );
+  });
+
+  it('pages a window whose answer holds more rows than its count, or that failed on its own', async () => {
+    const session = sessionAnswering(() => [page(301), { error: poison() }, page(100)]);
+    const whole = await read(session, small);
+    assert.deepEqual([...whole.keys()].sort(), ['Account', 'Item']);
+  });
+
+  it('pages the whole group when the answer reached the cap, since Intuit may have cut it', async () => {
+    const session = sessionAnswering(() => [page(500), page(400), page(100)]);
+    const whole = await read(session, { Customer: 500, Vendor: 400, Item: 100 });
+    assert.deepEqual([...whole.keys()], []);
+  });
+
+  it('pages the group when the call was refused for a poisoned record, and throws any other failure', async () => {
+    const refused = sessionAnswering(() => {
+      throw poison();
+    });
+    assert.deepEqual([...(await read(refused, small)).keys()], ['Account']);
+    const down = sessionAnswering(() => {
+      throw new QboError({ category: 'auth', code: 'invalid_grant', message: 'revoked', attempts: 1 });
+    });
+    await assert.rejects(read(down, small), /revoked/);
   });
 });

@@ -1,4 +1,4 @@
-import type { QboObject } from '@qbo/qbo-client';
+import { MAX_BATCH_OBJECTS, type QboObject } from '@qbo/qbo-client';
 import { execute, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import { floorToSecond, instantOf } from '../domain/qbo-time.js';
@@ -8,9 +8,10 @@ import { setEstimate } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
 import { recordPoisoned } from '../store/sync-errors.js';
 import { MissingTimeError } from './cdc-delta.js';
+import { isPoisonFault } from './poison.js';
 import { readWindow, type WindowBatch, windowPage } from './query-window.js';
 import { stillThere } from './reconcile.js';
-import type { SyncSession } from './session.js';
+import type { BatchAnswer, SyncSession } from './session.js';
 
 export interface LoadOptions {
   pageSize: number;
@@ -126,7 +127,10 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
   const counts = new Map<string, number>();
   const snapshot = { runId: state.snapshotRunId, generation: state.generation };
   if (until === null) {
-    // One `/batch` call counts every entity (a count holds no rows): each is at least its window's size.
+    // One `/batch` call counts every entity (a count holds no rows). Intuit ran the counts at most the call's
+    // round trip before the answer's time, so the window ends at least that far back: each count then holds
+    // its whole window, which only loses records once its end is past.
+    const asked = Date.now();
     const answers = await s.queryBatch(
       s.decls.map((decl) => ({
         entity: decl.name,
@@ -147,7 +151,8 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
       intuitNow ??= instantOf(answer?.page.time);
     });
     if (intuitNow === undefined) throw new MissingTimeError();
-    const fixed = floorToSecond(intuitNow - opts.marginMs);
+    const marginMs = Math.max(opts.marginMs, Date.now() - asked);
+    const fixed = floorToSecond(intuitNow - marginMs);
     until = fixed;
     await s.write(async (em) => {
       await startLoadCheckpoints(
@@ -159,7 +164,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
         em,
         `update sync_target set load_until = $3, load_until_local = now() - make_interval(secs => $4)
          where org_id = $1 and realm_id = $2`,
-        [s.target.orgId, s.target.realmId, new Date(fixed).toISOString(), opts.marginMs / 1000],
+        [s.target.orgId, s.target.realmId, new Date(fixed).toISOString(), marginMs / 1000],
       );
       await setEstimate(em, s.runId, estimate);
       await s.feed.write(em, [
@@ -177,7 +182,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
   }
 
   const totals: PageCounts = { upserted: 0, deleted: 0, unchanged: 0 };
-  const commit = async (decl: EntityDecl, batch: WindowBatch) => {
+  const commit = async (decl: EntityDecl, batch: WindowBatch, pages = 1) => {
     const c = await s.write(async (em) => {
       const c = await applyRecords(em, s.feed, {
         target: s.target,
@@ -189,7 +194,7 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
       });
       await recordPoisoned(em, s.target, s.runId, batch.poisoned ?? []);
       await saveLoadCheckpoint(em, s.target, { entity: decl.name, cursor: batch.cursor, done: batch.done });
-      await s.progress(em, { ...c, pages: 1, entity: decl.name });
+      await s.progress(em, { ...c, pages, entity: decl.name });
       return c;
     });
     totals.upserted += c.upserted;
@@ -203,7 +208,8 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
   for (const decl of pending) {
     const rows = whole.get(decl.name);
     if (rows !== undefined) {
-      await commit(decl, { rows, cursor: null, done: true });
+      // A window counted empty was not asked for: no page.
+      await commit(decl, { rows, cursor: null, done: true }, counts.get(decl.name) === 0 ? 0 : 1);
       continue;
     }
     const window = { ...opts, atMost: counts.get(decl.name) };
@@ -212,9 +218,6 @@ export async function runLoad(s: SyncSession, state: LoadState, opts: LoadOption
   }
   return totals;
 }
-
-/** Intuit's most objects in one `/batch` answer, across its items. */
-const BATCH_OBJECTS = 1_000;
 
 /**
  * Which counted windows one answer can hold whole, so they are read without paging: a window whose end is in
@@ -237,7 +240,7 @@ export function planWholeWindows(
       empty.push(decl);
       continue;
     }
-    if (held + n > BATCH_OBJECTS) {
+    if (held + n > MAX_BATCH_OBJECTS) {
       groups.push([]);
       held = 0;
     }
@@ -247,8 +250,12 @@ export function planWholeWindows(
   return { empty, groups: groups.filter((g) => g.length > 1) };
 }
 
-/** Reads the windows `planWholeWindows` picks; an item that failed or came back partial is left to paging. */
-async function readWholeWindows(
+/**
+ * Reads the windows `planWholeWindows` picks. A window is taken whole only when its answer proves it: fewer rows
+ * than a page, or as many as its count, none over it, and the batch's answer under Intuit's cap (a cut answer is
+ * paged). An item that failed, or a call refused for a poisoned record, leaves its windows to paging.
+ */
+export async function readWholeWindows(
   s: SyncSession,
   decls: readonly EntityDecl[],
   counts: ReadonlyMap<string, number>,
@@ -258,14 +265,22 @@ async function readWholeWindows(
   const plan = planWholeWindows(decls, counts, pageSize);
   const whole = new Map<string, QboObject[]>(plan.empty.map((d) => [d.name, []]));
   for (const group of plan.groups) {
-    const answers = await s.queryBatch(group.map((decl) => windowPage(decl, null, until, pageSize)));
+    let answers: BatchAnswer[];
+    try {
+      answers = await s.queryBatch(group.map((decl) => windowPage(decl, null, until, pageSize)));
+    } catch (err) {
+      if (!isPoisonFault(err)) throw err;
+      continue;
+    }
+    const held = answers.reduce((n, a) => n + ('page' in a ? a.page.rows.length : 0), 0);
+    if (held >= MAX_BATCH_OBJECTS) continue;
     group.forEach((decl, i) => {
       const answer = answers[i];
-      if (answer === undefined || !('page' in answer)) return;
+      const count = counts.get(decl.name);
+      if (answer === undefined || !('page' in answer) || count === undefined) return;
       const { rows } = answer.page;
-      if (rows.length < pageSize || rows.length >= (counts.get(decl.name) ?? Number.POSITIVE_INFINITY)) {
+      if (rows.length <= count && (rows.length < pageSize || rows.length === count))
         whole.set(decl.name, rows);
-      }
     });
   }
   return whole;

@@ -40,8 +40,8 @@ export interface RunnerDeps extends ClaimDeps {
   metrics?: SyncMetrics;
   random?: () => number;
   /**
-   * Resolves once every call made so far is in `qbo_api_log`: a run ends only after, so the calls of a run
-   * shown as ended can all be read.
+   * Resolves once the calls made so far are in `qbo_api_log` (or the log's writer gave up for now, which it
+   * warns of): a run ends only after, so the calls of a run shown as ended can all be read.
    */
   apiLogFlushed?: () => Promise<void>;
 }

@@ -1,4 +1,10 @@
-import type { QboClient, QboObject, QueryPage, QueryParts } from '@qbo/qbo-client';
+import {
+  MAX_BATCH_ITEMS,
+  type QboClient,
+  type QboObject,
+  type QueryPage,
+  type QueryParts,
+} from '@qbo/qbo-client';
 import { AppError, type Logger, type MikroORM, query } from '@qbo/service-kit';
 import type { EntityDecl } from '../domain/entities.js';
 import type { SyncMetrics } from '../metrics.js';
@@ -70,9 +76,6 @@ export interface CallOptions {
 /** The calls of multi-entity CDC requests, in the per-entity audit rows. */
 export const ALL_ENTITIES = '*';
 
-/** Intuit's most items in one `/batch` call. */
-const BATCH_ITEMS = 30;
-
 /** A progress line every this many pages, so a long load shows it is moving without a line per call. */
 const LOG_EVERY_PAGES = 10;
 
@@ -122,8 +125,8 @@ export function openSession(
     },
     async queryBatch(parts) {
       const answers: BatchAnswer[] = [];
-      for (let i = 0; i < parts.length; i += BATCH_ITEMS) {
-        const items = parts.slice(i, i + BATCH_ITEMS).map((query, n) => ({ bId: `q${n}`, query }));
+      for (let i = 0; i < parts.length; i += MAX_BATCH_ITEMS) {
+        const items = parts.slice(i, i + MAX_BATCH_ITEMS).map((query, n) => ({ bId: `q${n}`, query }));
         counted(ALL_ENTITIES);
         for (const result of await deps.qbo.batch(target.realmId, items, ctx)) {
           if (!result.ok) answers.push({ error: result.error });

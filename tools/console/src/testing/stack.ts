@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { orgToken } from '@qbo/stack/services';
 import { repoRoot, serverUrl, testBrokers, uniqueName } from '@qbo/testkit';
 import pg from 'pg';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -16,7 +16,7 @@ export interface StackUnderTest {
   database: string;
   topicPrefix: string;
   /** An org token signed with the stack's key: `role: operator` when asked. */
-  token(orgId: string, operator?: boolean): string;
+  token(orgId: string, operator?: boolean): Promise<string>;
   query<T extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
   output(): string;
   stop(): Promise<void>;
@@ -75,7 +75,7 @@ export async function startStack(): Promise<StackUnderTest> {
     simUrl: portOf('qbo-simulator'),
     database,
     topicPrefix,
-    token: (orgId, operator = false) => orgToken(secrets.orgJwtSecret, orgId, operator),
+    token: (orgId, operator = false) => orgToken(secrets.orgJwtSecret, orgId, { operator }),
     query: async (sql, params = []) => (await db.query(sql, params)).rows,
     output: () => output,
     async stop() {
@@ -91,21 +91,6 @@ export async function startStack(): Promise<StackUnderTest> {
       await rm(dirname(secretsFile), { recursive: true, force: true });
     },
   };
-}
-
-function orgToken(secret: string, orgId: string, operator: boolean): string {
-  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
-    iss: 'local-platform',
-    aud: 'qbo-auth-service',
-    sub: `user-of-${orgId}`,
-    org_id: orgId,
-    ...(operator ? { role: 'operator' } : {}),
-    iat: now,
-    exp: now + 3600,
-  })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
 
 /** Debian's chromium (`apt-get install chromium`), headless; CHROMIUM_PATH names another. */
