@@ -14,14 +14,14 @@ import type { Config } from '../config.js';
 import type { SyncMetrics } from '../metrics.js';
 import { createTokenApiProvider } from '../tokens/token-api-provider.js';
 
+/** How long a run waits for its API log rows to be written before it ends anyway. */
+const API_LOG_FLUSH_WAIT_MS = 5_000;
+
 /**
  * The one QuickBooks client of this replica: tokens from the token-service for the connection that holds the
  * realm, the fleet-wide per-realm budget in Redis, and every call in `qbo_api_log`, written in batches behind the
  * calls; `flushApiLog` writes what is still buffered.
  */
-/** How long a run waits for its API log rows to be written before it ends anyway. */
-const API_LOG_FLUSH_WAIT_MS = 5_000;
-
 export function createIntuitClient(
   config: Config,
   { orm, log, onShutdown }: { orm: MikroORM; log: Logger; onShutdown: ServiceDeps<Config>['onShutdown'] },
