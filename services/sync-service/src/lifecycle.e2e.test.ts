@@ -242,8 +242,9 @@ describe('the data lifecycle', () => {
 
   it('stops a running sync for an erasure, then erases, and writes nothing of the org after its event', async () => {
     const c = { orgId: newOrg(), realmId: sim.realmIds[2] as string, connectionId: '' };
-    // Slow pages, so the load is still running when the erasure arrives.
-    await sim.addFault({ kind: 'latency', realmId: c.realmId, endpoint: 'query', latencyMs: 300 });
+    // Slow pages, so the load is still running when the erasure arrives: after the first of its 16 pages (of
+    // 20 records), the rest take over 20 s, which a loaded machine's slowest erasure request stays well within.
+    await sim.addFault({ kind: 'latency', realmId: c.realmId, endpoint: 'query', latencyMs: 1_500 });
     c.connectionId = await stack.connect(c.realmId, c.orgId);
     await waitFor(
       async () =>
