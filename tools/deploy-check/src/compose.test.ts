@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { readdirSync } from 'node:fs';
+import { basename } from 'node:path';
+import { before, describe, test } from 'node:test';
 import {
   checkAppServices,
   checkHardened,
@@ -9,31 +9,11 @@ import {
   checkLoopbackPorts,
   checkNoInlineSecrets,
   checkPinnedImages,
-  checkScrapeTargets,
   checkUniqueHostPorts,
-  metricsTargetsOf,
 } from './compose-checks.js';
-import {
-  checkBaseImages,
-  checkDockerignore,
-  checkLibsPerDeployable,
-  checkStart,
-  checkUser,
-  parseDockerfile,
-  stageEnv,
-} from './compose-dockerfile.js';
-import { checkDeclared, makeSecrets, withSecretFiles } from './compose-env.js';
-import {
-  buildOf,
-  type ComposeFile,
-  dependenciesOf,
-  environmentOf,
-  parseCompose,
-  parseYaml,
-  read,
-  secretNamesOf,
-  workspaces,
-} from './compose-files.js';
+import { parseDockerfile, stageEnv } from './compose-dockerfile.js';
+import { checkDeclared, withSecretFiles } from './compose-env.js';
+import { buildOf, dependenciesOf, environmentOf, read, secretNamesOf } from './compose-files.js';
 import {
   checkBrokerSecrets,
   checkBrokerSecurity,
@@ -44,67 +24,28 @@ import {
   scramUsersOf,
 } from './compose-kafka.js';
 import {
-  checkDashboard,
-  dashboardQueries,
-  exposedNames,
-  promqlMetricNames,
-  scanInstruments,
-} from './compose-metrics.js';
+  APP,
+  broken,
+  CONSOLE,
+  compose,
+  envOf,
+  freshSecrets,
+  KAFKA_SETUP,
+  SIMULATOR,
+  serviceOf,
+  someMatch,
+} from './compose-test-kit.js';
 import {
   loadConfigSchema,
   loadKafkaSetupSchema,
   loadServiceKit,
   parseWith,
-  repoRoot,
   runtimeVariables,
   type ServiceKit,
 } from './service-config.js';
 
-// The local compose stack and the image build, checked offline against the code they run: there is no
-// Docker engine in CI. Each check is also run once on a broken copy of its input, to show it can fail.
-
-const compose = parseCompose(read('docker-compose.yml'));
-const broken = (change: (c: ComposeFile) => void): ComposeFile => {
-  const copy = structuredClone(compose);
-  change(copy);
-  return copy;
-};
-const serviceOf = (c: ComposeFile, name: string) => {
-  const s = c.services[name];
-  assert.ok(s, `${name} is in the compose file`);
-  return s;
-};
-const envOf = (c: ComposeFile, name: string) => {
-  const s = serviceOf(c, name);
-  const env = environmentOf(s);
-  s.environment = env;
-  return env;
-};
-const someMatch = (problems: string[], pattern: RegExp) =>
-  assert.ok(
-    problems.some((p) => pattern.test(p)),
-    `expected a problem matching ${pattern}, got ${JSON.stringify(problems)}`,
-  );
-
-/** The deployable services: every folder under services/. */
-const APP = readdirSync(join(repoRoot, 'services')).filter((d) =>
-  existsSync(join(repoRoot, 'services', d, 'package.json')),
-);
-const SIMULATOR = 'qbo-simulator';
-/** The operator console (tools/console): an image and a compose entry of its own. */
-const CONSOLE = 'console';
-/** The one-shot that creates the topics and ACLs as the Kafka admin. */
-const KAFKA_SETUP = 'kafka-setup';
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's WORKDIR, with its ARG, as written there
-const SERVICE_WORKDIR = '/app/services/${SERVICE}';
-const all = workspaces();
-
-/** Secrets from the project's script in a temporary folder, removed after the run. */
-const freshSecrets = () => {
-  const dir = makeSecrets(repoRoot);
-  after(() => rmSync(dirname(dir), { recursive: true, force: true }));
-  return dir;
-};
+// The local compose stack, checked offline against the code it runs: there is no Docker engine in CI. Each
+// check is also run once on a broken copy of its input, to show it can fail.
 
 describe('docker-compose.yml', () => {
   test('runs every service of services/, the simulator and the console', () => {
@@ -395,212 +336,5 @@ describe('Kafka security', () => {
     someMatch(problems, /--sasl.mechanism must be scram-sha512/);
     someMatch(problems, /--kafka.server kafka:19092 is not a SASL_SSL listener/);
     someMatch(problems, /kafka-setup: KAFKA_LAG_READER must be kafka-exporter's user/);
-  });
-});
-
-describe('Prometheus, the collector and Grafana', () => {
-  const prometheus = parseYaml(read('deploy/compose/prometheus/prometheus.yml'));
-  const collector = parseYaml(read('deploy/compose/otel-collector/config.yaml')) as {
-    exporters: Record<string, { endpoint?: string }>;
-    service: { pipelines: Record<string, { receivers: string[]; exporters: string[] }> };
-  };
-  const collectorMetricsPort = collector.exporters.prometheus?.endpoint?.split(':').at(-1);
-  const kafkaExporterPort = String(serviceOf(compose, 'kafka-exporter').ports?.[0] ?? '')
-    .split(':')
-    .at(-1);
-  const expected = [
-    ...metricsTargetsOf(compose),
-    `otel-collector:${collectorMetricsPort}`,
-    `kafka-exporter:${kafkaExporterPort}`,
-  ];
-
-  test('Prometheus scrapes every metrics port compose sets, the collector and kafka-exporter', () => {
-    assert.deepEqual(
-      APP.map((s) => expected.some((t) => t.startsWith(`${s}:`))),
-      APP.map(() => true),
-      'every service sets METRICS_PORT',
-    );
-    assert.deepEqual(checkScrapeTargets(prometheus, expected), []);
-    const moved = broken((c) => {
-      envOf(c, 'sync-service').METRICS_PORT = '9465';
-    });
-    someMatch(checkScrapeTargets(prometheus, metricsTargetsOf(moved)), /does not scrape sync-service:9465/);
-  });
-
-  test('the collector takes OTLP in and sends traces to Jaeger and metrics to its Prometheus endpoint', () => {
-    const { traces, metrics } = collector.service.pipelines;
-    assert.ok(traces?.receivers.includes('otlp') && metrics?.receivers.includes('otlp'));
-    const tracesTo = (traces?.exporters ?? []).map((e) => collector.exporters[e]?.endpoint ?? '');
-    assert.ok(
-      tracesTo.some((endpoint) => endpoint.startsWith('jaeger:')),
-      `traces go to ${tracesTo}`,
-    );
-    assert.ok(metrics?.exporters.includes('prometheus'));
-    const tracesEndpoint = environmentOf(
-      serviceOf(compose, 'token-service'),
-    ).OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-    assert.match(
-      tracesEndpoint ?? '',
-      /^http:\/\/otel-collector:4318\//,
-      'services send traces to the collector',
-    );
-  });
-
-  test('the dashboard queries only metrics the code defines, on the provisioned datasource', async () => {
-    const { instruments, unreadable } = scanInstruments(repoRoot);
-    assert.deepEqual(unreadable, [], 'every instrument name in the compiled code is a literal');
-    assert.ok(instruments.length > 0, 'the compiled code was found (run the build first)');
-    const known = await exposedNames(instruments);
-    const datasources = parseYaml(
-      read('deploy/compose/grafana/provisioning/datasources/datasources.yaml'),
-    ) as {
-      datasources: { uid: string; type: string }[];
-    };
-    const uids = new Set(datasources.datasources.filter((d) => d.type === 'prometheus').map((d) => d.uid));
-    const dashboardText = read('deploy/compose/grafana/dashboards/qbo-platform.json');
-    assert.deepEqual(checkDashboard(JSON.parse(dashboardText), known, uids), []);
-
-    // The name the collector's exporter would give (unit suffix) is not the one the services expose.
-    const renamed = JSON.parse(
-      dashboardText.replaceAll(
-        'qbo_tokens_refresh_duration_bucket',
-        'qbo_tokens_refresh_duration_milliseconds_bucket',
-      ),
-    );
-    someMatch(
-      checkDashboard(renamed, known, uids),
-      /qbo_tokens_refresh_duration_milliseconds_bucket is not a metric/,
-    );
-
-    // The sync row reads sync-service's gauges and histograms; a name the code does not define fails it too.
-    const syncQueries = dashboardQueries(JSON.parse(dashboardText))
-      .filter((q) => /qbo_sync_/.test(q.expr))
-      .map((q) => q.panel);
-    assert.deepEqual(
-      [...new Set(syncQueries)],
-      ['Freshness', 'Runs and open errors', 'Intuit calls', 'Budget waits and run duration'],
-    );
-    const staleName = JSON.parse(
-      dashboardText.replaceAll('qbo_sync_oldest_sync_age', 'qbo_sync_freshness_seconds'),
-    );
-    someMatch(
-      checkDashboard(staleName, known, uids),
-      /panel "Freshness": qbo_sync_freshness_seconds is not a metric/,
-    );
-    // Freshness per connection beside the stalest company's.
-    assert.ok(
-      dashboardQueries(JSON.parse(dashboardText)).some(
-        (q) => q.panel === 'Freshness' && q.expr.includes('qbo_sync_connection_sync_age'),
-      ),
-    );
-  });
-});
-
-describe('Prometheus alert rules', () => {
-  const rules = () =>
-    (
-      parseYaml(read('deploy/compose/prometheus/alerts.yml')) as {
-        groups: { rules: { alert: string; expr: string; labels?: { severity?: string } }[] }[];
-      }
-    ).groups.flatMap((g) => g.rules);
-
-  test('are loaded by Prometheus and mounted where it reads them', () => {
-    const config = parseYaml(read('deploy/compose/prometheus/prometheus.yml')) as { rule_files?: string[] };
-    assert.deepEqual(config.rule_files, ['/etc/prometheus/alerts.yml']);
-    assert.match(
-      read('docker-compose.yml'),
-      /- \.\/deploy\/compose\/prometheus\/alerts\.yml:\/etc\/prometheus\/alerts\.yml:ro/,
-    );
-  });
-
-  test('alert only on metrics the code defines, and on every step of the refresh pause', async () => {
-    const known = await exposedNames(scanInstruments(repoRoot).instruments);
-    const unknown = (expr: string) => promqlMetricNames(expr).filter((n) => !known.has(n));
-    for (const rule of rules()) {
-      assert.deepEqual(unknown(rule.expr), [], `${rule.alert}: ${rule.expr}`);
-      assert.ok(rule.labels?.severity, `${rule.alert} has a severity`);
-    }
-    // The check can fail: a name the code does not define is reported.
-    assert.deepEqual(unknown('increase(qbo_tokens_app_paused_total[5m]) > 0'), [
-      'qbo_tokens_app_paused_total',
-    ]);
-    const pauseStates = rules()
-      .map((r) => /qbo_tokens_app_pause_transitions_total\{state="(\w+)"\}/.exec(r.expr)?.[1])
-      .filter((s) => s !== undefined)
-      .sort();
-    assert.deepEqual(pauseStates, ['paused', 'probe_failed', 'resumed']);
-    assert.ok(rules().some((r) => r.expr.includes('qbo_tokens_shred_revoke_total{outcome="given_up"}')));
-  });
-});
-
-describe('Dockerfile', () => {
-  const text = read('Dockerfile');
-  const stages = parseDockerfile(text);
-  const deployables = [
-    ...APP.map((service) => ({ service, dir: `services/${service}` })),
-    { service: SIMULATOR, dir: 'tools/qbo-simulator' },
-    { service: CONSOLE, dir: 'tools/console' },
-  ];
-
-  test('each image carries exactly the workspace libraries its package.json needs, transitively', () => {
-    assert.deepEqual(checkLibsPerDeployable(stages, all, deployables), []);
-    const short = parseDockerfile(
-      text.replace(/(AS libs-webhook-ingest\s+ENV LIBS=)"[^"]*"/, '$1"events service-kit"'),
-    );
-    someMatch(checkLibsPerDeployable(short, all, deployables), /libs-webhook-ingest lacks event-bus/);
-  });
-
-  test('the runtime images run as a numeric non-root user', () => {
-    assert.deepEqual(
-      [...checkUser(stages, 'runtime'), ...checkUser(stages, 'simulator'), ...checkUser(stages, 'console')],
-      [],
-    );
-    const named = parseDockerfile(text.replace(/(AS runtime[\s\S]*?)USER 1000:1000/, '$1USER node'));
-    someMatch(checkUser(named, 'runtime'), /USER must be a numeric uid/);
-  });
-
-  test("the images start what the packages' start scripts start, without npm", () => {
-    const starts = new Set(APP.map((s) => all.find((w) => w.dir === `services/${s}`)?.scripts.start));
-    assert.equal(starts.size, 1, `one start script for every service: ${[...starts]}`);
-    const [start = ''] = [...starts];
-    assert.deepEqual(checkStart(stages, 'runtime', start, SERVICE_WORKDIR), []);
-    const simulator = all.find((w) => w.dir === 'tools/qbo-simulator')?.scripts.start ?? '';
-    assert.deepEqual(checkStart(stages, 'simulator', simulator, '/app/tools/qbo-simulator'), []);
-    const consoleStart = all.find((w) => w.dir === 'tools/console')?.scripts.start ?? '';
-    assert.deepEqual(checkStart(stages, 'console', consoleStart, '/app/tools/console'), []);
-    const viaNpm = parseDockerfile(
-      text.replace(/(AS runtime[\s\S]*?)CMD \[[^\]]*\]/, '$1CMD ["npm", "start"]'),
-    );
-    someMatch(checkStart(viaNpm, 'runtime', start, SERVICE_WORKDIR), /does not run the start script/);
-  });
-
-  test('base images are pinned, and node images are the Node the project pins', () => {
-    const node = (JSON.parse(read('package.json')) as { devDependencies: Record<string, string> })
-      .devDependencies.node;
-    assert.ok(node, 'the root package.json pins node');
-    assert.deepEqual(checkBaseImages(stages, node), []);
-    const floating = parseDockerfile(
-      text.replace('FROM node:26.10.0-slim AS deps', 'FROM node:26-slim AS deps'),
-    );
-    someMatch(checkBaseImages(floating, node), /FROM node:26-slim: the project pins Node/);
-  });
-
-  test('compose builds only targets the Dockerfile has, from workspaces that exist', () => {
-    const names = new Set(stages.map((s) => s.name));
-    for (const [name, s] of Object.entries(compose.services)) {
-      const build = buildOf(s);
-      if (!build) continue;
-      assert.ok(build.target && names.has(build.target), `${name}: target ${build.target} is a stage`);
-      const service = build.args?.SERVICE ?? '';
-      const dir = build.args?.WORKSPACE ?? `services/${service}`;
-      assert.ok(names.has(`libs-${service}`), `${name}: SERVICE=${service} has a libs- stage`);
-      assert.ok(existsSync(join(repoRoot, dir, 'package.json')), `${name}: workspace ${dir} exists`);
-    }
-  });
-
-  test('.dockerignore keeps host builds, dependencies, local state and .git out of the context', () => {
-    const ignore = read('.dockerignore');
-    assert.deepEqual(checkDockerignore(ignore), []);
-    someMatch(checkDockerignore(ignore.replace(/^\.local$/m, '')), /does not exclude \.local/);
   });
 });
