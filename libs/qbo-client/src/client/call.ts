@@ -45,7 +45,7 @@ export function createCall(deps: CallDeps): Call {
     const ctx = { ...given, callId: given.callId ?? randomUUID() };
     const { callId } = ctx;
     const url = requestUrl(deps.baseUrl, realmId, request, deps.minorVersion);
-    const query = loggedQuery(url, request.queryText);
+    const query = loggedQuery(url, request);
     const name = `QBO ${request.operation}${request.entityType ? ` ${request.entityType}` : ''}`;
     return deps.tracer.startActiveSpan(
       name,

@@ -126,6 +126,13 @@ describe('client operations against the simulator', () => {
     const query = results[2];
     assert.ok(query?.ok && 'query' in query && query.query.rows[0]?.Id === '1');
     assert.match(query.query.time ?? '', /^\d{4}-\d\d-\d\dT/, "Intuit's clock when it answered");
+    // The log says what each item asked, but never carries an object written.
+    const logged = sink.rows.filter((r) => r.operation === 'batch').at(-1)?.query ?? '';
+    assert.match(
+      logged,
+      /^items=a: create Customer; b: create Customer; c: SELECT \* FROM Customer WHERE Id = '1'/i,
+    );
+    assert.doesNotMatch(logged, /Batch One/);
   });
 
   it('sends minorversion on every request and a requestid on every write', async () => {

@@ -239,6 +239,12 @@ export function createQboClient(options: QboClientOptions): QboClient {
         segments: ['batch'],
         params: { requestid: requestId(ctx, 36) },
         body: JSON.stringify(body),
+        itemsText: body.BatchItemRequest.map((asked, i) => {
+          const { entity, entityId } = meta[i] ?? {};
+          const what =
+            'Query' in asked ? asked.Query : `${asked.operation} ${entity}${entityId ? ` ${entityId}` : ''}`;
+          return `${asked.bId}: ${what}`;
+        }).join('; '),
       };
       const { json, attempts, intuitTid } = await call(realmId, request, ctx);
       return batchResults(json, meta, attempts, intuitTid);

@@ -26,4 +26,12 @@ describe('request URLs', () => {
     assert.doesNotMatch(logged, /secret|access_token/);
     assert.match(logged, /^query=SELECT \* FROM Customer.*…&minorversion=75$/);
   });
+
+  it("logs a batch's items, capped, beside its parameters", () => {
+    const url = new URL('https://x/v3/company/1/batch?requestid=r-1&minorversion=75');
+    const items = Array.from({ length: 30 }, (_, i) => `${i}: ${'SELECT * FROM Invoice '.repeat(10)}`);
+    const logged = loggedQuery(url, { itemsText: items.join('; ') }) ?? '';
+    assert.match(logged, /^items=0: SELECT \* FROM Invoice .*…&requestid=r-1&minorversion=75$/);
+    assert.ok(logged.length < 4_100);
+  });
 });

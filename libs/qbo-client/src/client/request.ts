@@ -15,6 +15,8 @@ export interface ApiRequest {
   entityId?: string;
   /** The SELECT text when it travels in the body rather than the URL, for the log. */
   queryText?: string;
+  /** What each item of a `/batch` asks, for the log: `bId: SELECT…` or `bId: update Invoice 42`, never a body. */
+  itemsText?: string;
 }
 
 const REALM = /^[A-Za-z0-9]{1,64}$/;
@@ -39,6 +41,7 @@ export function requestUrl(baseUrl: string, realmId: string, request: ApiRequest
 /** Parameters worth keeping in the API log; anything else a request might carry is left out. */
 const LOGGED_PARAMS = [
   'query',
+  'items',
   'entities',
   'changedSince',
   'operation',
@@ -47,19 +50,28 @@ const LOGGED_PARAMS = [
   'minorversion',
 ];
 const MAX_QUERY_TEXT = 1_000;
+/** Thirty items of a batch, each a windowed SELECT, fit. */
+const MAX_ITEMS_TEXT = 4_000;
 
 /**
  * The URL's query part for the API log, readable and bounded: the SELECT text is kept (customer names are
- * not secrets and the text is what a person debugging needs) but capped.
+ * not secrets and the text is what a person debugging needs) but capped, and so is a batch's list of items.
  */
-export function loggedQuery(url: URL, queryText?: string): string | null {
+export function loggedQuery(
+  url: URL,
+  texts: Pick<ApiRequest, 'queryText' | 'itemsText'> = {},
+): string | null {
   const parts: string[] = [];
   for (const key of LOGGED_PARAMS) {
     const value =
-      key === 'query' ? (url.searchParams.get(key) ?? queryText ?? null) : url.searchParams.get(key);
+      key === 'query'
+        ? (url.searchParams.get(key) ?? texts.queryText ?? null)
+        : key === 'items'
+          ? (texts.itemsText ?? null)
+          : url.searchParams.get(key);
     if (value === null) continue;
-    const capped = value.length > MAX_QUERY_TEXT ? `${value.slice(0, MAX_QUERY_TEXT)}…` : value;
-    parts.push(`${key}=${capped}`);
+    const cap = key === 'items' ? MAX_ITEMS_TEXT : MAX_QUERY_TEXT;
+    parts.push(`${key}=${value.length > cap ? `${value.slice(0, cap)}…` : value}`);
   }
   return parts.length > 0 ? parts.join('&') : null;
 }
