@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import {
 import { testLogger } from '@qbo/event-bus/testing';
 import { ConnectionEstablished, createEventFactory, type TopicName, topics } from '@qbo/events';
 import { type SecureBroker, startSecure } from '@qbo/local-kafka';
+import { signPayload } from '@qbo/qbo-simulator';
 import {
   attack,
   createTestDatabase,
@@ -210,7 +210,7 @@ describe('the platform on a SASL_SSL broker with per-service SCRAM users and top
         },
       ],
     });
-    const signature = createHmac('sha256', secrets.webhookVerifierToken).update(body).digest('base64');
+    const signature = signPayload(secrets.webhookVerifierToken, body);
     const ingest = running.get('webhook-ingest') as ServiceProcess;
     const res = await fetch(`${ingest.url}/webhooks/quickbooks`, {
       method: 'POST',
