@@ -4,6 +4,7 @@ import type { DatabaseOptions } from '@qbo/service-kit';
 import { Migration } from '@qbo/service-kit';
 import { syncApiMigration } from './migration-api.js';
 import { syncLifecycleMigration } from './migration-lifecycle.js';
+import { syncNamedMigration } from './migration-named.js';
 import { syncPushMigration } from './migration-push.js';
 import { syncResyncMigration } from './migration-resync.js';
 import { syncRunningMigration } from './migration-running.js';
@@ -212,4 +213,5 @@ export const migrations: DatabaseOptions['migrations'] = [
   syncTraceMigration,
   syncPushMigration,
   syncLifecycleMigration,
+  syncNamedMigration,
 ];

@@ -176,3 +176,37 @@ export async function countRunEntity(em: Em, runId: string, entity: string, c: E
     ],
   );
 }
+
+/** An open error row of a record known only by its place: a position in a LastUpdatedTime range. */
+export interface OpenPlace {
+  errorId: string;
+  from: number;
+  to: number;
+}
+
+/** The entity's open rows of records known only by their place (a retry or a later read may name them). */
+export async function openPlaces(em: Em, target: Target, entity: string): Promise<OpenPlace[]> {
+  const rows = await query<{ error_id: string; range_from: Date; range_to: Date }>(
+    em,
+    `select error_id::text, range_from, range_to from sync_error
+     where org_id = $1 and realm_id = $2 and entity = $3 and kind = 'record' and resolved_at is null
+       and entity_id is null and range_from is not null and range_to is not null
+     order by first_seen_at`,
+    [target.orgId, target.realmId, entity],
+  );
+  return rows.map((r) => ({
+    errorId: r.error_id,
+    from: new Date(r.range_from).getTime(),
+    to: new Date(r.range_to).getTime(),
+  }));
+}
+
+/** Closes a place's row as `named`: the record standing there failed by its Id too, and has a row by it. */
+export async function closeNamedPlace(em: Em, target: Target, errorId: string, runId: string): Promise<void> {
+  await execute(
+    em,
+    `update sync_error set resolved_at = now(), resolved_by = 'named', resolved_run_id = $4::uuid
+     where org_id = $1 and realm_id = $2 and error_id = $3::uuid and resolved_at is null`,
+    [target.orgId, target.realmId, errorId, runId],
+  );
+}

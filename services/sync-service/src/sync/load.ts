@@ -8,6 +8,7 @@ import { setEstimate } from '../store/runs.js';
 import type { Em } from '../store/sql.js';
 import { recordPoisoned } from '../store/sync-errors.js';
 import { MissingTimeError } from './cdc-delta.js';
+import { namePlaces } from './name-places.js';
 import { isPoisonFault } from './poison.js';
 import { readWindow, type WindowBatch, windowPage } from './query-window.js';
 import { stillThere } from './reconcile.js';
@@ -80,6 +81,11 @@ export async function completeLoad(
       totals.deleted += gone.length;
       totals.unchanged += c.unchanged;
     });
+    await namePlaces(
+      s,
+      decl,
+      there.poisoned.map((p) => p.entityId),
+    );
   }
   await s.write(async (em) => {
     const counts = await mirrorCounts(em, s);

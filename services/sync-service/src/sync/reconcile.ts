@@ -6,6 +6,7 @@ import { applyRecords, writeChanges } from '../store/mirror.js';
 import type { Em } from '../store/sql.js';
 import { recordPoisoned } from '../store/sync-errors.js';
 import { MissingTimeError } from './cdc-delta.js';
+import { namePlaces } from './name-places.js';
 import { type PoisonedRecord, readIds } from './poison.js';
 import { readWindow, where } from './query-window.js';
 import type { SyncSession } from './session.js';
@@ -122,6 +123,7 @@ async function listWindow(
       entity: decl.name,
     });
   });
+  await namePlaces(s, decl, [...unreadable]);
 }
 
 /**
