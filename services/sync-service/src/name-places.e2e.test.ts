@@ -82,7 +82,7 @@ describe('a record Intuit cannot return, known first by its place and then by it
     );
     const namings = await stack.db.query<{ status: number }>(
       `select status from sync.qbo_api_log where correlation_id = $1 and query ilike $2`,
-      [resync.run_id, `%count(*)%Id = '${victim}'%`],
+      [resync.run_id, `%count(*)%Id IN ('${victim}')%`],
     );
     assert.deepEqual(
       namings.map((c) => c.status),

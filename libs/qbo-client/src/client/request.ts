@@ -50,8 +50,8 @@ const LOGGED_PARAMS = [
   'minorversion',
 ];
 const MAX_QUERY_TEXT = 1_000;
-/** Thirty items of a batch, each a windowed SELECT, fit. */
-const MAX_ITEMS_TEXT = 4_000;
+/** Thirty items of a batch, each a windowed SELECT of about 190 characters, fit. */
+const MAX_ITEMS_TEXT = 8_000;
 
 /**
  * The URL's query part for the API log, readable and bounded: the SELECT text is kept (customer names are

@@ -201,7 +201,7 @@ export function connectSuite(
       );
       // The events sent so far, taken before the topics are read: a job may add more while they are.
       const sent = await db.query<{ id: string }>(
-        `select payload->>'id' as id from auth.outbox where sent_at is not null`,
+        `select payload->>'id' as id from auth.outbox where sent_at is not null and payload->>'id' is not null`,
       );
       const messages = [
         ...(await readToEnd(bus.names.physical(topics.connections), { kafka: bus.kafka })),

@@ -133,11 +133,12 @@ export async function closeRunErrors(em: Em, target: Target, runId: string): Pro
   );
 }
 
-/** How many records a run could not read. */
+/** How many records a run could not read (a place's row named by its Id is the same record, counted once). */
 export async function runErrorCount(em: Em, runId: string): Promise<number> {
   const rows = await query<{ n: number }>(
     em,
-    `select count(*)::int as n from sync_error where last_run_id = $1 and kind = 'record'`,
+    `select count(*)::int as n from sync_error where last_run_id = $1 and kind = 'record'
+       and resolved_by is distinct from 'named'`,
     [runId],
   );
   return rows[0]?.n ?? 0;
@@ -184,15 +185,27 @@ export interface OpenPlace {
   to: number;
 }
 
-/** The entity's open rows of records known only by their place (a retry or a later read may name them). */
-export async function openPlaces(em: Em, target: Target, entity: string): Promise<OpenPlace[]> {
+/**
+ * The entity's open rows of records known only by their place, each the only place row its range ever had
+ * (open or closed): such a range held one record Intuit could not return. The most recently seen first.
+ */
+export async function lonePlaces(
+  em: Em,
+  target: Target,
+  entity: string,
+  limit: number,
+): Promise<OpenPlace[]> {
   const rows = await query<{ error_id: string; range_from: Date; range_to: Date }>(
     em,
-    `select error_id::text, range_from, range_to from sync_error
-     where org_id = $1 and realm_id = $2 and entity = $3 and kind = 'record' and resolved_at is null
-       and entity_id is null and range_from is not null and range_to is not null
-     order by first_seen_at`,
-    [target.orgId, target.realmId, entity],
+    `select error_id::text, range_from, range_to from (
+       select error_id, range_from, range_to, resolved_at, last_seen_at,
+         count(*) over (partition by range_from, range_to) as sharing
+       from sync_error
+       where org_id = $1 and realm_id = $2 and entity = $3 and kind = 'record' and entity_id is null
+         and range_from is not null and range_to is not null) p
+     where resolved_at is null and sharing = 1
+     order by last_seen_at desc limit $4`,
+    [target.orgId, target.realmId, entity, limit],
   );
   return rows.map((r) => ({
     errorId: r.error_id,

@@ -23,6 +23,8 @@ export interface ReconcileResult {
   upserted: number;
   /** Windows counted at Intuit; the cost beyond the listing of windows that differed. */
   windows: number;
+  /** Records still there that Intuit could not return by Id. */
+  unreadable: string[];
 }
 
 /**
@@ -38,7 +40,7 @@ export async function reconcileEntity(
   decl: EntityDecl,
   opts: ReconcileOptions,
 ): Promise<ReconcileResult> {
-  const result: ReconcileResult = { deleted: 0, upserted: 0, windows: 0 };
+  const result: ReconcileResult = { deleted: 0, upserted: 0, windows: 0, unreadable: [] };
   const count = async (from: number | null, until: number) => {
     result.windows++;
     return s.query({ entity: decl.name, count: true, where: where(decl, from, until) });
@@ -67,6 +69,8 @@ export async function reconcileEntity(
     await visit(null, until);
     if (result.upserted + result.deleted === changed) break;
   }
+  // Once the whole entity is listed: a record's place may be in a later window than where the mirror saw it.
+  await namePlaces(s, decl, [...new Set(result.unreadable)]);
   await s.write((em) => s.progress(em, { pages: 0 }));
   return result;
 }
@@ -92,11 +96,10 @@ async function listWindow(
   // A record Intuit cannot return is still there: it is kept, and its error row now has its Id.
   const unreadable = new Set(there.poisoned.map((p) => p.entityId));
   const gone = missing.filter((id) => !unreadable.has(id) && !confirmed.some((r) => String(r.Id) === id));
-  // Once a record is named by its Id, the positions that stood for it are not kept as well.
-  const located = there.poisoned.length > 0 ? [] : poisoned;
+  result.unreadable.push(...unreadable);
   await s.write(async (em) => {
     await recordPoisoned(em, s.target, s.runId, [
-      ...located,
+      ...poisoned,
       ...there.poisoned.map((p) => ({ entity: decl.name, ...p })),
     ]);
     const c = await applyRecords(em, s.feed, {
@@ -123,7 +126,6 @@ async function listWindow(
       entity: decl.name,
     });
   });
-  await namePlaces(s, decl, [...unreadable]);
 }
 
 /**
