@@ -1,13 +1,11 @@
 import { isQboError } from '@qbo/qbo-client';
 import type { EntityDecl } from '../domain/entities.js';
 import { closeNamedPlace, lonePlaces } from '../store/sync-errors.js';
-import { where } from './query-window.js';
+import { IDS_PER_QUERY, where } from './query-window.js';
 import type { SyncSession } from './session.js';
 
 /** At most this many places are counted in one call: a company rarely has more than one. */
 export const MAX_NAMED_PLACES = 10;
-/** Ids per count, as many as an Id list of the sync's reads. */
-const IDS_PER_COUNT = 500;
 
 /**
  * A record known first by its place (a position in a LastUpdatedTime range no read of Intuit's could return)
@@ -23,7 +21,7 @@ export async function namePlaces(s: SyncSession, decl: EntityDecl, ids: readonly
   const places = await s.write((em) => lonePlaces(em, s.target, decl.name, MAX_NAMED_PLACES));
   let named = 0;
   for (const place of places) {
-    for (let i = 0; i < ids.length; i += IDS_PER_COUNT) {
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
       let held: number;
       try {
         const answer = await s.query({
@@ -31,7 +29,7 @@ export async function namePlaces(s: SyncSession, decl: EntityDecl, ids: readonly
           count: true,
           where: [
             ...where(decl, place.from, place.to),
-            { field: 'Id', op: 'IN', value: ids.slice(i, i + IDS_PER_COUNT) },
+            { field: 'Id', op: 'IN', value: ids.slice(i, i + IDS_PER_QUERY) },
           ],
         });
         held = answer.totalCount ?? 0;

@@ -7,6 +7,8 @@ import type { QueryFn } from './ports.js';
 
 const LAST_UPDATED = 'MetaData.LastUpdatedTime';
 const SECOND = 1_000;
+/** Ids in one `Id IN (…)` of the sync's queries: reads by Id and the counts that place an Id. */
+export const IDS_PER_QUERY = 500;
 
 /** What a window read hands over after each call: the rows to apply and the cursor to commit with them. */
 export interface WindowBatch {

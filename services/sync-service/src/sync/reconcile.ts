@@ -8,7 +8,7 @@ import { recordPoisoned } from '../store/sync-errors.js';
 import { MissingTimeError } from './cdc-delta.js';
 import { namePlaces } from './name-places.js';
 import { type PoisonedRecord, readIds } from './poison.js';
-import { readWindow, where } from './query-window.js';
+import { IDS_PER_QUERY, readWindow, where } from './query-window.js';
 import type { SyncSession } from './session.js';
 
 const MAX_PASSES = 3;
@@ -129,10 +129,10 @@ async function listWindow(
 }
 
 /**
- * The records of `ids` Intuit still has (inactive ones included), in as few queries as the page allows; an Id
- * list Intuit fails because it holds a record it cannot return is split down to that Id (poison.ts).
+ * The records of `ids` Intuit still has (inactive ones included), in as few queries as the page allows, and
+ * those it could not return: an Id list Intuit fails because it holds a record it cannot return is split down
+ * to that Id (poison.ts).
  */
-/** The records of `ids` Intuit still returns by Id, and those it could not return (poisoned). */
 export async function stillThere(s: SyncSession, decl: EntityDecl, ids: readonly string[]) {
   const read = async (chunk: readonly string[]) => {
     const page = await s.query({
@@ -147,8 +147,8 @@ export async function stillThere(s: SyncSession, decl: EntityDecl, ids: readonly
   };
   const found: QboObject[] = [];
   const poisoned: { entityId: string; code: string; callId?: string }[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    const part = await readIds(read, ids.slice(i, i + 500));
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const part = await readIds(read, ids.slice(i, i + IDS_PER_QUERY));
     found.push(...part.rows);
     poisoned.push(...part.poisoned);
   }
